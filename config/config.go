@@ -1,0 +1,133 @@
+// Package config reads the inbox's settings once, from environment variables, with a
+// working default for `inbox dev` wherever one exists, and says clearly what is wrong.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bestai/inbox/secretbox"
+)
+
+// Config is every setting of the inbox.
+type Config struct {
+	DatabaseURL       string
+	HTTPAddr          string
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalUIAddr    string
+	DataDir           string
+	OpenAIAPIKey      string
+	OpenAIBaseURL     string
+	SummaryModel      string
+	SecretKey         []byte // nil when not set; `inbox dev` then generates one under DataDir
+	TrustedProxies    []netip.Prefix
+}
+
+// Defaults are the values used when a variable is unset.
+var Defaults = map[string]string{
+	"DATABASE_URL":           "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
+	"INBOX_HTTP_ADDR":        "127.0.0.1:8080",
+	"TEMPORAL_ADDRESS":       "127.0.0.1:7233",
+	"TEMPORAL_NAMESPACE":     "default",
+	"INBOX_TEMPORAL_UI_ADDR": "127.0.0.1:8233",
+	"INBOX_DATA_DIR":         ".data",
+	"INBOX_SUMMARY_MODEL":    "gpt-4o-mini",
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in production) and validates
+// every value, reporting all problems at once, one per line.
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return Defaults[name]
+	}
+	c := Config{
+		DatabaseURL:       get("DATABASE_URL"),
+		HTTPAddr:          get("INBOX_HTTP_ADDR"),
+		TemporalAddress:   get("TEMPORAL_ADDRESS"),
+		TemporalNamespace: get("TEMPORAL_NAMESPACE"),
+		TemporalUIAddr:    get("INBOX_TEMPORAL_UI_ADDR"),
+		DataDir:           get("INBOX_DATA_DIR"),
+		OpenAIAPIKey:      get("OPENAI_API_KEY"),
+		OpenAIBaseURL:     get("OPENAI_BASE_URL"),
+		SummaryModel:      get("INBOX_SUMMARY_MODEL"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		bad("DATABASE_URL", "want a postgres://user@host:port/db URL")
+	}
+	for name, addr := range map[string]string{"INBOX_HTTP_ADDR": c.HTTPAddr, "TEMPORAL_ADDRESS": c.TemporalAddress, "INBOX_TEMPORAL_UI_ADDR": c.TemporalUIAddr} {
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			bad(name, "want host:port, got %q", addr)
+		}
+	}
+	if c.OpenAIBaseURL != "" {
+		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("OPENAI_BASE_URL", "want an http(s) URL, got %q", c.OpenAIBaseURL)
+		}
+	}
+	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
+		key, err := secretbox.ParseKey(strings.TrimSpace(raw))
+		if err != nil {
+			bad("INBOX_SECRET_KEY", "want 32 bytes, base64-encoded (openssl rand -base64 32): %v", err)
+		}
+		c.SecretKey = key
+	}
+	for _, cidr := range strings.FieldsFunc(getenv("INBOX_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(cidr); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				bad("INBOX_TRUSTED_PROXIES", "%q is not a CIDR", cidr)
+				continue
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return c, errors.Join(errs...)
+}
+
+// RequireSecretKey fails when INBOX_SECRET_KEY is unset: outside `inbox dev` the BYOK keys
+// must be readable by every replica, so the key cannot be generated per process.
+func (c Config) RequireSecretKey() error {
+	if c.SecretKey == nil {
+		return errors.New("INBOX_SECRET_KEY: required outside `inbox dev` (openssl rand -base64 32)")
+	}
+	return nil
+}
+
+// DevSecretKey returns INBOX_SECRET_KEY, or the key kept under DataDir, creating it on first use.
+func (c Config) DevSecretKey() ([]byte, error) {
+	if c.SecretKey != nil {
+		return c.SecretKey, nil
+	}
+	path := filepath.Join(c.DataDir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := secretbox.ParseKey(strings.TrimSpace(string(b)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return key, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	encoded := secretbox.NewKey()
+	if err := os.WriteFile(path, []byte(encoded+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return secretbox.ParseKey(encoded)
+}

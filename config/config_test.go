@@ -1,0 +1,61 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalNamespace != "default" || c.SummaryModel != "gpt-4o-mini" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c.SecretKey != nil || len(c.TrustedProxies) != 0 {
+		t.Errorf("unexpected optional values: %+v", c)
+	}
+}
+
+func TestEveryBadValueIsNamed(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"DATABASE_URL":          "mysql://x",
+		"INBOX_HTTP_ADDR":       "8080",
+		"OPENAI_BASE_URL":       "ftp://x",
+		"INBOX_SECRET_KEY":      "c2hvcnQ=",
+		"INBOX_TRUSTED_PROXIES": "10.0.0.0/8, nonsense",
+	}))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestTrustedProxiesAndDevKey(t *testing.T) {
+	dir := t.TempDir()
+	c, err := FromEnv(env(map[string]string{"INBOX_TRUSTED_PROXIES": "10.1.2.3/8,192.168.0.1", "INBOX_DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.0/8" || c.TrustedProxies[1].String() != "192.168.0.1/32" {
+		t.Errorf("proxies = %v", c.TrustedProxies)
+	}
+	if c.RequireSecretKey() == nil {
+		t.Error("missing secret key accepted outside dev")
+	}
+	k1, err := c.DevSecretKey()
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("dev key: %v", err)
+	}
+	k2, _ := c.DevSecretKey()
+	if string(k1) != string(k2) {
+		t.Error("dev key is not stable across starts")
+	}
+}

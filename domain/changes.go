@@ -1,0 +1,57 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// WorkflowID names a conversation's Temporal workflow.
+func WorkflowID(conversationID uuid.UUID) string { return "conversation/" + conversationID.String() }
+
+// Actor is the member who made a change; nil means the system (the workflow itself, or an
+// operator acting through Temporal).
+type Actor struct {
+	UserID uuid.UUID `json:"user_id"`
+	Name   string    `json:"name"`
+}
+
+// LifecycleChange is one accepted change of a conversation's lifecycle, as the workflow
+// decided it. The store writes it with its audit rows in one transaction, at most once per
+// RequestID, so a retried activity never writes twice.
+type LifecycleChange struct {
+	RequestID      string    `json:"request_id"`
+	WorkspaceID    uuid.UUID `json:"workspace_id"`
+	ConversationID uuid.UUID `json:"conversation_id"`
+	WorkflowRunID  string    `json:"workflow_run_id"`
+	Actor          *Actor    `json:"actor,omitempty"`
+	At             time.Time `json:"at"`
+
+	// A state change, when ToState is set.
+	FromState    State      `json:"from_state,omitempty"`
+	ToState      State      `json:"to_state,omitempty"`
+	FromClosedAt *time.Time `json:"from_closed_at,omitempty"`
+	ToClosedAt   *time.Time `json:"to_closed_at,omitempty"`
+
+	// An assignee change, when AssigneeChanged.
+	AssigneeChanged bool   `json:"assignee_changed,omitempty"`
+	FromAssignee    *Actor `json:"from_assignee,omitempty"`
+	ToAssignee      *Actor `json:"to_assignee,omitempty"`
+
+	// SummaryGeneration > 0 starts that summary generation: status pending, audited.
+	SummaryGeneration int64 `json:"summary_generation,omitempty"`
+}
+
+// SummaryResult is the end of one summary generation: ready with text, or failed with a
+// readable error.
+type SummaryResult struct {
+	WorkspaceID    uuid.UUID     `json:"workspace_id"`
+	ConversationID uuid.UUID     `json:"conversation_id"`
+	Generation     int64         `json:"generation"`
+	Status         SummaryStatus `json:"status"`
+	Text           string        `json:"text,omitempty"`
+	Model          string        `json:"model,omitempty"`
+	KeyKind        string        `json:"key_kind,omitempty"`
+	Error          string        `json:"error,omitempty"`
+	At             time.Time     `json:"at"`
+}

@@ -1,0 +1,89 @@
+package domain
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+func TestCheckTransitionCoversAllSixteenPairs(t *testing.T) {
+	allowed := map[[2]State]bool{
+		{Open, Pending}: true, {Open, Closed}: true,
+		{Pending, Open}: true, {Pending, Closed}: true,
+		{Closed, Open}: true, {Closed, Archived}: true,
+		{Archived, Closed}: true,
+	}
+	for _, from := range States {
+		for _, to := range States {
+			err := CheckTransition(from, to)
+			if allowed[[2]State{from, to}] {
+				if err != nil {
+					t.Errorf("%s -> %s: want allowed, got %v", from, to, err)
+				}
+				continue
+			}
+			var te *TransitionError
+			if !errors.As(err, &te) || te.From != from || te.To != to {
+				t.Errorf("%s -> %s: want TransitionError, got %v", from, to, err)
+			}
+		}
+	}
+}
+
+func TestTransitionErrorMessages(t *testing.T) {
+	if got := CheckTransition(Open, Open).Error(); got != "the conversation is already open" {
+		t.Errorf("same state message: %q", got)
+	}
+	want := "cannot move a conversation from archived to open (from archived it can go to closed)"
+	if got := CheckTransition(Archived, Open).Error(); got != want {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+func TestParsers(t *testing.T) {
+	if _, err := ParseState("OPEN"); err == nil {
+		t.Error("state names are case sensitive")
+	}
+	if s, err := ParseState("archived"); err != nil || s != Archived {
+		t.Errorf("ParseState(archived) = %v, %v", s, err)
+	}
+	if _, err := ParseChannel("email"); err == nil {
+		t.Error("email is not a channel")
+	}
+	if _, err := ParseRole("superuser"); err == nil {
+		t.Error("superuser is not a role")
+	}
+	if _, err := ParseLeadStatus("won"); err != nil {
+		t.Error(err)
+	}
+	if _, err := ParseMessageRole("system"); err == nil {
+		t.Error("system is not a message role")
+	}
+}
+
+func TestAssignableRoles(t *testing.T) {
+	for _, r := range Roles {
+		if got, want := r.Assignable(), r != Viewer; got != want {
+			t.Errorf("%s.Assignable() = %v", r, got)
+		}
+	}
+}
+
+func TestMaskIP(t *testing.T) {
+	cases := map[string]string{
+		"203.97.42.17":            "203.97.42.0/24",
+		"::ffff:203.97.42.17":     "203.97.42.0/24",
+		"2001:db8:abcd:12::1":     "2001:db8:abcd::/48",
+		"fe80::1%eth0":            "fe80::/48",
+		"10.0.0.255":              "10.0.0.0/24",
+		"2001:db8:ffff:ffff::abc": "2001:db8:ffff::/48",
+	}
+	for in, want := range cases {
+		if got := MaskIP(netip.MustParseAddr(in)); got != want {
+			t.Errorf("MaskIP(%s) = %q want %q", in, got, want)
+		}
+	}
+	if got := MaskIP(netip.Addr{}); got != "" {
+		t.Errorf("invalid address masked to %q", got)
+	}
+}

@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS workspace_settings;
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS leads;
+DROP TABLE IF EXISTS messages;
+DROP TABLE IF EXISTS conversations;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS memberships;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS workspaces;

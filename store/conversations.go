@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// Conversation is one row of the read model: lifecycle fields written by the workflow,
+// activity fields written by ingest, summary fields written by the summary activity.
+type Conversation struct {
+	bun.BaseModel `bun:"table:conversations,alias:c"`
+
+	ID            uuid.UUID      `bun:"id,pk,type:uuid"`
+	WorkspaceID   uuid.UUID      `bun:"workspace_id,type:uuid"`
+	Ref           string         `bun:"ref"`
+	Channel       domain.Channel `bun:"channel"`
+	State         domain.State   `bun:"state"`
+	Unread        bool           `bun:"unread"`
+	AssigneeID    uuid.NullUUID  `bun:"assignee_id,type:uuid"`
+	CreatedAt     time.Time      `bun:"created_at"`
+	LastMessageAt time.Time      `bun:"last_message_at"`
+	ClosedAt      sql.NullTime   `bun:"closed_at"`
+	PageURL       string         `bun:"page_url"`
+	Referrer      string         `bun:"referrer"`
+	UserAgent     string         `bun:"user_agent"`
+	IP            sql.NullString `bun:"ip,type:inet"`
+	WorkflowID    string         `bun:"workflow_id"`
+	WorkflowRunID string         `bun:"workflow_run_id"`
+
+	SummaryStatus      domain.SummaryStatus `bun:"summary_status"`
+	SummaryText        string               `bun:"summary_text"`
+	SummaryError       string               `bun:"summary_error"`
+	SummaryAttempts    int                  `bun:"summary_attempts"`
+	SummaryGeneration  int64                `bun:"summary_generation"`
+	SummaryModel       string               `bun:"summary_model"`
+	SummaryKeyKind     string               `bun:"summary_key_kind"`
+	SummaryGeneratedAt sql.NullTime         `bun:"summary_generated_at"`
+}
+
+// ConversationView is a conversation with its lead and assignee, as lists and the detail show it.
+type ConversationView struct {
+	Conversation `bun:",extend"`
+
+	LeadID       uuid.UUID         `bun:"lead_id"`
+	LeadStatus   domain.LeadStatus `bun:"lead_status"`
+	VisitorName  string            `bun:"visitor_name"`
+	VisitorEmail string            `bun:"visitor_email"`
+	VisitorPhone string            `bun:"visitor_phone"`
+	AssigneeName sql.NullString    `bun:"assignee_name"`
+	AssigneeRole sql.NullString    `bun:"assignee_role"`
+}
+
+// Message is one message of a conversation.
+type Message struct {
+	bun.BaseModel `bun:"table:messages,alias:m"`
+
+	ID             uuid.UUID          `bun:"id,pk,type:uuid"`
+	ConversationID uuid.UUID          `bun:"conversation_id,type:uuid"`
+	ExternalID     sql.NullString     `bun:"external_id"`
+	Role           domain.MessageRole `bun:"role"`
+	Text           string             `bun:"text"`
+	SentAt         time.Time          `bun:"sent_at"`
+	CreatedAt      time.Time          `bun:"created_at,nullzero,default:now()"`
+}
+
+// Lead is the contact a conversation produced.
+type Lead struct {
+	bun.BaseModel `bun:"table:leads,alias:l"`
+
+	ID             uuid.UUID         `bun:"id,pk,type:uuid"`
+	WorkspaceID    uuid.UUID         `bun:"workspace_id,type:uuid"`
+	ConversationID uuid.UUID         `bun:"conversation_id,type:uuid"`
+	Name           string            `bun:"name"`
+	Email          string            `bun:"email"`
+	Phone          string            `bun:"phone"`
+	Status         domain.LeadStatus `bun:"status"`
+	CreatedAt      time.Time         `bun:"created_at"`
+	UpdatedAt      time.Time         `bun:"updated_at"`
+}
+
+// selectView builds the query every conversation read starts from, scoped to one workspace.
+func (s *Store) selectView(workspaceID uuid.UUID, dest any) *bun.SelectQuery {
+	return s.DB.NewSelect().Model(dest).
+		ColumnExpr("c.*").
+		ColumnExpr("l.id AS lead_id, l.status AS lead_status, l.name AS visitor_name, l.email AS visitor_email, l.phone AS visitor_phone").
+		ColumnExpr("u.name AS assignee_name, am.role AS assignee_role").
+		Join("JOIN leads AS l ON l.conversation_id = c.id").
+		Join("LEFT JOIN users AS u ON u.id = c.assignee_id").
+		Join("LEFT JOIN memberships AS am ON am.user_id = c.assignee_id AND am.workspace_id = c.workspace_id").
+		Where("c.workspace_id = ?", workspaceID)
+}
+
+// GetConversation returns one conversation of the workspace, or ErrNotFound: another
+// workspace's conversation is indistinguishable from a missing one.
+func (s *Store) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (*ConversationView, error) {
+	v := new(ConversationView)
+	err := s.selectView(workspaceID, v).Where("c.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get conversation: %w", err)
+	}
+	return v, nil
+}
+
+// ConversationWorkspace returns the workspace a conversation belongs to; workers use it.
+func (s *Store) ConversationWorkspace(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	var ws uuid.UUID
+	err := s.DB.NewSelect().Table("conversations").Column("workspace_id").Where("id = ?", id).Scan(ctx, &ws)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, ErrNotFound
+	}
+	return ws, err
+}
+
+// MessagePage is one page of messages, oldest first.
+type MessagePage struct {
+	Items      []Message
+	NextCursor string
+}
+
+// ListMessages pages through a conversation's messages, oldest first.
+func (s *Store) ListMessages(ctx context.Context, workspaceID, conversationID uuid.UUID, limit int, cursor string) (MessagePage, error) {
+	if _, err := s.ConversationIn(ctx, workspaceID, conversationID); err != nil {
+		return MessagePage{}, err
+	}
+	q := s.DB.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ?", conversationID).
+		OrderExpr("sent_at, id").Limit(limit + 1)
+	if cursor != "" {
+		var c timeIDCursor
+		if err := decodeCursor(cursor, &c); err != nil {
+			return MessagePage{}, err
+		}
+		q = q.Where("(sent_at, id) > (?, ?)", c.At, c.ID)
+	}
+	var items []Message
+	if err := q.Scan(ctx, &items); err != nil {
+		return MessagePage{}, err
+	}
+	page := MessagePage{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(timeIDCursor{At: last.SentAt, ID: last.ID})
+	}
+	return page, nil
+}
+
+// ConversationIn checks that the conversation exists in the workspace and returns its state.
+func (s *Store) ConversationIn(ctx context.Context, workspaceID, id uuid.UUID) (domain.State, error) {
+	var st domain.State
+	err := s.DB.NewSelect().Table("conversations").Column("state").
+		Where("workspace_id = ? AND id = ?", workspaceID, id).Scan(ctx, &st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return st, err
+}
+
+// LastMessages returns up to n of the conversation's latest messages, oldest first.
+func (s *Store) LastMessages(ctx context.Context, conversationID uuid.UUID, n int) ([]Message, error) {
+	var msgs []Message
+	err := s.DB.NewSelect().Model(&msgs).
+		Where("conversation_id = ?", conversationID).
+		OrderExpr("sent_at DESC, id DESC").Limit(n).Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+		msgs[i], msgs[j] = msgs[j], msgs[i]
+	}
+	return msgs, nil
+}
+
+// SetRead marks the conversation read or unread and audits it when it changed. actor is the
+// member who did it. It returns ErrNotFound for another workspace's conversation.
+func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read bool, actor *domain.Actor) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var before bool
+		err := tx.NewSelect().Table("conversations").Column("unread").
+			Where("workspace_id = ? AND id = ?", workspaceID, id).For("UPDATE").Scan(ctx, &before)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if before == !read {
+			return nil // already so: nothing to record
+		}
+		if _, err := tx.NewUpdate().Table("conversations").Set("unread = ?", !read).
+			Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		action := domain.AuditRead
+		if !read {
+			action = domain.AuditUnread
+		}
+		return insertAudit(ctx, tx, &AuditEntry{
+			WorkspaceID: workspaceID, ConversationID: uuid.NullUUID{UUID: id, Valid: true},
+			Actor: actor, Action: action,
+			Before: map[string]any{"unread": before}, After: map[string]any{"unread": !read},
+		})
+	})
+}

@@ -1,0 +1,95 @@
+// Package store is the inbox's Postgres read model and the only package that writes SQL.
+// Lifecycle changes arrive here from the conversation workflow's activities; lists,
+// filters and exports are read from here by the API. It knows nothing of HTTP or Temporal.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// ErrNotFound is returned when an object does not exist in the caller's workspace.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps the database handle.
+type Store struct {
+	DB *bun.DB
+}
+
+// Open connects to databaseURL, creating the database first if it does not exist.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	if err := ensureDatabase(ctx, databaseURL); err != nil {
+		return nil, err
+	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
+	sqldb.SetMaxOpenConns(32)
+	sqldb.SetMaxIdleConns(16)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to Postgres at %s: %w", redact(databaseURL), err)
+	}
+	return &Store{DB: db}, nil
+}
+
+// Close releases the connection pool.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Ping checks that Postgres answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
+// ensureDatabase creates the database named in databaseURL when it is missing, by connecting
+// to the server's maintenance database "postgres".
+func ensureDatabase(ctx context.Context, databaseURL string) error {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || name == "postgres" {
+		return nil
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
+	defer sqldb.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var exists bool
+	if err := sqldb.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return fmt.Errorf("connect to Postgres at %s: %w", redact(databaseURL), err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = sqldb.ExecContext(ctx, `CREATE DATABASE "`+strings.ReplaceAll(name, `"`, `""`)+`"`)
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) && pgErr.Field('C') == "42P04" { // created by a concurrent starter
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	return nil
+}
+
+// redact hides a password in a database URL before it is printed.
+func redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

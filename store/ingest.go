@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// Visitor holds the contact fields a channel may send; nil means "not sent".
+type Visitor struct {
+	Name  *string
+	Email *string
+	Phone *string
+}
+
+// Source is where the visitor came from, captured on the first message only.
+type Source struct {
+	PageURL   string
+	Referrer  string
+	UserAgent string
+	IP        netip.Addr // the full client address; the zero Addr when unknown
+}
+
+// IngestMessage is one message arriving from a channel.
+type IngestMessage struct {
+	WorkspaceID uuid.UUID
+	Ref         string
+	Channel     domain.Channel
+	Visitor     Visitor
+	ExternalID  string // optional; dedupes retries of the same message
+	Role        domain.MessageRole
+	Text        string
+	SentAt      time.Time
+	Source      Source
+}
+
+// IngestResult says what an ingested message did.
+type IngestResult struct {
+	ConversationID uuid.UUID
+	MessageID      uuid.UUID
+	Created        bool   // the message opened a new conversation
+	Duplicate      bool   // the message id was seen before; nothing was stored
+	WorkflowID     string // the conversation's workflow
+	WorkflowRunID  string // "" until the workflow's start has been recorded
+}
+
+// Ingest stores a message in one transaction: the first message for a ref creates the
+// conversation (open, unread, unassigned), its lead and the audit row; later ones make it
+// unread again and fill in the lead's contact. Concurrent first messages create one
+// conversation; a repeated external id stores nothing.
+func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, error) {
+	var out IngestResult
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		out = IngestResult{}
+		now := time.Now().UTC()
+		conv := &Conversation{
+			ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, Ref: in.Ref, Channel: in.Channel,
+			State: domain.Open, Unread: true, CreatedAt: now, LastMessageAt: now,
+			PageURL: in.Source.PageURL, Referrer: in.Source.Referrer, UserAgent: in.Source.UserAgent,
+			SummaryStatus: domain.SummaryNone,
+		}
+		conv.WorkflowID = domain.WorkflowID(conv.ID)
+		if in.Source.IP.IsValid() {
+			conv.IP = sql.NullString{String: in.Source.IP.String(), Valid: true}
+		}
+		res, err := tx.NewInsert().Model(conv).On("CONFLICT (workspace_id, ref) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert conversation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out.Created = true
+			lead := &Lead{
+				ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
+				Name: deref(in.Visitor.Name), Email: deref(in.Visitor.Email), Phone: deref(in.Visitor.Phone),
+				Status: domain.LeadNew, CreatedAt: now, UpdatedAt: now,
+			}
+			if _, err := tx.NewInsert().Model(lead).Exec(ctx); err != nil {
+				return fmt.Errorf("insert lead: %w", err)
+			}
+			if err := insertAudit(ctx, tx, &AuditEntry{
+				WorkspaceID: in.WorkspaceID, ConversationID: uuid.NullUUID{UUID: conv.ID, Valid: true},
+				Action: domain.AuditCreated, At: now,
+				After: map[string]any{"state": domain.Open, "channel": in.Channel, "unread": true, "assignee": nil},
+			}); err != nil {
+				return err
+			}
+		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id").
+			Where("workspace_id = ? AND ref = ?", in.WorkspaceID, in.Ref).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("find conversation: %w", err)
+		}
+		out.ConversationID, out.WorkflowID, out.WorkflowRunID = conv.ID, conv.WorkflowID, conv.WorkflowRunID
+
+		msg := &Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Role: in.Role, Text: in.Text, SentAt: in.SentAt}
+		if in.ExternalID != "" {
+			msg.ExternalID = sql.NullString{String: in.ExternalID, Valid: true}
+		}
+		res, err = tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			out.Duplicate = true
+			if err := tx.NewSelect().Model(msg).Column("id").
+				Where("conversation_id = ? AND external_id = ?", conv.ID, in.ExternalID).Scan(ctx); err != nil {
+				return fmt.Errorf("find duplicate message: %w", err)
+			}
+			out.MessageID = msg.ID
+			return nil
+		}
+		out.MessageID = msg.ID
+		if out.Created {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Model((*Conversation)(nil)).
+			Set("unread = true").Set("last_message_at = greatest(last_message_at, ?)", now).
+			Where("id = ?", conv.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("touch conversation: %w", err)
+		}
+		return updateLeadContact(ctx, tx, conv.ID, in.Visitor)
+	})
+	return out, err
+}
+
+// updateLeadContact fills in or updates the contact fields the visitor sent.
+func updateLeadContact(ctx context.Context, tx bun.Tx, conversationID uuid.UUID, v Visitor) error {
+	q := tx.NewUpdate().Table("leads").Where("conversation_id = ?", conversationID)
+	changed := false
+	for col, val := range map[string]*string{"name": v.Name, "email": v.Email, "phone": v.Phone} {
+		if val != nil && *val != "" {
+			q = q.Set("? = ?", bun.Ident(col), *val)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if _, err := q.Set("updated_at = now()").Exec(ctx); err != nil {
+		return fmt.Errorf("update lead contact: %w", err)
+	}
+	return nil
+}
+
+// RecordWorkflowRun remembers the run a conversation's workflow was started as, once.
+func (s *Store) RecordWorkflowRun(ctx context.Context, conversationID uuid.UUID, runID string) error {
+	_, err := s.DB.NewUpdate().Table("conversations").Set("workflow_run_id = ?", runID).
+		Where("id = ? AND workflow_run_id = ''", conversationID).Exec(ctx)
+	return err
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

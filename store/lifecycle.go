@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// ApplyLifecycleChange writes the change and its audit rows. Applying the same RequestID
+// again changes nothing and is not an error.
+func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleChange) error {
+	if ch.RequestID == "" {
+		return errors.New("lifecycle change without request id")
+	}
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		entry := &AuditEntry{
+			WorkspaceID:    ch.WorkspaceID,
+			ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
+			Actor:          ch.Actor,
+			At:             ch.At,
+			RequestID:      &ch.RequestID,
+		}
+		upd := tx.NewUpdate().Table("conversations").
+			Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID)
+		if ch.WorkflowRunID != "" {
+			upd = upd.Set("workflow_run_id = ?", ch.WorkflowRunID)
+		}
+		switch {
+		case ch.ToState != "":
+			entry.Action = domain.AuditStateChanged
+			entry.Before = map[string]any{"state": ch.FromState, "closed_at": ch.FromClosedAt}
+			entry.After = map[string]any{"state": ch.ToState, "closed_at": ch.ToClosedAt}
+			upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
+		case ch.AssigneeChanged:
+			entry.Action = domain.AuditAssigneeChanged
+			entry.Before = map[string]any{"assignee": ch.FromAssignee}
+			entry.After = map[string]any{"assignee": ch.ToAssignee}
+			var to uuid.NullUUID
+			if ch.ToAssignee != nil {
+				to = uuid.NullUUID{UUID: ch.ToAssignee.UserID, Valid: true}
+			}
+			upd = upd.Set("assignee_id = ?", to)
+		case ch.SummaryGeneration > 0:
+			entry = nil // a summary retry is audited below on its own
+		default:
+			return fmt.Errorf("lifecycle change %s changes nothing", ch.RequestID)
+		}
+		if entry != nil {
+			if err := insertAudit(ctx, tx, entry); err != nil {
+				return err
+			}
+		}
+		if ch.SummaryGeneration > 0 {
+			requestID := ch.RequestID + "/summary"
+			if err := insertAudit(ctx, tx, &AuditEntry{
+				WorkspaceID:    ch.WorkspaceID,
+				ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
+				Actor:          ch.Actor,
+				At:             ch.At,
+				Action:         domain.AuditSummaryRequested,
+				After:          map[string]any{"summary_status": domain.SummaryPending, "generation": ch.SummaryGeneration},
+				RequestID:      &requestID,
+			}); err != nil {
+				return err
+			}
+			upd = upd.Set("summary_status = ?", domain.SummaryPending).
+				Set("summary_generation = ?", ch.SummaryGeneration).
+				Set("summary_error = ''").Set("summary_attempts = 0")
+		}
+		res, err := upd.Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update conversation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if errors.Is(err, errDuplicateRequest) {
+		return nil // applied by an earlier attempt
+	}
+	return err
+}
