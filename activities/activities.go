@@ -1,0 +1,145 @@
+// Package activities holds the conversation workflow's side effects: writing accepted
+// lifecycle changes to Postgres and asking the model for a summary. Each is idempotent, so
+// Temporal may retry it after a crash without writing twice.
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/secretbox"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/summarizer"
+	"github.com/bestai/inbox/workflows"
+)
+
+// SummaryMessages is how many of the latest messages a summary reads.
+const SummaryMessages = 50
+
+// Key kinds recorded with a summary: which key paid for it, never the key itself.
+const (
+	KeyBYOK     = "byok"
+	KeyPlatform = "platform"
+)
+
+// Activities holds what the activities need; the worker registers its methods.
+type Activities struct {
+	Store       *store.Store
+	Summarizer  *summarizer.Summarizer
+	Secrets     *secretbox.Box
+	PlatformKey string // OPENAI_API_KEY; "" when not configured
+	Model       string
+}
+
+// ApplyLifecycleChange writes one accepted change and its audit rows, at most once.
+func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) error {
+	err := a.Store.ApplyLifecycleChange(ctx, change)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
+	}
+	return err
+}
+
+// RecordSummaryResult stores a generation's final outcome; a stale one is dropped quietly.
+func (a *Activities) RecordSummaryResult(ctx context.Context, result domain.SummaryResult) error {
+	err := a.Store.RecordSummaryResult(ctx, result)
+	if errors.Is(err, store.ErrStaleSummary) {
+		return nil
+	}
+	return err
+}
+
+// Summarize makes one attempt at a generation's summary and stores it when it is ready.
+// Retries are Temporal's: a failure is returned as retryable (with the server's Retry-After
+// as the next delay) or not (no key, key rejected, quota exhausted).
+func (a *Activities) Summarize(ctx context.Context, in workflows.SummarizeInput) (domain.SummaryStatus, error) {
+	attempt := int(activity.GetInfo(ctx).Attempt)
+	err := a.Store.RecordSummaryAttempt(ctx, in.ConversationID, in.Generation, attempt)
+	if errors.Is(err, store.ErrStaleSummary) {
+		// A newer generation started, or this one was already recorded by an earlier run.
+		return a.currentStatus(ctx, in)
+	}
+	if err != nil {
+		return "", err
+	}
+	key, kind, err := a.keyFor(ctx, in.WorkspaceID)
+	if err != nil {
+		return "", err
+	}
+	if key == "" {
+		return "", temporal.NewNonRetryableApplicationError(
+			"no OpenAI key configured: add one in the workspace settings (or set OPENAI_API_KEY), then retry the summary",
+			summarizer.KindNoKey, nil)
+	}
+	msgs, err := a.Store.LastMessages(ctx, in.ConversationID, SummaryMessages)
+	if err != nil {
+		return "", err
+	}
+	transcript := make([]summarizer.Message, len(msgs))
+	for i, m := range msgs {
+		transcript[i] = summarizer.Message{Role: string(m.Role), Text: m.Text}
+	}
+	text, err := a.Summarizer.Summarize(ctx, key, transcript)
+	if err != nil {
+		return "", temporalError(err)
+	}
+	err = a.Store.RecordSummaryResult(ctx, domain.SummaryResult{
+		WorkspaceID: in.WorkspaceID, ConversationID: in.ConversationID, Generation: in.Generation,
+		Status: domain.SummaryReady, Text: text, Model: a.Model, KeyKind: kind, At: time.Now().UTC(),
+	})
+	if errors.Is(err, store.ErrStaleSummary) {
+		return a.currentStatus(ctx, in)
+	}
+	if err != nil {
+		return "", err
+	}
+	return domain.SummaryReady, nil
+}
+
+func (a *Activities) currentStatus(ctx context.Context, in workflows.SummarizeInput) (domain.SummaryStatus, error) {
+	c, err := a.Store.GetConversation(ctx, in.WorkspaceID, in.ConversationID)
+	if err != nil {
+		return "", err
+	}
+	return c.SummaryStatus, nil
+}
+
+// keyFor picks the workspace's BYOK key when configured, else the platform key.
+func (a *Activities) keyFor(ctx context.Context, workspaceID uuid.UUID) (key, kind string, err error) {
+	sealed, _, err := a.Store.OpenAIKey(ctx, workspaceID)
+	if err != nil {
+		return "", "", err
+	}
+	if sealed != nil {
+		if a.Secrets == nil {
+			return "", "", temporal.NewNonRetryableApplicationError("the workspace's OpenAI key cannot be decrypted on this worker", "no_key", nil)
+		}
+		plain, err := a.Secrets.Open(sealed, workspaceID[:])
+		if err != nil {
+			return "", "", temporal.NewNonRetryableApplicationError(
+				"the workspace's OpenAI key cannot be decrypted (was INBOX_SECRET_KEY changed?); set the key again", "no_key", nil)
+		}
+		return string(plain), KeyBYOK, nil
+	}
+	return a.PlatformKey, KeyPlatform, nil
+}
+
+// temporalError turns a summarizer failure into Temporal's retry vocabulary.
+func temporalError(err error) error {
+	var se *summarizer.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	if !se.Retryable {
+		return temporal.NewNonRetryableApplicationError(se.Message, se.Kind, nil)
+	}
+	return temporal.NewApplicationErrorWithOptions(se.Message, se.Kind, temporal.ApplicationErrorOptions{
+		NextRetryDelay: se.RetryAfter, // 0 means the retry policy's own back-off
+	})
+}

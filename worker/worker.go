@@ -1,0 +1,28 @@
+// Package worker wires the conversation workflow and its activities onto the inbox task
+// queue. It holds no logic of its own.
+package worker
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/bestai/inbox/activities"
+	"github.com/bestai/inbox/workflows"
+)
+
+// New returns a worker for the inbox task queue with everything registered.
+func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	Register(w, acts)
+	return w
+}
+
+// Register registers the workflow and activities under the names the workflow calls.
+func Register(r sdkworker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.Conversation, workflow.RegisterOptions{Name: workflows.ConversationWorkflow})
+	r.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: workflows.ActivityApplyChange})
+	r.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: workflows.ActivitySummarize})
+	r.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: workflows.ActivityRecordSummary})
+}

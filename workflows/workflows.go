@@ -1,0 +1,356 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/bestai/inbox/domain"
+)
+
+const (
+	// maxChangesPerRun makes the run continue as new long before Temporal's per-run limit
+	// of 2,000 Updates; busyChangesPerRun rejects Updates outright past it, should a run be
+	// unable to drain (say, Postgres is down), so that limit is never reached.
+	maxChangesPerRun  = 500
+	busyChangesPerRun = 1000
+)
+
+// conversation is the workflow's state and behaviour. Everything in it is deterministic.
+type conversation struct {
+	Input
+
+	lock           workflow.Mutex
+	changesThisRun int
+	summaryRunning int
+	summaryCancel  workflow.CancelFunc
+	// persistedGeneration is the latest summary generation whose "pending" row is written;
+	// a summary attempt waits for it so its result is never taken for a stale one.
+	persistedGeneration int64
+}
+
+// Conversation is the long-running workflow of one conversation. It never ends on its own:
+// archived conversations can come back, so it continues as new when Temporal suggests it.
+func Conversation(ctx workflow.Context, in Input) error {
+	w := &conversation{Input: in, lock: workflow.NewMutex(ctx), persistedGeneration: in.SummaryGeneration}
+	if err := w.setup(ctx); err != nil {
+		return err
+	}
+	if w.SummaryInFlight {
+		w.startSummary(ctx)
+	}
+	signals := w.listenForSignals(ctx)
+	for {
+		err := workflow.Await(ctx, func() bool {
+			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle()
+		})
+		if err != nil {
+			return err
+		}
+		// A Signal that arrived in the same task as the decision must not be lost.
+		if signals.drain(ctx) {
+			continue
+		}
+		next := w.Input
+		next.SummaryInFlight = w.summaryRunning > 0
+		return workflow.NewContinueAsNewError(ctx, Conversation, next)
+	}
+}
+
+func (w *conversation) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (Status, error) { return w.status(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTransition, w.transition,
+		workflow.UpdateHandlerOptions{Validator: w.validateTransition}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAssign, w.assign,
+		workflow.UpdateHandlerOptions{Validator: w.validateAssign}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRetrySummary, w.retrySummary,
+		workflow.UpdateHandlerOptions{Validator: w.validateRetrySummary}); err != nil {
+		return err
+	}
+	return w.upsertSearchAttributes(ctx, domain.SummaryNone)
+}
+
+func (w *conversation) shouldContinueAsNew(ctx workflow.Context) bool {
+	return w.changesThisRun >= maxChangesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+func (w *conversation) status() Status {
+	return Status{State: w.State, ClosedAt: w.ClosedAt, Assignee: w.Assignee, SummaryGeneration: w.SummaryGeneration}
+}
+
+// Validators only read state; a rejected Update leaves no trace in history.
+
+func (w *conversation) checkBusy() error {
+	if w.changesThisRun >= busyChangesPerRun {
+		return temporal.NewApplicationError("the conversation is busy; retry shortly", ErrBusy)
+	}
+	return nil
+}
+
+func (w *conversation) validateTransition(req TransitionRequest) error {
+	if err := w.checkBusy(); err != nil {
+		return err
+	}
+	if err := domain.CheckTransition(w.State, req.To); err != nil {
+		return temporal.NewApplicationError(err.Error(), ErrInvalidTransition)
+	}
+	return nil
+}
+
+func (w *conversation) validateAssign(req AssignRequest) error {
+	if err := w.checkBusy(); err != nil {
+		return err
+	}
+	c := req.Assignee
+	switch {
+	case c == nil:
+		return nil
+	case !c.Member:
+		return temporal.NewApplicationError("the assignee is not a member of this workspace", ErrNotAssignable)
+	case !c.Role.Assignable():
+		return temporal.NewApplicationError(fmt.Sprintf("a %s cannot be assigned a conversation", c.Role), ErrNotAssignable)
+	}
+	return nil
+}
+
+func (w *conversation) validateRetrySummary(RetrySummaryRequest) error {
+	if err := w.checkBusy(); err != nil {
+		return err
+	}
+	if !w.State.CanSummarize() {
+		return temporal.NewApplicationError(
+			fmt.Sprintf("a summary can only be retried for a closed or archived conversation; this one is %s", w.State),
+			ErrInvalidTransition)
+	}
+	return nil
+}
+
+// Handlers change the state at once, before they yield, so the validator of the next Update
+// already sees the new state; the write to Postgres follows under the lock, in order.
+
+func (w *conversation) transition(ctx workflow.Context, req TransitionRequest) (Status, error) {
+	return w.applyTransition(ctx, currentUpdateID(ctx), req)
+}
+
+func (w *conversation) applyTransition(ctx workflow.Context, requestID string, req TransitionRequest) (Status, error) {
+	if err := w.validateTransition(req); err != nil {
+		return Status{}, err
+	}
+	now := workflow.Now(ctx).UTC().Truncate(time.Microsecond) // what Postgres keeps
+	change := w.newChange(ctx, requestID, req.Actor)
+	change.FromState, change.ToState, change.FromClosedAt = w.State, req.To, w.ClosedAt
+	switch {
+	case req.To == domain.Closed && w.State == domain.Archived:
+		change.ToClosedAt = w.ClosedAt // back from the archive: it was closed then
+	case req.To == domain.Closed:
+		change.ToClosedAt = &now // closing sets closed-at
+	case req.To == domain.Archived:
+		change.ToClosedAt = w.ClosedAt // archiving keeps it; reopening (nil) clears it
+	}
+	w.State, w.ClosedAt = change.ToState, change.ToClosedAt
+	if req.To == domain.Closed {
+		// Every change to Closed starts a fresh summary that replaces the old one when ready.
+		w.SummaryGeneration++
+		change.SummaryGeneration = w.SummaryGeneration
+	}
+	if err := w.persist(ctx, change); err != nil {
+		return Status{}, err
+	}
+	if change.SummaryGeneration > 0 {
+		w.startSummary(ctx)
+	}
+	return w.status(), nil
+}
+
+func (w *conversation) assign(ctx workflow.Context, req AssignRequest) (Status, error) {
+	return w.applyAssign(ctx, currentUpdateID(ctx), req)
+}
+
+func (w *conversation) applyAssign(ctx workflow.Context, requestID string, req AssignRequest) (Status, error) {
+	if err := w.validateAssign(req); err != nil {
+		return Status{}, err
+	}
+	var to *domain.Actor
+	if req.Assignee != nil {
+		to = &domain.Actor{UserID: req.Assignee.UserID, Name: req.Assignee.Name}
+	}
+	if sameAssignee(w.Assignee, to) {
+		return w.status(), nil // nothing changes, nothing is recorded
+	}
+	change := w.newChange(ctx, requestID, req.Actor)
+	change.AssigneeChanged, change.FromAssignee, change.ToAssignee = true, w.Assignee, to
+	w.Assignee = to
+	if err := w.persist(ctx, change); err != nil {
+		return Status{}, err
+	}
+	return w.status(), nil
+}
+
+func (w *conversation) retrySummary(ctx workflow.Context, req RetrySummaryRequest) (Status, error) {
+	return w.applyRetrySummary(ctx, currentUpdateID(ctx), req)
+}
+
+func (w *conversation) applyRetrySummary(ctx workflow.Context, requestID string, req RetrySummaryRequest) (Status, error) {
+	if err := w.validateRetrySummary(req); err != nil {
+		return Status{}, err
+	}
+	w.SummaryGeneration++
+	change := w.newChange(ctx, requestID, req.Actor)
+	change.SummaryGeneration = w.SummaryGeneration
+	if err := w.persist(ctx, change); err != nil {
+		return Status{}, err
+	}
+	w.startSummary(ctx)
+	return w.status(), nil
+}
+
+func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *domain.Actor) domain.LifecycleChange {
+	w.changesThisRun++
+	return domain.LifecycleChange{
+		RequestID:      requestID,
+		WorkspaceID:    w.WorkspaceID,
+		ConversationID: w.ConversationID,
+		WorkflowRunID:  workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		Actor:          actor,
+		At:             workflow.Now(ctx).UTC().Truncate(time.Microsecond),
+	}
+}
+
+// persist writes one change and its audit rows through a local activity: low latency for
+// the caller waiting on the Update, idempotent on the request id if it is retried.
+func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChange) error {
+	if err := w.lock.Lock(ctx); err != nil {
+		return err
+	}
+	defer w.lock.Unlock()
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	})
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, change).Get(ctx, nil); err != nil {
+		return fmt.Errorf("record change: %w", err)
+	}
+	if change.SummaryGeneration > w.persistedGeneration {
+		w.persistedGeneration = change.SummaryGeneration
+	}
+	summary := domain.SummaryStatus("")
+	if change.SummaryGeneration > 0 {
+		summary = domain.SummaryPending
+	}
+	return w.upsertSearchAttributes(ctx, summary)
+}
+
+// startSummary runs the summary of the current generation in the background, superseding
+// any attempt in flight: its result would be stale anyway, and the store refuses it.
+func (w *conversation) startSummary(ctx workflow.Context) {
+	if w.summaryCancel != nil {
+		w.summaryCancel()
+	}
+	sctx, cancel := workflow.WithCancel(ctx)
+	w.summaryCancel = cancel
+	generation := w.SummaryGeneration
+	w.summaryRunning++
+	workflow.Go(sctx, func(ctx workflow.Context) {
+		defer func() { w.summaryRunning-- }()
+		if err := workflow.Await(ctx, func() bool { return w.persistedGeneration >= generation }); err != nil {
+			return
+		}
+		in := SummarizeInput{WorkspaceID: w.WorkspaceID, ConversationID: w.ConversationID, Generation: generation}
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    2 * time.Minute,
+			ScheduleToCloseTimeout: 15 * time.Minute,
+			RetryPolicy: &temporal.RetryPolicy{
+				InitialInterval:    time.Second,
+				BackoffCoefficient: 2,
+				MaximumInterval:    time.Minute,
+				MaximumAttempts:    6,
+			},
+		})
+		var status domain.SummaryStatus
+		err := workflow.ExecuteActivity(actx, ActivitySummarize, in).Get(ctx, &status)
+		if ctx.Err() != nil || errors.Is(err, workflow.ErrCanceled) {
+			return // superseded by a newer generation
+		}
+		if err != nil {
+			status = domain.SummaryFailed
+			w.recordFailure(ctx, in, err)
+		}
+		if generation == w.SummaryGeneration {
+			_ = w.upsertSearchAttributes(ctx, status)
+		}
+	})
+}
+
+// recordFailure stores why the last attempt failed, in words a user can act on.
+func (w *conversation) recordFailure(ctx workflow.Context, in SummarizeInput, err error) {
+	result := domain.SummaryResult{
+		WorkspaceID: in.WorkspaceID, ConversationID: in.ConversationID, Generation: in.Generation,
+		Status: domain.SummaryFailed, Error: readableError(err), At: workflow.Now(ctx).UTC(),
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityRecordSummary, result).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("could not record summary failure", "error", err)
+	}
+}
+
+// readableError unwraps Temporal's activity and timeout wrappers down to the message the
+// summary activity gave.
+func readableError(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return "the summary timed out; retry it"
+	}
+	return "the summary could not be generated; retry it"
+}
+
+func (w *conversation) upsertSearchAttributes(ctx workflow.Context, summary domain.SummaryStatus) error {
+	assignee := "none"
+	if w.Assignee != nil {
+		assignee = w.Assignee.UserID.String()
+	}
+	updates := []temporal.SearchAttributeUpdate{
+		SearchWorkspace.ValueSet(w.WorkspaceID.String()),
+		SearchState.ValueSet(string(w.State)),
+		SearchAssignee.ValueSet(assignee),
+	}
+	if summary != "" {
+		updates = append(updates, SearchSummary.ValueSet(string(summary)))
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+func currentUpdateID(ctx workflow.Context) string {
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		return info.ID
+	}
+	return ""
+}
+
+func sameAssignee(a, b *domain.Actor) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.UserID == b.UserID
+}
