@@ -11,47 +11,51 @@ import (
 // changes nothing; a valid one goes through the same handler, audited as a system change.
 type signalListener struct {
 	w        *conversation
-	channels map[string]workflow.ReceiveChannel
+	channels []namedChannel // in a fixed order: workflow code must choose the same on replay
 	running  int
 }
 
+type namedChannel struct {
+	name string
+	ch   workflow.ReceiveChannel
+}
+
 func (w *conversation) listenForSignals(ctx workflow.Context) *signalListener {
-	l := &signalListener{w: w, channels: map[string]workflow.ReceiveChannel{
-		UpdateTransition:   workflow.GetSignalChannel(ctx, UpdateTransition),
-		UpdateAssign:       workflow.GetSignalChannel(ctx, UpdateAssign),
-		UpdateRetrySummary: workflow.GetSignalChannel(ctx, UpdateRetrySummary),
-	}}
+	l := &signalListener{w: w}
+	for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary} {
+		l.channels = append(l.channels, namedChannel{name, workflow.GetSignalChannel(ctx, name)})
+	}
+	// Signals stay on their channels until they are handled (no Selector takes them off
+	// early), so the continue-as-new decision can always see and drain them.
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			sel := workflow.NewSelector(ctx)
-			for name, ch := range l.sortedChannels() {
-				sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { l.receive(ctx, name, c) })
+			if err := workflow.Await(ctx, l.pending); err != nil {
+				return
 			}
-			sel.Select(ctx)
+			l.drain(ctx)
 		}
 	})
 	return l
 }
 
-// sortedChannels yields the channels in a fixed order: map order is random, and workflow
-// code must make the same choices on replay.
-func (l *signalListener) sortedChannels() func(func(string, workflow.ReceiveChannel) bool) {
-	return func(yield func(string, workflow.ReceiveChannel) bool) {
-		for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary} {
-			if !yield(name, l.channels[name]) {
-				return
-			}
+// pending reports whether a Signal waits on any channel.
+func (l *signalListener) pending() bool {
+	for _, c := range l.channels {
+		if c.ch.Len() > 0 {
+			return true
 		}
 	}
+	return false
 }
 
-func (l *signalListener) idle() bool { return l.running == 0 }
+// idle reports that no Signal waits and none is being handled.
+func (l *signalListener) idle() bool { return l.running == 0 && !l.pending() }
 
-// drain handles Signals already delivered but not yet received; it reports whether it found any.
+// drain handles every Signal delivered so far; it reports whether it found any.
 func (l *signalListener) drain(ctx workflow.Context) bool {
 	found := false
-	for name, ch := range l.sortedChannels() {
-		for l.receive(ctx, name, ch) {
+	for _, c := range l.channels {
+		for l.receive(ctx, c.name, c.ch) {
 			found = true
 		}
 	}

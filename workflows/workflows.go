@@ -23,7 +23,9 @@ const (
 type conversation struct {
 	Input
 
-	lock           workflow.Mutex
+	// Writes go to Postgres in the order the changes were accepted: each takes a ticket
+	// and waits its turn (a workflow.Mutex does not hand over in arrival order).
+	nextWrite, servingWrite int
 	changesThisRun int
 	summaryRunning int
 	summaryCancel  workflow.CancelFunc
@@ -35,7 +37,7 @@ type conversation struct {
 // Conversation is the long-running workflow of one conversation. It never ends on its own:
 // archived conversations can come back, so it continues as new when Temporal suggests it.
 func Conversation(ctx workflow.Context, in Input) error {
-	w := &conversation{Input: in, lock: workflow.NewMutex(ctx), persistedGeneration: in.SummaryGeneration}
+	w := &conversation{Input: in, persistedGeneration: in.SummaryGeneration}
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
@@ -135,7 +137,7 @@ func (w *conversation) validateRetrySummary(RetrySummaryRequest) error {
 }
 
 // Handlers change the state at once, before they yield, so the validator of the next Update
-// already sees the new state; the write to Postgres follows under the lock, in order.
+// already sees the new state; the writes to Postgres follow in acceptance order.
 
 func (w *conversation) transition(ctx workflow.Context, req TransitionRequest) (Status, error) {
 	return w.applyTransition(ctx, currentUpdateID(ctx), req)
@@ -228,10 +230,12 @@ func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *
 // persist writes one change and its audit rows through a local activity: low latency for
 // the caller waiting on the Update, idempotent on the request id if it is retried.
 func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChange) error {
-	if err := w.lock.Lock(ctx); err != nil {
+	ticket := w.nextWrite
+	w.nextWrite++
+	if err := workflow.Await(ctx, func() bool { return w.servingWrite == ticket }); err != nil {
 		return err
 	}
-	defer w.lock.Unlock()
+	defer func() { w.servingWrite++ }()
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: 24 * time.Hour,
@@ -272,6 +276,7 @@ func (w *conversation) startSummary(ctx workflow.Context) {
 		in := SummarizeInput{WorkspaceID: w.WorkspaceID, ConversationID: w.ConversationID, Generation: generation}
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout:    2 * time.Minute,
+			HeartbeatTimeout:       10 * time.Second,
 			ScheduleToCloseTimeout: 15 * time.Minute,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval:    time.Second,
