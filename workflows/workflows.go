@@ -26,9 +26,9 @@ type conversation struct {
 	// Writes go to Postgres in the order the changes were accepted: each takes a ticket
 	// and waits its turn (a workflow.Mutex does not hand over in arrival order).
 	nextWrite, servingWrite int
-	changesThisRun int
-	summaryRunning int
-	summaryCancel  workflow.CancelFunc
+	changesThisRun          int
+	summaryRunning          int
+	summaryCancel           workflow.CancelFunc
 	// persistedGeneration is the latest summary generation whose "pending" row is written;
 	// a summary attempt waits for it so its result is never taken for a stale one.
 	persistedGeneration int64
