@@ -85,7 +85,9 @@ func (a *Activities) Summarize(ctx context.Context, in workflows.SummarizeInput)
 	for i, m := range msgs {
 		transcript[i] = summarizer.Message{Role: string(m.Role), Text: m.Text}
 	}
+	stopHeartbeat := heartbeat(ctx, 2*time.Second)
 	text, err := a.Summarizer.Summarize(ctx, key, transcript)
+	stopHeartbeat()
 	if err != nil {
 		return "", temporalError(err)
 	}
@@ -128,6 +130,28 @@ func (a *Activities) keyFor(ctx context.Context, workspaceID uuid.UUID) (key, ki
 		return string(plain), KeyBYOK, nil
 	}
 	return a.PlatformKey, KeyPlatform, nil
+}
+
+// heartbeat tells Temporal the attempt is alive while the model call runs, so a crashed
+// worker's attempt is retried after the heartbeat timeout, not the whole attempt timeout,
+// and a superseded attempt learns it is cancelled.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // temporalError turns a summarizer failure into Temporal's retry vocabulary.

@@ -56,6 +56,9 @@ type Response struct {
 	// Hang blocks the answer until the request context ends (client timeout
 	// or cancellation) or the server is closed. Nothing is written.
 	Hang bool
+	// Delay holds the answer back this long (less if the request ends first, in which case
+	// nothing is written): a slow but eventually successful model.
+	Delay time.Duration
 }
 
 // Message is one chat message as received by the server.
@@ -200,6 +203,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 		}
 		return
+	}
+
+	if resp.Delay > 0 {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		case <-time.After(resp.Delay):
+		}
 	}
 
 	for k, v := range resp.Headers {
