@@ -1,0 +1,93 @@
+package api
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/store"
+)
+
+const (
+	ctxUser      = "inbox.user"
+	ctxMember    = "inbox.member"
+	ctxWorkspace = "inbox.workspace"
+)
+
+// authenticate resolves the bearer token to its user, or answers 401.
+func (s *server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
+			respond(c, errUnauthenticated)
+			return
+		}
+		user, err := s.Store.UserByToken(c, token)
+		if errors.Is(err, store.ErrNotFound) {
+			respond(c, errUnauthenticated)
+			return
+		}
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		c.Set(ctxUser, user)
+		c.Next()
+	}
+}
+
+// member loads the caller's membership of the workspace in the path, from Postgres on every
+// request. A workspace the caller is not in is answered 404, like one that does not exist.
+func (s *server) member() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		wsID, err := uuid.Parse(c.Param("workspace_id"))
+		if err != nil {
+			respond(c, badRequest("workspace_id: not a UUID"))
+			return
+		}
+		user := c.MustGet(ctxUser).(*store.User)
+		m, err := s.Store.MemberOf(c, wsID, user.ID)
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		c.Set(ctxWorkspace, wsID)
+		c.Set(ctxMember, m)
+		c.Next()
+	}
+}
+
+// can answers 403 unless the caller's role may have perm in this workspace.
+func (s *server) can(perm policies.Permission) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		m := caller(c)
+		if !s.Authorizer.Allowed(m.Role, workspaceID(c).String(), perm) {
+			respond(c, errForbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+func caller(c *gin.Context) *store.Member { return c.MustGet(ctxMember).(*store.Member) }
+
+func workspaceID(c *gin.Context) uuid.UUID { return c.MustGet(ctxWorkspace).(uuid.UUID) }
+
+func actor(c *gin.Context) *domain.Actor {
+	m := caller(c)
+	return &domain.Actor{UserID: m.UserID, Name: m.Name}
+}
+
+// pathID parses a UUID path parameter, answering 400 when it is not one.
+func pathID(c *gin.Context, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param(name))
+	if err != nil {
+		return uuid.Nil, badRequest("%s: not a UUID", name)
+	}
+	return id, nil
+}

@@ -1,0 +1,355 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
+)
+
+type assigneeJSON struct {
+	UserID uuid.UUID `json:"user_id"`
+	Name   string    `json:"name"`
+	Role   *string   `json:"role"`
+}
+
+type visitorJSON struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+	Phone *string `json:"phone"`
+}
+
+type conversationItem struct {
+	ID            uuid.UUID            `json:"id"`
+	State         domain.State         `json:"state"`
+	Channel       domain.Channel       `json:"channel"`
+	Unread        bool                 `json:"unread"`
+	Assignee      *assigneeJSON        `json:"assignee"`
+	Visitor       visitorJSON          `json:"visitor"`
+	CreatedAt     time.Time            `json:"created_at"`
+	LastMessageAt time.Time            `json:"last_message_at"`
+	ClosedAt      *time.Time           `json:"closed_at"`
+	SummaryStatus domain.SummaryStatus `json:"summary_status"`
+}
+
+type summaryJSON struct {
+	Status      domain.SummaryStatus `json:"status"`
+	Text        *string              `json:"text"`
+	GeneratedAt *time.Time           `json:"generated_at"`
+	Error       *string              `json:"error"`
+	Attempts    int                  `json:"attempts"`
+}
+
+type conversationDetail struct {
+	conversationItem
+	Summary summaryJSON `json:"summary"`
+	Source  struct {
+		PageURL   *string `json:"page_url"`
+		Referrer  *string `json:"referrer"`
+		IPMasked  *string `json:"ip_masked"`
+		UserAgent *string `json:"user_agent"`
+	} `json:"source"`
+	Lead struct {
+		ID     uuid.UUID         `json:"id"`
+		Status domain.LeadStatus `json:"status"`
+	} `json:"lead"`
+	Workflow struct {
+		WorkflowID string  `json:"workflow_id"`
+		RunID      *string `json:"run_id"`
+	} `json:"workflow"`
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func timePtr(t time.Time, valid bool) *time.Time {
+	if !valid {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func toItem(v *store.ConversationView) conversationItem {
+	item := conversationItem{
+		ID: v.ID, State: v.State, Channel: v.Channel, Unread: v.Unread,
+		Visitor:   visitorJSON{Name: nonEmpty(v.VisitorName), Email: nonEmpty(v.VisitorEmail), Phone: nonEmpty(v.VisitorPhone)},
+		CreatedAt: v.CreatedAt.UTC(), LastMessageAt: v.LastMessageAt.UTC(),
+		ClosedAt:      timePtr(v.ClosedAt.Time, v.ClosedAt.Valid),
+		SummaryStatus: v.SummaryStatus,
+	}
+	if v.AssigneeID.Valid {
+		item.Assignee = &assigneeJSON{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}
+		if v.AssigneeRole.Valid {
+			item.Assignee.Role = &v.AssigneeRole.String
+		}
+	}
+	return item
+}
+
+func toDetail(v *store.ConversationView) conversationDetail {
+	d := conversationDetail{conversationItem: toItem(v)}
+	d.Summary = summaryJSON{
+		Status: v.SummaryStatus, Text: nonEmpty(v.SummaryText), Error: nonEmpty(v.SummaryError),
+		GeneratedAt: timePtr(v.SummaryGeneratedAt.Time, v.SummaryGeneratedAt.Valid), Attempts: v.SummaryAttempts,
+	}
+	d.Source.PageURL, d.Source.Referrer, d.Source.UserAgent = nonEmpty(v.PageURL), nonEmpty(v.Referrer), nonEmpty(v.UserAgent)
+	if v.IP.Valid {
+		// The full address stays on the server; only the network leaves it.
+		if addr, err := netip.ParseAddr(v.IP.String); err == nil {
+			d.Source.IPMasked = nonEmpty(domain.MaskIP(addr))
+		}
+	}
+	d.Lead.ID, d.Lead.Status = v.LeadID, v.LeadStatus
+	d.Workflow.WorkflowID, d.Workflow.RunID = v.WorkflowID, nonEmpty(v.WorkflowRunID)
+	return d
+}
+
+// getConversation shows the detail; opening it marks the conversation read for the caller.
+func (s *server) getConversation(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.Store.SetRead(c, workspaceID(c), id, true, actor(c)); err != nil {
+		respond(c, err)
+		return
+	}
+	s.writeDetail(c, id)
+}
+
+func (s *server) writeDetail(c *gin.Context, id uuid.UUID) {
+	v, err := s.Store.GetConversation(c, workspaceID(c), id)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toDetail(v))
+}
+
+// decodeBody strictly decodes a small JSON body: unknown fields and trailing data are 400s.
+func decodeBody(c *gin.Context, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 16<<10))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errTooLarge
+		}
+		return badRequest("body: could not be read")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badRequest("body: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return badRequest("body: more than one JSON value")
+	}
+	return nil
+}
+
+// lifecycleTarget parses the conversation id and checks it is in the caller's workspace
+// before anything is sent to a workflow.
+func (s *server) lifecycleTarget(c *gin.Context) (uuid.UUID, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := s.Store.ConversationIn(c, workspaceID(c), id); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}
+
+func (s *server) changeState(c *gin.Context) {
+	var body struct {
+		State *string `json:"state"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	if body.State == nil {
+		respond(c, badRequest("state: required"))
+		return
+	}
+	to, err := domain.ParseState(*body.State)
+	if err != nil {
+		respond(c, badRequest("state: %v", err))
+		return
+	}
+	id, err := s.lifecycleTarget(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.updateFromRequest(c, id, workflows.UpdateTransition, workflows.TransitionRequest{To: to, Actor: actor(c)}); err != nil {
+		respond(c, err)
+		return
+	}
+	s.writeDetail(c, id)
+}
+
+func (s *server) changeAssignee(c *gin.Context) {
+	var body struct {
+		UserID json.RawMessage `json:"user_id"` // "null" when cleared, empty when absent
+	}
+	if err := decodeBody(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	if len(body.UserID) == 0 {
+		respond(c, badRequest(`user_id: required (a user id, or null for "None")`))
+		return
+	}
+	var raw *string
+	if err := json.Unmarshal(body.UserID, &raw); err != nil {
+		respond(c, badRequest("user_id: must be a UUID string or null"))
+		return
+	}
+	id, err := s.lifecycleTarget(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	req := workflows.AssignRequest{Actor: actor(c)}
+	if raw != nil {
+		userID, err := uuid.Parse(*raw)
+		if err != nil {
+			respond(c, badRequest("user_id: not a UUID"))
+			return
+		}
+		// Facts for the workflow's validator: membership of this workspace and role.
+		cand := &workflows.Candidate{UserID: userID}
+		m, err := s.Store.MemberOf(c, workspaceID(c), userID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			respond(c, notAssignable("the assignee is not a member of this workspace"))
+			return
+		case err != nil:
+			respond(c, err)
+			return
+		}
+		cand.Member, cand.Role, cand.Name = true, m.Role, m.Name
+		if !m.Role.Assignable() {
+			respond(c, notAssignable("a viewer cannot be assigned a conversation"))
+			return
+		}
+		req.Assignee = cand
+	}
+	if err := s.updateFromRequest(c, id, workflows.UpdateAssign, req); err != nil {
+		respond(c, err)
+		return
+	}
+	s.writeDetail(c, id)
+}
+
+func (s *server) retrySummary(c *gin.Context) {
+	id, err := s.lifecycleTarget(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.updateFromRequest(c, id, workflows.UpdateRetrySummary, workflows.RetrySummaryRequest{Actor: actor(c)}); err != nil {
+		respond(c, err)
+		return
+	}
+	v, err := s.Store.GetConversation(c, workspaceID(c), id)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"summary": toDetail(v).Summary})
+}
+
+func (s *server) markRead(read bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := pathID(c, "id")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		if err := s.Store.SetRead(c, workspaceID(c), id, read, actor(c)); err != nil {
+			respond(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
+}
+
+type messageJSON struct {
+	ID     uuid.UUID          `json:"id"`
+	Role   domain.MessageRole `json:"role"`
+	Text   string             `json:"text"`
+	SentAt time.Time          `json:"sent_at"`
+}
+
+func (s *server) listMessages(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	page, err := s.Store.ListMessages(c, workspaceID(c), id, limit, cursor)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	items := make([]messageJSON, len(page.Items))
+	for i, m := range page.Items {
+		items[i] = messageJSON{ID: m.ID, Role: m.Role, Text: m.Text, SentAt: m.SentAt.UTC()}
+	}
+	writePage(c, items, page.NextCursor)
+}
+
+type auditJSON struct {
+	ID     uuid.UUID          `json:"id"`
+	At     time.Time          `json:"at"`
+	Actor  *domain.Actor      `json:"actor"`
+	Action domain.AuditAction `json:"action"`
+	Before map[string]any     `json:"before"`
+	After  map[string]any     `json:"after"`
+}
+
+func (s *server) listAudit(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	page, err := s.Store.ListAudit(c, workspaceID(c), id, limit, cursor)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	items := make([]auditJSON, len(page.Items))
+	for i, e := range page.Items {
+		items[i] = auditJSON{ID: e.ID, At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Before: e.Before, After: e.After}
+	}
+	writePage(c, items, page.NextCursor)
+}

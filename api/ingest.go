@@ -1,0 +1,307 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
+)
+
+// Size limits of an ingested message; a larger body is a 413, a larger field a 400.
+const (
+	maxIngestBody   = 64 << 10
+	maxMessageText  = 16_000
+	maxRefLen       = 200
+	maxMessageIDLen = 200
+	maxNameLen      = 200
+	maxEmailLen     = 254
+	maxPhoneLen     = 40
+	maxURLLen       = 2048
+	maxUserAgentLen = 1024
+)
+
+type ingestRequest struct {
+	ConversationRef string         `json:"conversation_ref"`
+	Channel         string         `json:"channel"`
+	Visitor         *ingestVisitor `json:"visitor"`
+	Message         *ingestMessage `json:"message"`
+	Source          *ingestSource  `json:"source"`
+}
+
+type ingestVisitor struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+	Phone *string `json:"phone"`
+}
+
+type ingestMessage struct {
+	ID     string     `json:"id"`
+	Role   string     `json:"role"`
+	Text   string     `json:"text"`
+	SentAt *time.Time `json:"sent_at"`
+}
+
+type ingestSource struct {
+	PageURL   string `json:"page_url"`
+	Referrer  string `json:"referrer"`
+	UserAgent string `json:"user_agent"`
+}
+
+// decodeIngest parses and validates an ingest body into the store's message. Every error is
+// an *Error (400 or 413) naming the field; it never panics, whatever the input.
+func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
+	if len(body) > maxIngestBody {
+		return store.IngestMessage{}, errTooLarge
+	}
+	var req ingestRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return store.IngestMessage{}, badRequest("body: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return store.IngestMessage{}, badRequest("body: more than one JSON value")
+	}
+	var out store.IngestMessage
+	out.Ref = strings.TrimSpace(req.ConversationRef)
+	if err := checkText("conversation_ref", out.Ref, maxRefLen, true); err != nil {
+		return out, err
+	}
+	ch, err := domain.ParseChannel(req.Channel)
+	if err != nil {
+		return out, badRequest("channel: %v", err)
+	}
+	out.Channel = ch
+	if req.Message == nil {
+		return out, badRequest("message: required")
+	}
+	m := req.Message
+	if err := checkText("message.id", m.ID, maxMessageIDLen, false); err != nil {
+		return out, err
+	}
+	role, err := domain.ParseMessageRole(m.Role)
+	if err != nil {
+		return out, badRequest("message.role: %v", err)
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return out, badRequest("message.text: required")
+	}
+	if err := checkText("message.text", m.Text, maxMessageText, true); err != nil {
+		return out, err
+	}
+	out.ExternalID, out.Role, out.Text, out.SentAt = m.ID, role, m.Text, now
+	if m.SentAt != nil {
+		if m.SentAt.Year() < 2000 || m.SentAt.After(now.Add(24*time.Hour)) {
+			return out, badRequest("message.sent_at: not a plausible time")
+		}
+		out.SentAt = m.SentAt.UTC()
+	}
+	if v := req.Visitor; v != nil {
+		for _, f := range []struct {
+			name string
+			val  *string
+			max  int
+		}{{"visitor.name", v.Name, maxNameLen}, {"visitor.email", v.Email, maxEmailLen}, {"visitor.phone", v.Phone, maxPhoneLen}} {
+			if f.val != nil {
+				*f.val = strings.TrimSpace(*f.val)
+				if err := checkText(f.name, *f.val, f.max, false); err != nil {
+					return out, err
+				}
+			}
+		}
+		if v.Email != nil && *v.Email != "" && !strings.Contains(*v.Email, "@") {
+			return out, badRequest("visitor.email: not an email address")
+		}
+		out.Visitor = store.Visitor{Name: v.Name, Email: v.Email, Phone: v.Phone}
+	}
+	if src := req.Source; src != nil {
+		for _, f := range []struct {
+			name, val string
+			max       int
+		}{{"source.page_url", src.PageURL, maxURLLen}, {"source.referrer", src.Referrer, maxURLLen}, {"source.user_agent", src.UserAgent, maxUserAgentLen}} {
+			if err := checkText(f.name, f.val, f.max, false); err != nil {
+				return out, err
+			}
+		}
+		out.Source = store.Source{PageURL: src.PageURL, Referrer: src.Referrer, UserAgent: src.UserAgent}
+	}
+	return out, nil
+}
+
+// checkText rejects invalid UTF-8, NUL bytes (Postgres cannot store them) and overlong values.
+func checkText(field, v string, maxRunes int, required bool) error {
+	switch {
+	case required && v == "":
+		return badRequest("%s: required", field)
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		return badRequest("%s: not valid UTF-8 text", field)
+	case utf8.RuneCountInString(v) > maxRunes:
+		return badRequest("%s: longer than %d characters", field, maxRunes)
+	}
+	return nil
+}
+
+// jsonProblem words a JSON decoding error without echoing large inputs.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return "malformed JSON"
+	case errors.As(err, &typeErr):
+		return "field " + typeErr.Field + " has the wrong type"
+	case errors.Is(err, io.EOF):
+		return "empty"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case strings.Contains(err.Error(), "parsing time"):
+		return "a time is not RFC 3339"
+	}
+	return "malformed JSON"
+}
+
+// ingest takes a message from a channel (widget, voice or phone gateway).
+func (s *server) ingest(c *gin.Context) {
+	key := c.GetHeader("X-Inbox-Key")
+	if key == "" || len(key) > 256 {
+		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
+		return
+	}
+	ws, err := s.Store.WorkspaceByIngestKey(c, key)
+	if errors.Is(err, store.ErrNotFound) {
+		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
+		return
+	}
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if ok, wait := s.limiter.allow(ws.ID.String()); !ok {
+		respond(c, rateLimited("too many messages for this ingest key; slow down", wait))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxIngestBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			respond(c, errTooLarge)
+			return
+		}
+		respond(c, badRequest("body: could not be read"))
+		return
+	}
+	msg, err := decodeIngest(body, time.Now().UTC())
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	msg.WorkspaceID = ws.ID
+	msg.Source.IP = clientIP(c.Request, s.TrustedProxies)
+	res, err := s.Store.Ingest(c, msg)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if res.WorkflowRunID == "" {
+		// Start-or-attach: a retried or concurrent first message never starts two workflows.
+		// Should this fail, the message is kept and the next message or change starts it.
+		if err := s.startWorkflow(c, ws.ID, res.ConversationID, nil); err != nil {
+			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
+		}
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, gin.H{"conversation_id": res.ConversationID, "message_id": res.MessageID})
+}
+
+// clientIP is the visitor's address: the peer, unless the peer is a trusted proxy, in which
+// case the right-most X-Forwarded-For entry that is not itself a trusted proxy.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer = peer.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer // a garbled chain is not believed past this point
+		}
+		if a = a.Unmap(); !isTrusted(a) {
+			return a
+		}
+	}
+	return peer
+}
+
+// keyLimiter is a token bucket per ingest key, in this process. Idle buckets are dropped.
+type keyLimiter struct {
+	mu      sync.Mutex
+	rate    rate.Limit
+	burst   int
+	buckets map[string]*rate.Limiter
+	swept   time.Time
+}
+
+func newKeyLimiter(perSecond float64, burst int) *keyLimiter {
+	return &keyLimiter{rate: rate.Limit(perSecond), burst: burst, buckets: map[string]*rate.Limiter{}, swept: time.Now()}
+}
+
+// allow takes a token for key, or says how many seconds to wait.
+func (l *keyLimiter) allow(key string) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if now.Sub(l.swept) > time.Minute {
+		for k, b := range l.buckets {
+			if b.TokensAt(now) >= float64(l.burst) {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = rate.NewLimiter(l.rate, l.burst)
+		l.buckets[key] = b
+	}
+	if b.AllowN(now, 1) {
+		return true, 0
+	}
+	wait := b.ReserveN(now, 1)
+	delay := wait.DelayFrom(now)
+	wait.CancelAt(now)
+	return false, int(math.Max(1, math.Ceil(delay.Seconds())))
+}

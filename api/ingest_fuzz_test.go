@@ -1,0 +1,115 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzDecodeIngest: whatever the body, the decoder never panics and every failure is a
+// client error (400 or 413), never a server fault.
+func FuzzDecodeIngest(f *testing.F) {
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi"}}`))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"phone","visitor":{"name":"A","email":"a@b.c","phone":"+64"},"message":{"id":"m","role":"assistant","text":"x","sent_at":"2026-11-24T09:00:00Z"},"source":{"page_url":"u","referrer":"r","user_agent":"ua"}}`))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\u0000"}}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"conversation_ref":1}`))
+	f.Add([]byte(`{} {}`))
+	f.Add([]byte("\xff\xfe"))
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msg, err := decodeIngest(body, now)
+		if err != nil {
+			var apiErr *Error
+			if !errors.As(err, &apiErr) || (apiErr.Status != http.StatusBadRequest && apiErr.Status != http.StatusRequestEntityTooLarge) {
+				t.Fatalf("error is not a client error: %#v", err)
+			}
+			return
+		}
+		if msg.Ref == "" || msg.Text == "" || msg.Channel == "" || msg.Role == "" {
+			t.Fatalf("accepted without a required field: %+v", msg)
+		}
+		if strings.ContainsRune(msg.Text, 0) || len([]rune(msg.Text)) > maxMessageText {
+			t.Fatalf("accepted text Postgres cannot store or that is too long")
+		}
+	})
+}
+
+func TestDecodeIngestRejectsBadInput(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	ok := `{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi"}}`
+	cases := map[string]struct {
+		body   string
+		status int
+		field  string
+	}{
+		"unknown field":   {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi"},"extra":1}`, 400, "extra"},
+		"no ref":          {`{"channel":"chat","message":{"role":"visitor","text":"hi"}}`, 400, "conversation_ref"},
+		"bad channel":     {`{"conversation_ref":"r","channel":"email","message":{"role":"visitor","text":"hi"}}`, 400, "channel"},
+		"no message":      {`{"conversation_ref":"r","channel":"chat"}`, 400, "message"},
+		"bad role":        {`{"conversation_ref":"r","channel":"chat","message":{"role":"system","text":"hi"}}`, 400, "message.role"},
+		"blank text":      {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"  "}}`, 400, "message.text"},
+		"huge text":       {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"` + strings.Repeat("a", maxMessageText+1) + `"}}`, 400, "message.text"},
+		"whole body huge": {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"` + strings.Repeat("a", 1<<20) + `"}}`, 413, ""},
+		"bad time":        {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi","sent_at":"yesterday"}}`, 400, "RFC 3339"},
+		"future time":     {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi","sent_at":"2030-01-01T00:00:00Z"}}`, 400, "sent_at"},
+		"bad email":       {`{"conversation_ref":"r","channel":"chat","visitor":{"email":"nope"},"message":{"role":"visitor","text":"hi"}}`, 400, "visitor.email"},
+		"two values":      {ok + ok, 400, "more than one"},
+		"not json":        {`hello`, 400, "malformed"},
+	}
+	for name, tc := range cases {
+		_, err := decodeIngest([]byte(tc.body), now)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.Status != tc.status || !strings.Contains(apiErr.Message, tc.field) {
+			t.Errorf("%s: got %v, want %d naming %q", name, err, tc.status, tc.field)
+		}
+	}
+	msg, err := decodeIngest([]byte(ok), now)
+	if err != nil || msg.SentAt != now {
+		t.Errorf("valid body: %+v %v", msg, err)
+	}
+}
+
+func TestClientIPHonoursOnlyTrustedProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	req := func(remote, xff string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return r
+	}
+	cases := []struct{ remote, xff, want string }{
+		{"203.0.113.9:1234", "198.51.100.1", "203.0.113.9"},                  // untrusted peer: header ignored
+		{"10.1.1.1:1234", "198.51.100.1", "198.51.100.1"},                    // trusted proxy: its client
+		{"10.1.1.1:1234", "1.2.3.4, 198.51.100.1, 10.2.2.2", "198.51.100.1"}, // right-most untrusted hop
+		{"10.1.1.1:1234", "garbage", "10.1.1.1"},                             // unparsable chain: the proxy
+		{"[::ffff:203.0.113.9]:1", "", "203.0.113.9"},                        // IPv4-mapped peer
+	}
+	for _, tc := range cases {
+		if got := clientIP(req(tc.remote, tc.xff), trusted); got.String() != tc.want {
+			t.Errorf("clientIP(%s, %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+func TestKeyLimiterSaysHowLongToWait(t *testing.T) {
+	l := newKeyLimiter(1, 2)
+	for i := range 2 {
+		if ok, _ := l.allow("k"); !ok {
+			t.Fatalf("request %d within the burst was refused", i)
+		}
+	}
+	ok, wait := l.allow("k")
+	if ok || wait < 1 {
+		t.Fatalf("third request: ok=%v wait=%d", ok, wait)
+	}
+	if ok, _ := l.allow("other"); !ok {
+		t.Fatal("another key shares the bucket")
+	}
+}

@@ -1,0 +1,170 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/internal/testenv"
+)
+
+func TestIngestErrors(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Ingest Errors")
+	if res := env.Ingest("inbox_key_wrong", ingestBody("x", "hi")); res.Code != http.StatusUnauthorized {
+		t.Errorf("unknown key: %d", res.Code)
+	}
+	if res := env.Do(http.MethodPost, "/api/v1/ingest/messages", ingestBody("x", "hi")); res.Code != http.StatusUnauthorized {
+		t.Errorf("no key: %d", res.Code)
+	}
+	huge := ingestBody("big", strings.Repeat("a", 1<<20))
+	if res := env.Ingest(ws.IngestKey, huge); res.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MB message: %d %s", res.Code, res.Body)
+	}
+	if res := env.Ingest(ws.IngestKey, `{"conversation_ref":"x"`); res.Code != http.StatusBadRequest || res.ErrorCode() != "bad_request" {
+		t.Errorf("malformed JSON: %d %s", res.Code, res.Body)
+	}
+	// Nothing of the rejected requests was stored.
+	n, err := env.Store.DB.NewSelect().Table("conversations").Where("workspace_id = ?", ws.WorkspaceID).Count(context.Background())
+	if err != nil || n != 0 {
+		t.Errorf("rejected ingests stored %d conversations (%v)", n, err)
+	}
+}
+
+func TestConcurrentFirstMessagesCreateOneConversation(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Concurrent Ingest")
+	const n = 8
+	ids := make([]string, n)
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := ingestBody("same-session", fmt.Sprintf("message %d", i))
+			res := env.Ingest(ws.IngestKey, body)
+			codes[i] = res.Code
+			var out struct {
+				ConversationID string `json:"conversation_id"`
+			}
+			res.JSON(t, &out)
+			ids[i] = out.ConversationID
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		if ids[i] != ids[0] {
+			t.Fatalf("two conversations for one ref: %v", ids)
+		}
+		if codes[i] == http.StatusCreated {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d requests answered 201, want exactly 1 (codes %v)", created, codes)
+	}
+	ctx := context.Background()
+	var runs []string
+	err := env.Store.DB.NewSelect().Table("conversations").Column("workflow_run_id").
+		Where("workspace_id = ?", ws.WorkspaceID).Scan(ctx, &runs)
+	if err != nil || len(runs) != 1 || runs[0] == "" {
+		t.Fatalf("conversations/runs = %v (%v)", runs, err)
+	}
+	// One workflow execution for the id: the run recorded is the one running.
+	desc, err := env.Client.DescribeWorkflowExecution(ctx, "conversation/"+ids[0], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); got != runs[0] {
+		t.Errorf("running run %s, recorded %s", got, runs[0])
+	}
+	var msgs int
+	msgs, _ = env.Store.DB.NewSelect().Table("messages").Where("conversation_id = ?", ids[0]).Count(ctx)
+	if msgs != n {
+		t.Errorf("%d messages stored, want %d", msgs, n)
+	}
+}
+
+func TestIngestRateLimit(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{IngestRate: 1, IngestBurst: 2})
+	ws := env.NewWorkspace("Rate Co")
+	for i := range 2 {
+		if res := env.Ingest(ws.IngestKey, ingestBody("rl", fmt.Sprint(i))); res.Code >= 300 {
+			t.Fatalf("within the burst: %d %s", res.Code, res.Body)
+		}
+	}
+	res := env.Ingest(ws.IngestKey, ingestBody("rl", "one too many"))
+	if res.Code != http.StatusTooManyRequests || res.ErrorCode() != "rate_limited" || res.Header.Get("Retry-After") == "" {
+		t.Errorf("past the burst: %d %s Retry-After=%q", res.Code, res.Body, res.Header.Get("Retry-After"))
+	}
+}
+
+func TestAssignmentRules(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	ws := env.NewWorkspace("Assign Co")
+	other := env.NewWorkspace("Assign Other")
+	id := newConversation(t, env, ws, "assign")
+	member := func(email string, role domain.Role) string {
+		m, _, err := env.Store.AddMember(ctx, ws.WorkspaceID, email, email, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.UserID.String()
+	}
+	support, viewer, admin := member("sup@a.example", domain.Support), member("view@a.example", domain.Viewer), member("adm@a.example", domain.Admin)
+	assign := func(userID any) testenv.Response {
+		return env.As(ws.OwnerToken, http.MethodPut, convPath(ws, id, "/assignee"), map[string]any{"user_id": userID})
+	}
+	for _, who := range []string{support, admin, ws.OwnerUserID.String()} {
+		res := assign(who)
+		var d detail
+		res.JSON(t, &d)
+		if res.Code != http.StatusOK || d.Assignee == nil || d.Assignee.UserID != who {
+			t.Errorf("assign %s: %d %s", who, res.Code, res.Body)
+		}
+	}
+	for name, who := range map[string]string{"viewer": viewer, "other workspace": other.OwnerUserID.String(), "unknown": "0b9c6a52-9d41-4bb5-a7f4-0e3e6b1c2d11"} {
+		if res := assign(who); res.Code != http.StatusUnprocessableEntity || res.ErrorCode() != "not_assignable" {
+			t.Errorf("assign %s: want 422 not_assignable, got %d %s", name, res.Code, res.Body)
+		}
+	}
+	if res := assign("not-a-uuid"); res.Code != http.StatusBadRequest {
+		t.Errorf("bad id: %d", res.Code)
+	}
+	res := assign(nil)
+	var d detail
+	res.JSON(t, &d)
+	if res.Code != http.StatusOK || d.Assignee != nil {
+		t.Errorf("clear: %d %s", res.Code, res.Body)
+	}
+	if n := countActions(audit(t, env, ws, id), "assignee_changed"); n != 4 {
+		t.Errorf("%d assignee_changed rows, want 4 (three assignments and the clear)", n)
+	}
+
+	// Removing a member unassigns their conversations through the workflow, audited.
+	if res := assign(support); res.Code != http.StatusOK {
+		t.Fatalf("re-assign: %d", res.Code)
+	}
+	if res := env.As(ws.OwnerToken, http.MethodDelete, fmt.Sprintf("/api/v1/workspaces/%s/members/%s", ws.WorkspaceID, support), nil); res.Code != http.StatusNoContent {
+		t.Fatalf("remove member: %d %s", res.Code, res.Body)
+	}
+	res = env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, ""), nil)
+	res.JSON(t, &d)
+	if d.Assignee != nil {
+		t.Errorf("the removed member is still assigned: %s", res.Body)
+	}
+	if n := countActions(audit(t, env, ws, id), "assignee_changed"); n != 6 {
+		t.Errorf("%d assignee_changed rows, want 6", n)
+	}
+}

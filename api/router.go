@@ -1,0 +1,142 @@
+// Package api serves the inbox's HTTP surface (api.md): the admin API behind bearer tokens
+// and Casbin, the ingest API behind workspace keys, and the service endpoints. Handlers are
+// thin: decode and validate into a request type, call the store or the workflow, encode.
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/secretbox"
+	"github.com/bestai/inbox/store"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	Store          *store.Store
+	Temporal       client.Client
+	Authorizer     *policies.Authorizer
+	Secrets        *secretbox.Box
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	// Registry receives the HTTP metrics; /metrics serves Gatherer. Both default to a fresh registry.
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	// IngestRate and IngestBurst bound each ingest key's messages per second.
+	IngestRate  float64
+	IngestBurst int
+	// UpdateTimeout bounds how long a lifecycle request waits for its workflow.
+	UpdateTimeout time.Duration
+}
+
+type server struct {
+	Deps
+	limiter *keyLimiter
+}
+
+// NewRouter builds the Gin engine with every route of api.md.
+func NewRouter(d Deps) *gin.Engine {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Registry == nil {
+		reg := prometheus.NewRegistry()
+		d.Registry, d.Gatherer = reg, reg
+	}
+	if d.IngestRate == 0 {
+		d.IngestRate, d.IngestBurst = 20, 60
+	}
+	if d.UpdateTimeout == 0 {
+		d.UpdateTimeout = 15 * time.Second
+	}
+	s := &server{Deps: d, limiter: newKeyLimiter(d.IngestRate, d.IngestBurst)}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverer(), newHTTPMetrics(d.Registry).middleware(), s.logErrors())
+	r.NoRoute(func(c *gin.Context) {
+		respond(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		respond(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "this endpoint does not take that method"})
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	r.GET("/api/v1/openapi.json", s.openapi)
+
+	r.POST("/api/v1/ingest/messages", s.ingest)
+
+	ws := r.Group("/api/v1/workspaces/:workspace_id", s.authenticate(), s.member())
+	ws.GET("/conversations", s.can(policies.ReadConversations), s.listConversations)
+	ws.GET("/conversations/:id", s.can(policies.ReadConversations), s.getConversation)
+	ws.GET("/conversations/:id/messages", s.can(policies.ReadConversations), s.listMessages)
+	ws.POST("/conversations/:id/state", s.can(policies.ChangeConversations), s.changeState)
+	ws.PUT("/conversations/:id/assignee", s.can(policies.ChangeConversations), s.changeAssignee)
+	ws.POST("/conversations/:id/read", s.can(policies.MarkRead), s.markRead(true))
+	ws.POST("/conversations/:id/unread", s.can(policies.MarkRead), s.markRead(false))
+	ws.POST("/conversations/:id/summary/retry", s.can(policies.ChangeConversations), s.retrySummary)
+	ws.GET("/conversations/:id/audit", s.can(policies.ReadAudit), s.listAudit)
+
+	ws.GET("/leads", s.can(policies.ReadLeads), s.listLeads)
+	ws.GET("/leads/export.csv", s.can(policies.ExportLeads), s.exportLeads)
+	ws.PATCH("/leads/:id", s.can(policies.ChangeLeads), s.patchLead)
+
+	ws.GET("/members", s.can(policies.ReadMembers), s.listMembers)
+	ws.POST("/members", s.can(policies.ManageMembers), s.addMember)
+	ws.PATCH("/members/:user_id", s.can(policies.ManageMembers), s.changeMemberRole)
+	ws.DELETE("/members/:user_id", s.can(policies.ManageMembers), s.removeMember)
+
+	ws.GET("/settings", s.can(policies.ManageSettings), s.getSettings)
+	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)
+	ws.DELETE("/settings/openai-key", s.can(policies.ManageSettings), s.deleteOpenAIKey)
+	return r
+}
+
+func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// readyz answers 200 only when Postgres and Temporal both answer.
+func (s *server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.Store.Ping(ctx); err != nil {
+		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	c.JSON(status, checks)
+}
+
+// recoverer turns a panic into a logged 500 with the API's error body.
+func (s *server) recoverer() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, rec any) {
+		s.Logger.Error("panic in handler", "path", c.FullPath(), "panic", rec)
+		respond(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "something went wrong on our side; it has been logged"})
+	})
+}
+
+// logErrors logs the server faults handlers attached to the context.
+func (s *server) logErrors() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		for _, e := range c.Errors {
+			s.Logger.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "error", e.Err)
+		}
+	}
+}

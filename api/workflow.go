@@ -1,0 +1,133 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/workflows"
+)
+
+// startWorkflow starts the conversation's workflow, or attaches to the running one. input
+// is nil for a brand-new conversation; otherwise it rebuilds a workflow from the read model.
+func (s *server) startWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID, input *workflows.Input) error {
+	in := workflows.NewInput(workspaceID, conversationID)
+	if input != nil {
+		in = *input
+	}
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       domain.WorkflowID(conversationID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchWorkspace.ValueSet(workspaceID.String()),
+			workflows.SearchState.ValueSet(string(in.State)),
+		),
+	}, workflows.ConversationWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start workflow: %w", err)
+	}
+	return s.Store.RecordWorkflowRun(ctx, conversationID, run.GetRunID())
+}
+
+// updateID names an Update after the request's Idempotency-Key header when given, so a
+// client's retry of the same request is applied once; otherwise it is unique.
+func updateID(c *gin.Context, name string) (string, error) {
+	key := c.GetHeader("Idempotency-Key")
+	switch {
+	case key == "":
+		return uuid.NewString(), nil
+	case len(key) > 200:
+		return "", badRequest("Idempotency-Key: longer than 200 characters")
+	}
+	return name + "/" + key, nil
+}
+
+// update sends a lifecycle Update to the conversation's workflow and waits for its result.
+// A conversation whose workflow is missing (its start failed after the message was stored,
+// or an operator terminated it) gets one started from the read model first.
+func (s *server) update(ctx context.Context, workspaceID, conversationID uuid.UUID, id, name string, arg any) (workflows.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	send := func() (workflows.Status, error) {
+		handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   domain.WorkflowID(conversationID),
+			UpdateID:     id,
+			UpdateName:   name,
+			Args:         []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		var st workflows.Status
+		if err == nil {
+			err = handle.Get(ctx, &st)
+		}
+		return st, err
+	}
+	st, err := send()
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
+			return st, err
+		}
+		st, err = send()
+	}
+	return st, updateError(err)
+}
+
+// updateFromRequest sends the Update a lifecycle request asks for.
+func (s *server) updateFromRequest(c *gin.Context, conversationID uuid.UUID, name string, arg any) error {
+	id, err := updateID(c, name)
+	if err != nil {
+		return err
+	}
+	_, err = s.update(c, workspaceID(c), conversationID, id, name, arg)
+	return err
+}
+
+// restartWorkflow starts a conversation's workflow from what the read model holds.
+func (s *server) restartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
+	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
+	if err != nil {
+		return err
+	}
+	in := workflows.NewInput(workspaceID, conversationID)
+	in.State, in.SummaryGeneration = v.State, v.SummaryGeneration
+	if v.ClosedAt.Valid {
+		t := v.ClosedAt.Time.UTC()
+		in.ClosedAt = &t
+	}
+	if v.AssigneeID.Valid {
+		in.Assignee = &domain.Actor{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}
+	}
+	return s.startWorkflow(ctx, workspaceID, conversationID, &in)
+}
+
+// updateError maps the workflow's rejections to the API's errors.
+func updateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		switch appErr.Type() {
+		case workflows.ErrInvalidTransition:
+			return invalidTransition(appErr.Message())
+		case workflows.ErrNotAssignable:
+			return notAssignable(appErr.Message())
+		case workflows.ErrBusy:
+			return rateLimited(appErr.Message(), 5)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Status: 503, Code: "unavailable", Message: "the change was not confirmed in time; retry with the same Idempotency-Key", RetryAfter: 2}
+	}
+	return err
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+
+	"github.com/bestai/inbox/activities"
+	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/config"
+	"github.com/bestai/inbox/migrations"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/secretbox"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/summarizer"
+	"github.com/bestai/inbox/worker"
+)
+
+// app is what every long-running command shares.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	store    *store.Store
+	temporal client.Client
+	secrets  *secretbox.Box
+	registry *prometheus.Registry
+	scope    tally.Scope
+	closers  []func()
+}
+
+func loadConfig() (config.Config, error) {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("bad configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// newApp connects to Postgres (migrating it when asked) and to Temporal.
+func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bool) (*app, error) {
+	a := &app{cfg: cfg, logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	box, err := secretbox.New(secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("INBOX_SECRET_KEY: %w", err)
+	}
+	a.secrets = box
+	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { _ = a.store.Close() })
+	if migrate {
+		if _, err := migrations.Up(ctx, a.store.DB); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	// Temporal SDK metrics (workflow and activity latencies, task queue polls) on /metrics.
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: a.registry})
+	scope, scopeCloser := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		Prefix:          "temporal",
+	}, time.Second)
+	a.scope = sdktally.NewPrometheusNamingScope(scope)
+	a.closers = append(a.closers, func() { _ = scopeCloser.Close() })
+	if a.temporal, err = dialTemporal(ctx, cfg, a.scope); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.temporal.Close)
+	return a, nil
+}
+
+// dialTemporal connects, retrying for a while: the frontend may still be starting.
+func dialTemporal(ctx context.Context, cfg config.Config, scope tally.Scope) (client.Client, error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := client.DialContext(ctx, client.Options{
+			HostPort:       cfg.TemporalAddress,
+			Namespace:      cfg.TemporalNamespace,
+			MetricsHandler: sdktally.NewMetricsHandler(scope),
+			Logger:         quietLogger(),
+		})
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// quietLogger passes the SDK's warnings and errors on, not its chatter.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+func (a *app) activities() *activities.Activities {
+	return &activities.Activities{
+		Store:       a.store,
+		Summarizer:  summarizer.New(summarizer.Config{BaseURL: a.cfg.OpenAIBaseURL, Model: a.cfg.SummaryModel}),
+		Secrets:     a.secrets,
+		PlatformKey: a.cfg.OpenAIAPIKey,
+		Model:       a.cfg.SummaryModel,
+	}
+}
+
+// startWorker starts the worker; stop it with the returned function.
+func (a *app) startWorker() (func(), error) {
+	w := worker.New(a.temporal, a.activities())
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w.Stop, nil
+}
+
+// listenAPI binds the API's address and returns a server ready to Serve.
+func (a *app) listenAPI() (*http.Server, net.Listener, error) {
+	authz, err := policies.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	router := api.NewRouter(api.Deps{
+		Store: a.store, Temporal: a.temporal, Authorizer: authz, Secrets: a.secrets,
+		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
+		Registry: a.registry, Gatherer: a.registry,
+	})
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("INBOX_HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return srv, ln, nil
+}
+
+// serveUntilDone serves until ctx ends, then lets in-flight requests finish (up to 20s).
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bestai/inbox/migrations"
+	"github.com/bestai/inbox/store"
+)
+
+// runServe runs the HTTP API against an external Temporal and Postgres.
+func runServe(ctx context.Context) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireSecretKey(); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, cfg.SecretKey, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv, ln, err := a.listenAPI()
+	if err != nil {
+		return err
+	}
+	a.logger.Info("inbox API listening", "addr", ln.Addr().String(), "temporal", cfg.TemporalAddress)
+	return serveUntilDone(ctx, srv, ln)
+}
+
+// runWorker runs the conversation workflows and activities until interrupted.
+func runWorker(ctx context.Context) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireSecretKey(); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, cfg.SecretKey, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	stop, err := a.startWorker()
+	if err != nil {
+		return err
+	}
+	a.logger.Info("inbox worker polling", "task_queue", "inbox", "temporal", cfg.TemporalAddress)
+	<-ctx.Done()
+	stop()
+	return nil
+}
+
+// runMigrate applies, rolls back or lists the schema migrations.
+func runMigrate(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: inbox migrate up|down|status")
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	switch args[0] {
+	case "up":
+		names, err := migrations.Up(ctx, s.DB)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Println("the schema is up to date")
+		}
+		for _, n := range names {
+			fmt.Println("applied", n)
+		}
+	case "down":
+		names, err := migrations.Down(ctx, s.DB)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			fmt.Println("nothing to roll back")
+		}
+		for _, n := range names {
+			fmt.Println("rolled back", n)
+		}
+	case "status":
+		out, err := migrations.Status(ctx, s.DB)
+		if err != nil {
+			return err
+		}
+		fmt.Print(out)
+	default:
+		return fmt.Errorf("usage: inbox migrate up|down|status (not %q)", args[0])
+	}
+	return nil
+}

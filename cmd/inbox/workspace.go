@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/bestai/inbox/migrations"
+	"github.com/bestai/inbox/store"
+)
+
+// runWorkspace implements `inbox workspace create`: it prints one JSON object with the
+// workspace id, its ingest key, the owner's user id and API token. The secrets are shown
+// only here; Postgres keeps their hashes.
+func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: inbox workspace create --name NAME --owner-email EMAIL [--owner-name NAME]")
+	}
+	fs := flag.NewFlagSet("workspace create", flag.ContinueOnError)
+	name := fs.String("name", "", "workspace name (required)")
+	email := fs.String("owner-email", "", "owner's email (required)")
+	ownerName := fs.String("owner-name", "", "owner's display name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *name == "" || *email == "" {
+		return fmt.Errorf("--name and --owner-email are required")
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := migrations.Up(ctx, s.DB); err != nil {
+		return err
+	}
+	ws, err := s.CreateWorkspace(ctx, *name, *email, *ownerName)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(out)
+	return enc.Encode(ws)
+}

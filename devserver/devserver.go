@@ -1,0 +1,233 @@
+// Package devserver runs an embedded Temporal server (SQLite under the data directory, so
+// workflows survive a restart) and the Temporal Web UI, for `inbox dev`. It is never used in
+// production, where `inbox serve` and `inbox worker` talk to a Temporal cluster.
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/log"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+const clusterName = "active"
+
+// Options says where the embedded server listens and keeps its files.
+type Options struct {
+	FrontendAddr     string   // host:port of the gRPC frontend (TEMPORAL_ADDRESS)
+	UIAddr           string   // host:port of the Web UI; "" for none
+	DataDir          string   // the SQLite file lives here
+	Namespace        string   // created on first start
+	SearchAttributes []string // Keyword attributes registered with the namespace
+}
+
+// Server is a running embedded Temporal server and UI.
+type Server struct {
+	temporal temporal.Server
+	ui       *uiserver.Server
+	LogFile  string
+}
+
+// Start starts the server and, if asked, the UI. The server's own logs go to a file under
+// DataDir, so the terminal shows the inbox's output only.
+func Start(o Options) (*Server, error) {
+	host, port, err := splitAddr(o.FrontendAddr)
+	if err != nil {
+		return nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := checkFree(o.FrontendAddr); err != nil {
+		return nil, fmt.Errorf("TEMPORAL_ADDRESS %s: %w", o.FrontendAddr, err)
+	}
+	s := &Server{LogFile: filepath.Join(o.DataDir, "temporal.log")}
+	sqlConf, err := sqliteConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := serverConfig(host, port, sqlConf)
+	if err != nil {
+		return nil, err
+	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "json", OutputFile: s.LogFile}))
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, err
+	}
+	s.temporal, err = temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build Temporal server: %w", err)
+	}
+	if err := s.temporal.Start(); err != nil {
+		return nil, fmt.Errorf("start Temporal server: %w", err)
+	}
+	if o.UIAddr != "" {
+		if err := s.startUI(o.UIAddr, o.FrontendAddr); err != nil {
+			s.temporal.Stop() //nolint:errcheck // already failing
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Stop stops the UI, then the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	_ = s.temporal.Stop()
+}
+
+func (s *Server) startUI(uiAddr, frontendAddr string) error {
+	host, port, err := splitAddr(uiAddr)
+	if err != nil {
+		return fmt.Errorf("INBOX_TEMPORAL_UI_ADDR: %w", err)
+	}
+	// The UI server exits the process when its port is taken; find out first.
+	if err := checkFree(uiAddr); err != nil {
+		return fmt.Errorf("INBOX_TEMPORAL_UI_ADDR %s: %w", uiAddr, err)
+	}
+	s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Host:                host,
+		Port:                port,
+		TemporalGRPCAddress: frontendAddr,
+		EnableUI:            true,
+		HideLogs:            true,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		DefaultNamespace:    "default",
+	}))
+	go func() { _ = s.ui.Start() }()
+	return nil
+}
+
+func sqliteConfig(o Options) (*config.SQL, error) {
+	dbFile := filepath.Join(o.DataDir, "temporal.sqlite")
+	conf := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		DatabaseName:      dbFile,
+		ConnectAttributes: map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "normal"},
+	}
+	if _, err := os.Stat(dbFile); errors.Is(err, os.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(conf); err != nil {
+			return nil, fmt.Errorf("create Temporal schema in %s: %w", dbFile, err)
+		}
+	}
+	attrs := map[string]enums.IndexedValueType{}
+	for _, name := range o.SearchAttributes {
+		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, attrs)
+	if err != nil {
+		return nil, err
+	}
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("create namespace %s: %w", o.Namespace, err)
+	}
+	return conf, nil
+}
+
+func serverConfig(host string, port int, sqlConf *config.SQL) (*config.Config, error) {
+	conf := &config.Config{}
+	conf.Global.Membership.MaxJoinDuration = 30_000_000_000 // 30s
+	conf.Global.Membership.BroadcastAddress = "127.0.0.1"
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{clusterName: {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             net.JoinHostPort(host, strconv.Itoa(port)),
+			ClusterID:              "inbox-dev",
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+		var svc config.Service
+		if name == "frontend" {
+			svc.RPC.GRPCPort, svc.RPC.BindOnIP = port, host
+		} else {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			svc.RPC.GRPCPort, svc.RPC.BindOnLocalHost = p, true
+		}
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		svc.RPC.MembershipPort = p
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = net.JoinHostPort(host, strconv.Itoa(port))
+	return conf, nil
+}
+
+func splitAddr(addr string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port in %q", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}
+
+// freePort asks the kernel for a free local port for an internal service.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func checkFree(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("address in use (is another inbox dev or Temporal running?)")
+	}
+	return l.Close()
+}

@@ -1,0 +1,273 @@
+// Package testenv builds real environments for integration tests: a fresh Postgres
+// database with the schema, an in-process Temporal server with the search attributes, the
+// worker with the real activities, a local chat-completions server, and the API router.
+// Nothing in it is a mock.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/bestai/inbox/activities"
+	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/internal/openaitest"
+	"github.com/bestai/inbox/migrations"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/secretbox"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/summarizer"
+	"github.com/bestai/inbox/worker"
+	"github.com/bestai/inbox/workflows"
+)
+
+// AdminURL is the Postgres server tests create their databases on; TEST_DATABASE_URL overrides it.
+func AdminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// NewStore creates a fresh database with the schema, dropped when the test ends.
+func NewStore(t testing.TB) *store.Store {
+	t.Helper()
+	admin, err := url.Parse(AdminURL())
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	name := fmt.Sprintf("inbox_test_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
+	u := *admin
+	u.Path = "/" + name
+	ctx := context.Background()
+	s, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("Postgres is not reachable at %s (start it, or set TEST_DATABASE_URL): %v", admin.Redacted(), err)
+	}
+	if _, err := migrations.Up(ctx, s.DB); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = s.Close()
+		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
+		defer db.Close()
+		if _, err := db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	return s
+}
+
+// Options adjusts an Env.
+type Options struct {
+	// SummaryTimeout bounds each model call; default 5s.
+	SummaryTimeout time.Duration
+	// PlatformKey is OPENAI_API_KEY; "" means none.
+	PlatformKey string
+	// NoWorker leaves the worker stopped; StartWorker starts one.
+	NoWorker bool
+	// IngestRate and IngestBurst set the per-key limit; default effectively unlimited.
+	IngestRate  float64
+	IngestBurst int
+}
+
+// Env is one complete inbox: Postgres, Temporal, worker, model server and API.
+type Env struct {
+	T        testing.TB
+	Store    *store.Store
+	Temporal *temporaltest.TestServer
+	Client   client.Client
+	OpenAI   *openaitest.Server
+	Secrets  *secretbox.Box
+	Router   *gin.Engine
+	Acts     *activities.Activities
+
+	worker sdkworker.Worker
+}
+
+// New builds an Env for t; everything is torn down when t ends.
+func New(t *testing.T, opts Options) *Env {
+	t.Helper()
+	if opts.SummaryTimeout == 0 {
+		opts.SummaryTimeout = 5 * time.Second
+	}
+	if opts.IngestRate == 0 {
+		opts.IngestRate, opts.IngestBurst = 1000, 1000
+	}
+	e := &Env{T: t, Store: NewStore(t), OpenAI: openaitest.New(t)}
+	key, _ := secretbox.ParseKey(secretbox.NewKey())
+	e.Secrets, _ = secretbox.New(key)
+	e.Temporal = temporaltest.NewServer(temporaltest.WithT(t))
+	e.Client = e.Temporal.GetDefaultClient()
+	RegisterSearchAttributes(t, e.Client, e.Temporal.GetDefaultNamespace())
+	e.Acts = &activities.Activities{
+		Store:       e.Store,
+		Summarizer:  summarizer.New(summarizer.Config{BaseURL: e.OpenAI.URL, Model: "test-model", Timeout: opts.SummaryTimeout}),
+		Secrets:     e.Secrets,
+		PlatformKey: opts.PlatformKey,
+		Model:       "test-model",
+	}
+	if !opts.NoWorker {
+		e.StartWorker()
+	}
+	authz, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Router = api.NewRouter(api.Deps{
+		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
+	})
+	return e
+}
+
+// StartWorker starts a worker on the inbox task queue (again, after StopWorker).
+func (e *Env) StartWorker() {
+	e.T.Helper()
+	w := sdkworker.New(e.Client, workflows.TaskQueue, sdkworker.Options{})
+	worker.Register(w, e.Acts)
+	if err := w.Start(); err != nil {
+		e.T.Fatalf("start worker: %v", err)
+	}
+	e.worker = w
+	e.T.Cleanup(w.Stop)
+}
+
+// StopWorker stops the running worker, as a crash of the worker process would.
+func (e *Env) StopWorker() {
+	if e.worker != nil {
+		e.worker.Stop()
+		e.worker = nil
+	}
+}
+
+// RegisterSearchAttributes adds the inbox's Keyword search attributes to a namespace.
+func RegisterSearchAttributes(t testing.TB, c client.Client, namespace string) {
+	t.Helper()
+	attrs := map[string]enums.IndexedValueType{}
+	for _, name := range workflows.SearchAttributeNames {
+		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: attrs,
+	}); err != nil {
+		t.Fatalf("register search attributes: %v", err)
+	}
+}
+
+// Workspace is a bootstrapped workspace with its owner's credentials.
+type Workspace = store.NewWorkspace
+
+// NewWorkspace bootstraps a workspace as `inbox workspace create` does.
+func (e *Env) NewWorkspace(name string) Workspace {
+	e.T.Helper()
+	ws, err := e.Store.CreateWorkspace(context.Background(), name, strings.ToLower(strings.ReplaceAll(name, " ", "-"))+"-owner@example.com", name+" Owner")
+	if err != nil {
+		e.T.Fatalf("create workspace: %v", err)
+	}
+	return ws
+}
+
+// Response is a recorded HTTP answer.
+type Response struct {
+	Code   int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it cannot.
+func (r Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// ErrorCode is the "error.code" of an error body, or "".
+func (r Response) ErrorCode() string {
+	var body struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &body)
+	return body.Error.Code
+}
+
+// Do sends a request through the router. body may be nil, a string or a value to encode.
+// headers alternate name, value.
+func (e *Env) Do(method, path string, body any, headers ...string) Response {
+	e.T.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.RemoteAddr = "203.0.113.7:41000"
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	rec := httptest.NewRecorder()
+	e.Router.ServeHTTP(rec, req)
+	return Response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+}
+
+// As returns Do with the bearer token set.
+func (e *Env) As(token, method, path string, body any, headers ...string) Response {
+	e.T.Helper()
+	return e.Do(method, path, body, append([]string{"Authorization", "Bearer " + token}, headers...)...)
+}
+
+// Ingest posts one message with the workspace's ingest key.
+func (e *Env) Ingest(ingestKey string, body any) Response {
+	e.T.Helper()
+	return e.Do(http.MethodPost, "/api/v1/ingest/messages", body, "X-Inbox-Key", ingestKey)
+}
+
+// Eventually polls cond every 50ms until it holds or timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
