@@ -1,7 +1,11 @@
-// Command latency measures one state transition through a running inbox API (`inbox dev`)
-// next to a bare Postgres UPDATE + INSERT transaction on the same database, in one run:
+// Command latency measures a running inbox (`inbox dev`) from the outside, for the figures
+// the issues ask for:
 //
-//	go run ./internal/tools/latency -api http://127.0.0.1:8080 -token T -workspace W -ingest-key K
+//	# one state transition through the API next to a bare Postgres UPDATE + INSERT tx
+//	go run ./internal/tools/latency -token T -workspace W -ingest-key K
+//	# close -> summary ready, with inbox dev started with OPENAI_BASE_URL=http://127.0.0.1:9999/v1
+//	go run ./internal/tools/latency -fake-openai 127.0.0.1:9999 &
+//	go run ./internal/tools/latency -mode summary -n 50 -token T -workspace W -ingest-key K
 package main
 
 import (
@@ -28,7 +32,12 @@ func main() {
 	ingestKey := flag.String("ingest-key", "", "ingest key")
 	n := flag.Int("n", 200, "sequential calls")
 	dsn := flag.String("db", "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable", "database of that inbox")
+	mode := flag.String("mode", "transition", "transition | summary")
+	fakeAddr := flag.String("fake-openai", "", "serve a chat-completions endpoint that answers at once on this address, and nothing else")
 	flag.Parse()
+	if *fakeAddr != "" {
+		log.Fatal(serveFakeOpenAI(*fakeAddr))
+	}
 	if *token == "" || *workspace == "" || *ingestKey == "" {
 		flag.Usage()
 		os.Exit(2)
@@ -57,6 +66,36 @@ func main() {
 	}
 	if err := json.Unmarshal(body, &created); err != nil || code != http.StatusCreated {
 		log.Fatalf("ingest: %d %s", code, body)
+	}
+	if *mode == "summary" {
+		measureSummaries(*n, func(ref string) string {
+			code, body := call(http.MethodPost, "/api/v1/ingest/messages", "X-Inbox-Key", *ingestKey, map[string]any{
+				"conversation_ref": ref, "channel": "chat",
+				"message": map[string]any{"role": "visitor", "text": "Where is my order? It was due on Monday."},
+			})
+			var c struct {
+				ConversationID string `json:"conversation_id"`
+			}
+			if json.Unmarshal(body, &c) != nil || code != http.StatusCreated {
+				log.Fatalf("ingest: %d %s", code, body)
+			}
+			return c.ConversationID
+		}, func(id string) {
+			code, body := call(http.MethodPost, fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s/state", *workspace, id),
+				"Authorization", "Bearer "+*token, map[string]any{"state": "closed"})
+			if code != http.StatusOK {
+				log.Fatalf("close: %d %s", code, body)
+			}
+		}, func(id string) string {
+			_, body := call(http.MethodGet, fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s", *workspace, id),
+				"Authorization", "Bearer "+*token, nil)
+			var d struct {
+				SummaryStatus string `json:"summary_status"`
+			}
+			_ = json.Unmarshal(body, &d)
+			return d.SummaryStatus
+		})
+		return
 	}
 	path := fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s/state", *workspace, created.ConversationID)
 	var api []time.Duration
@@ -102,11 +141,45 @@ func main() {
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM audit_log WHERE action = 'latency_probe'`); err != nil {
 		log.Fatal(err)
 	}
-	p := func(ds []time.Duration, q float64) time.Duration {
-		s := slices.Clone(ds)
-		slices.Sort(s)
-		return s[int(q*float64(len(s)-1))]
-	}
 	fmt.Printf("transition through the API (%d sequential): p50 %s  p99 %s\n", *n, p(api, 0.5), p(api, 0.99))
 	fmt.Printf("bare Postgres UPDATE + INSERT tx (%d):      p50 %s  p99 %s\n", *n, p(bare, 0.5), p(bare, 0.99))
+}
+
+func p(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1))]
+}
+
+// measureSummaries closes n fresh conversations one at a time and times each from the
+// close request to the detail showing summary_status "ready".
+func measureSummaries(n int, ingest func(ref string) string, closeConv func(id string), status func(id string) string) {
+	var took []time.Duration
+	for i := range n {
+		id := ingest(fmt.Sprintf("summary-latency-%d-%d", time.Now().UnixNano(), i))
+		start := time.Now()
+		closeConv(id)
+		for {
+			st := status(id)
+			if st == "ready" {
+				break
+			}
+			if st == "failed" || time.Since(start) > time.Minute {
+				log.Fatalf("summary %s after %s", st, time.Since(start))
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		took = append(took, time.Since(start))
+	}
+	fmt.Printf("close request -> summary ready (%d, polled every 2ms): p50 %s  p99 %s\n", n, p(took, 0.5), p(took, 0.99))
+}
+
+// serveFakeOpenAI answers every chat completion at once with three sentences.
+func serveFakeOpenAI(addr string) error {
+	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"id":"chatcmpl-local","object":"chat.completion","created":%d,"model":"local",
+			"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"The visitor asked about a late order. The assistant explained the delay. The visitor accepted a new delivery date."}}],
+			"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`, time.Now().Unix())
+	}))
 }
