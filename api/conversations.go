@@ -163,6 +163,29 @@ func decodeBody(c *gin.Context, dst any) error {
 	return nil
 }
 
+// decodeChoice decodes a body of one required field, {"<field>": "<value>"}, and parses the
+// value with parse (a domain parser such as domain.ParseState).
+func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, error)) (T, error) {
+	var zero T
+	var body map[string]*string
+	if err := decodeBody(c, &body); err != nil {
+		return zero, err
+	}
+	for k := range body {
+		if k != field {
+			return zero, badRequest("body: unknown field %q", k)
+		}
+	}
+	if body[field] == nil {
+		return zero, badRequest("%s: required", field)
+	}
+	v, err := parse(*body[field])
+	if err != nil {
+		return zero, badRequest("%s: %v", field, err)
+	}
+	return v, nil
+}
+
 // lifecycleTarget parses the conversation id and checks it is in the caller's workspace
 // before anything is sent to a workflow.
 func (s *server) lifecycleTarget(c *gin.Context) (uuid.UUID, error) {
@@ -177,20 +200,9 @@ func (s *server) lifecycleTarget(c *gin.Context) (uuid.UUID, error) {
 }
 
 func (s *server) changeState(c *gin.Context) {
-	var body struct {
-		State *string `json:"state"`
-	}
-	if err := decodeBody(c, &body); err != nil {
-		respond(c, err)
-		return
-	}
-	if body.State == nil {
-		respond(c, badRequest("state: required"))
-		return
-	}
-	to, err := domain.ParseState(*body.State)
+	to, err := decodeChoice(c, "state", domain.ParseState)
 	if err != nil {
-		respond(c, badRequest("state: %v", err))
+		respond(c, err)
 		return
 	}
 	id, err := s.lifecycleTarget(c)

@@ -98,20 +98,9 @@ func (s *server) patchLead(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	var body struct {
-		Status *string `json:"status"`
-	}
-	if err := decodeBody(c, &body); err != nil {
-		respond(c, err)
-		return
-	}
-	if body.Status == nil {
-		respond(c, badRequest("status: required"))
-		return
-	}
-	status, err := domain.ParseLeadStatus(*body.Status)
+	status, err := decodeChoice(c, "status", domain.ParseLeadStatus)
 	if err != nil {
-		respond(c, badRequest("status: %v", err))
+		respond(c, err)
 		return
 	}
 	v, err := s.Store.SetLeadStatus(c, workspaceID(c), id, status, actor(c))

@@ -300,3 +300,28 @@ func TestChangeRestartsAMissingWorkflow(t *testing.T) {
 		t.Errorf("archived -> open on the rebuilt workflow: %d", res.Code)
 	}
 }
+
+func TestBadLifecycleBodiesAreClientErrors(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Bad Bodies")
+	id := newConversation(t, env, ws, "bad")
+	for _, body := range []string{`{}`, `{"state":null}`, `{"state":"nope"}`, `{"state":"closed","x":1}`, `not json`, `{"state":"closed"} {}`, `{"state":7}`} {
+		res := env.As(ws.OwnerToken, http.MethodPost, convPath(ws, id, "/state"), body)
+		if res.Code != http.StatusBadRequest || res.ErrorCode() != "bad_request" {
+			t.Errorf("state body %s: %d %s", body, res.Code, res.Body)
+		}
+	}
+	for _, body := range []string{`{}`, `{"user_id":7}`, `{"user_id":"x"}`, `{"user_id":null,"y":1}`} {
+		res := env.As(ws.OwnerToken, http.MethodPut, convPath(ws, id, "/assignee"), body)
+		if res.Code != http.StatusBadRequest {
+			t.Errorf("assignee body %s: %d %s", body, res.Code, res.Body)
+		}
+	}
+	if res := env.As(ws.OwnerToken, http.MethodPost, convPath(ws, "not-a-uuid", "/state"), `{"state":"closed"}`); res.Code != http.StatusBadRequest {
+		t.Errorf("bad conversation id: %d", res.Code)
+	}
+	if n := countActions(audit(t, env, ws, id), "state_changed"); n != 0 {
+		t.Errorf("bad requests changed the conversation %d times", n)
+	}
+}

@@ -108,16 +108,9 @@ func (s *server) keepAnOwner(c *gin.Context, m *store.Member) error {
 }
 
 func (s *server) changeMemberRole(c *gin.Context) {
-	var body struct {
-		Role string `json:"role"`
-	}
-	if err := decodeBody(c, &body); err != nil {
-		respond(c, err)
-		return
-	}
-	role, err := domain.ParseRole(body.Role)
+	role, err := decodeChoice(c, "role", domain.ParseRole)
 	if err != nil {
-		respond(c, badRequest("role: %v", err))
+		respond(c, err)
 		return
 	}
 	m, err := s.target(c)

@@ -8,16 +8,22 @@ import (
 	"github.com/bestai/inbox/store"
 )
 
-// runServe runs the HTTP API against an external Temporal and Postgres.
-func runServe(ctx context.Context) error {
+// productionApp is the app of `serve` and `worker`: an external Temporal, an explicit
+// secret key, and a schema migrated beforehand by `inbox migrate up`.
+func productionApp(ctx context.Context) (*app, error) {
 	cfg, err := loadConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := cfg.RequireSecretKey(); err != nil {
-		return err
+		return nil, err
 	}
-	a, err := newApp(ctx, cfg, cfg.SecretKey, false)
+	return newApp(ctx, cfg, cfg.SecretKey, false)
+}
+
+// runServe runs the HTTP API against an external Temporal and Postgres.
+func runServe(ctx context.Context) error {
+	a, err := productionApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -26,20 +32,13 @@ func runServe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.logger.Info("inbox API listening", "addr", ln.Addr().String(), "temporal", cfg.TemporalAddress)
+	a.logger.Info("inbox API listening", "addr", ln.Addr().String(), "temporal", a.cfg.TemporalAddress)
 	return serveUntilDone(ctx, srv, ln)
 }
 
 // runWorker runs the conversation workflows and activities until interrupted.
 func runWorker(ctx context.Context) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	if err := cfg.RequireSecretKey(); err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg, cfg.SecretKey, false)
+	a, err := productionApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,7 +47,7 @@ func runWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.logger.Info("inbox worker polling", "task_queue", "inbox", "temporal", cfg.TemporalAddress)
+	a.logger.Info("inbox worker polling", "task_queue", "inbox", "temporal", a.cfg.TemporalAddress)
 	<-ctx.Done()
 	stop()
 	return nil
