@@ -27,7 +27,7 @@ func (s *server) authenticate() gin.HandlerFunc {
 			respond(c, errUnauthenticated)
 			return
 		}
-		user, err := s.Store.UserByToken(c, token)
+		user, err := s.Store.UserByToken(c.Request.Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			respond(c, errUnauthenticated)
 			return
@@ -51,7 +51,7 @@ func (s *server) member() gin.HandlerFunc {
 			return
 		}
 		user := c.MustGet(ctxUser).(*store.User)
-		m, err := s.Store.MemberOf(c, wsID, user.ID)
+		m, err := s.Store.MemberOf(c.Request.Context(), wsID, user.ID)
 		if err != nil {
 			respond(c, err)
 			return

@@ -126,7 +126,7 @@ func (s *server) getConversation(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if err := s.Store.SetRead(c, workspaceID(c), id, true, actor(c)); err != nil {
+	if err := s.Store.SetRead(c.Request.Context(), workspaceID(c), id, true, actor(c)); err != nil {
 		respond(c, err)
 		return
 	}
@@ -134,7 +134,7 @@ func (s *server) getConversation(c *gin.Context) {
 }
 
 func (s *server) writeDetail(c *gin.Context, id uuid.UUID) {
-	v, err := s.Store.GetConversation(c, workspaceID(c), id)
+	v, err := s.Store.GetConversation(c.Request.Context(), workspaceID(c), id)
 	if err != nil {
 		respond(c, err)
 		return
@@ -193,7 +193,7 @@ func (s *server) lifecycleTarget(c *gin.Context) (uuid.UUID, error) {
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := s.Store.ConversationIn(c, workspaceID(c), id); err != nil {
+	if _, err := s.Store.ConversationIn(c.Request.Context(), workspaceID(c), id); err != nil {
 		return uuid.Nil, err
 	}
 	return id, nil
@@ -248,7 +248,7 @@ func (s *server) changeAssignee(c *gin.Context) {
 		}
 		// Facts for the workflow's validator: membership of this workspace and role.
 		cand := &workflows.Candidate{UserID: userID}
-		m, err := s.Store.MemberOf(c, workspaceID(c), userID)
+		m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			respond(c, notAssignable("the assignee is not a member of this workspace"))
@@ -281,7 +281,7 @@ func (s *server) retrySummary(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	v, err := s.Store.GetConversation(c, workspaceID(c), id)
+	v, err := s.Store.GetConversation(c.Request.Context(), workspaceID(c), id)
 	if err != nil {
 		respond(c, err)
 		return
@@ -296,7 +296,7 @@ func (s *server) markRead(read bool) gin.HandlerFunc {
 			respond(c, err)
 			return
 		}
-		if err := s.Store.SetRead(c, workspaceID(c), id, read, actor(c)); err != nil {
+		if err := s.Store.SetRead(c.Request.Context(), workspaceID(c), id, read, actor(c)); err != nil {
 			respond(c, err)
 			return
 		}
@@ -322,7 +322,7 @@ func (s *server) listMessages(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.Store.ListMessages(c, workspaceID(c), id, limit, cursor)
+	page, err := s.Store.ListMessages(c.Request.Context(), workspaceID(c), id, limit, cursor)
 	if err != nil {
 		respond(c, err)
 		return
@@ -354,7 +354,7 @@ func (s *server) listAudit(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.Store.ListAudit(c, workspaceID(c), id, limit, cursor)
+	page, err := s.Store.ListAudit(c.Request.Context(), workspaceID(c), id, limit, cursor)
 	if err != nil {
 		respond(c, err)
 		return

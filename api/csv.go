@@ -69,7 +69,7 @@ func (s *server) exportLeads(c *gin.Context) {
 		return nil
 	}
 	sent := 0
-	n, err := s.Store.ExportLeads(c, ws, f, func(r *store.LeadExportRow) error {
+	n, err := s.Store.ExportLeads(c.Request.Context(), ws, f, func(r *store.LeadExportRow) error {
 		if w == nil {
 			if err := start(); err != nil {
 				return err

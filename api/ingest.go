@@ -181,7 +181,7 @@ func (s *server) ingest(c *gin.Context) {
 		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
 		return
 	}
-	ws, err := s.Store.WorkspaceByIngestKey(c, key)
+	ws, err := s.Store.WorkspaceByIngestKey(c.Request.Context(), key)
 	if errors.Is(err, store.ErrNotFound) {
 		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
 		return
@@ -211,7 +211,7 @@ func (s *server) ingest(c *gin.Context) {
 	}
 	msg.WorkspaceID = ws.ID
 	msg.Source.IP = clientIP(c.Request, s.TrustedProxies)
-	res, err := s.Store.Ingest(c, msg)
+	res, err := s.Store.Ingest(c.Request.Context(), msg)
 	if err != nil {
 		respond(c, err)
 		return
@@ -219,7 +219,7 @@ func (s *server) ingest(c *gin.Context) {
 	if res.WorkflowRunID == "" {
 		// Start-or-attach: a retried or concurrent first message never starts two workflows.
 		// Should this fail, the message is kept and the next message or change starts it.
-		if err := s.startWorkflow(c, ws.ID, res.ConversationID, nil); err != nil {
+		if err := s.startWorkflow(c.Request.Context(), ws.ID, res.ConversationID, nil); err != nil {
 			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
 		}
 	}

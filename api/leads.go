@@ -78,7 +78,7 @@ func (s *server) listLeads(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.Store.ListLeads(c, workspaceID(c), f, limit, cursor)
+	page, err := s.Store.ListLeads(c.Request.Context(), workspaceID(c), f, limit, cursor)
 	if err != nil {
 		respond(c, err)
 		return
@@ -103,7 +103,7 @@ func (s *server) patchLead(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	v, err := s.Store.SetLeadStatus(c, workspaceID(c), id, status, actor(c))
+	v, err := s.Store.SetLeadStatus(c.Request.Context(), workspaceID(c), id, status, actor(c))
 	if err != nil {
 		respond(c, err)
 		return

@@ -185,7 +185,7 @@ func (s *server) listConversations(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.Store.ListConversations(c, workspaceID(c), f, limit, cursor)
+	page, err := s.Store.ListConversations(c.Request.Context(), workspaceID(c), f, limit, cursor)
 	if err != nil {
 		respond(c, err)
 		return

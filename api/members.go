@@ -21,7 +21,7 @@ func (s *server) listMembers(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.Store.ListMembers(c, workspaceID(c), limit, cursor)
+	page, err := s.Store.ListMembers(c.Request.Context(), workspaceID(c), limit, cursor)
 	if err != nil {
 		respond(c, err)
 		return
@@ -64,7 +64,7 @@ func (s *server) addMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	m, token, err := s.Store.AddMember(c, workspaceID(c), body.Email, body.Name, role)
+	m, token, err := s.Store.AddMember(c.Request.Context(), workspaceID(c), body.Email, body.Name, role)
 	switch {
 	case errors.Is(err, store.ErrAlreadyMember):
 		respond(c, conflict("that user is already a member of this workspace"))
@@ -85,7 +85,7 @@ func (s *server) target(c *gin.Context) (*store.Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.Store.MemberOf(c, workspaceID(c), userID)
+	m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *server) keepAnOwner(c *gin.Context, m *store.Member) error {
 	if m.Role != domain.Owner {
 		return nil
 	}
-	n, err := s.Store.CountOwners(c, workspaceID(c))
+	n, err := s.Store.CountOwners(c.Request.Context(), workspaceID(c))
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *server) changeMemberRole(c *gin.Context) {
 			return
 		}
 	}
-	if err := s.Store.ChangeRole(c, workspaceID(c), m.UserID, role); err != nil {
+	if err := s.Store.ChangeRole(c.Request.Context(), workspaceID(c), m.UserID, role); err != nil {
 		respond(c, err)
 		return
 	}
@@ -145,7 +145,7 @@ func (s *server) removeMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	m, err := s.Store.MemberOf(c, workspaceID(c), userID)
+	m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Already removed: finish unassigning, if anything is left, and say so.
@@ -167,11 +167,11 @@ func (s *server) removeMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if err := s.Store.RemoveMember(c, workspaceID(c), userID); err != nil {
+	if err := s.Store.RemoveMember(c.Request.Context(), workspaceID(c), userID); err != nil {
 		respond(c, err)
 		return
 	}
-	if err := s.Store.AuditWorkspace(c, workspaceID(c), actor(c), domain.AuditMemberRemoved,
+	if err := s.Store.AuditWorkspace(c.Request.Context(), workspaceID(c), actor(c), domain.AuditMemberRemoved,
 		map[string]any{"user_id": m.UserID, "name": m.Name, "role": m.Role}, map[string]any{}); err != nil {
 		respond(c, err)
 		return
@@ -186,7 +186,7 @@ func (s *server) removeMember(c *gin.Context) {
 func (s *server) unassignAll(c *gin.Context, userID uuid.UUID) error {
 	done := map[uuid.UUID]bool{}
 	for {
-		ids, err := s.Store.AssignedConversations(c, workspaceID(c), userID, 100)
+		ids, err := s.Store.AssignedConversations(c.Request.Context(), workspaceID(c), userID, 100)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *server) unassignAll(c *gin.Context, userID uuid.UUID) error {
 			done[id], progress = true, true
 			// A retried removal reuses the same Update ids.
 			updateID := "remove-member/" + userID.String() + "/" + id.String()
-			if _, err := s.update(c, workspaceID(c), id, updateID, workflows.UpdateAssign, workflows.AssignRequest{Actor: actor(c)}); err != nil {
+			if _, err := s.update(c.Request.Context(), workspaceID(c), id, updateID, workflows.UpdateAssign, workflows.AssignRequest{Actor: actor(c)}); err != nil {
 				return err
 			}
 		}

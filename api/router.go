@@ -63,7 +63,6 @@ func NewRouter(d Deps) *gin.Engine {
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recoverer(), newHTTPMetrics(d.Registry).middleware(), s.logErrors())
 	r.NoRoute(func(c *gin.Context) {

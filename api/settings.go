@@ -8,7 +8,7 @@ import (
 )
 
 func (s *server) getSettings(c *gin.Context) {
-	_, setting, err := s.Store.OpenAIKey(c, workspaceID(c))
+	_, setting, err := s.Store.OpenAIKey(c.Request.Context(), workspaceID(c))
 	if err != nil {
 		respond(c, err)
 		return
@@ -36,7 +36,7 @@ func (s *server) putOpenAIKey(c *gin.Context) {
 	}
 	ws := workspaceID(c)
 	sealed := s.Secrets.Seal([]byte(key), ws[:])
-	if err := s.Store.SetOpenAIKey(c, ws, sealed, key[len(key)-4:]); err != nil {
+	if err := s.Store.SetOpenAIKey(c.Request.Context(), ws, sealed, key[len(key)-4:]); err != nil {
 		respond(c, err)
 		return
 	}
@@ -44,7 +44,7 @@ func (s *server) putOpenAIKey(c *gin.Context) {
 }
 
 func (s *server) deleteOpenAIKey(c *gin.Context) {
-	if err := s.Store.DeleteOpenAIKey(c, workspaceID(c)); err != nil {
+	if err := s.Store.DeleteOpenAIKey(c.Request.Context(), workspaceID(c)); err != nil {
 		respond(c, err)
 		return
 	}

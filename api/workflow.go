@@ -88,7 +88,7 @@ func (s *server) updateFromRequest(c *gin.Context, conversationID uuid.UUID, nam
 	if err != nil {
 		return err
 	}
-	_, err = s.update(c, workspaceID(c), conversationID, id, name, arg)
+	_, err = s.update(c.Request.Context(), workspaceID(c), conversationID, id, name, arg)
 	return err
 }
 
