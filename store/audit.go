@@ -82,8 +82,8 @@ func (s *Store) ListAudit(ctx context.Context, workspaceID, conversationID uuid.
 		Where("workspace_id = ? AND conversation_id = ?", workspaceID, conversationID).
 		OrderExpr("at, id").Limit(limit + 1)
 	if cursor != "" {
-		var c timeIDCursor
-		if err := decodeCursor(cursor, &c); err != nil {
+		c, err := decodeListCursor(cursor, auditCursorKind)
+		if err != nil {
 			return AuditPage{}, err
 		}
 		q = q.Where("(at, id) > (?, ?)", c.At, c.ID)
@@ -97,12 +97,9 @@ func (s *Store) ListAudit(ctx context.Context, workspaceID, conversationID uuid.
 			items[i].Actor = &domain.Actor{UserID: items[i].ActorID.UUID, Name: items[i].ActorName}
 		}
 	}
-	page := AuditPage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(timeIDCursor{At: last.At, ID: last.ID})
-	}
+	var page AuditPage
+	page.Items, page.NextCursor = cutPage(items, limit, auditCursorKind,
+		func(e AuditEntry) (time.Time, uuid.UUID) { return e.At, e.ID })
 	return page, nil
 }
 

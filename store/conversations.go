@@ -86,40 +86,19 @@ type Lead struct {
 	UpdatedAt      time.Time         `bun:"updated_at"`
 }
 
-// selectView builds the query every conversation read starts from, scoped to one workspace.
-func (s *Store) selectView(workspaceID uuid.UUID, dest any) *bun.SelectQuery {
-	return s.DB.NewSelect().Model(dest).
-		ColumnExpr("c.*").
-		ColumnExpr("l.id AS lead_id, l.status AS lead_status, l.name AS visitor_name, l.email AS visitor_email, l.phone AS visitor_phone").
-		ColumnExpr("u.name AS assignee_name, am.role AS assignee_role").
-		Join("JOIN leads AS l ON l.conversation_id = c.id").
-		Join("LEFT JOIN users AS u ON u.id = c.assignee_id").
-		Join("LEFT JOIN memberships AS am ON am.user_id = c.assignee_id AND am.workspace_id = c.workspace_id").
-		Where("c.workspace_id = ?", workspaceID)
-}
-
 // GetConversation returns one conversation of the workspace, or ErrNotFound: another
 // workspace's conversation is indistinguishable from a missing one.
 func (s *Store) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) (*ConversationView, error) {
-	v := new(ConversationView)
-	err := s.selectView(workspaceID, v).Where("c.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
+	var items []ConversationView
+	one := s.DB.NewSelect().TableExpr("conversations AS c").ColumnExpr("c.*").
+		Where("c.workspace_id = ? AND c.id = ?", workspaceID, id)
+	if err := s.viewOf(&items, one).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("get conversation: %w", err)
 	}
-	return v, nil
-}
-
-// ConversationWorkspace returns the workspace a conversation belongs to; workers use it.
-func (s *Store) ConversationWorkspace(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
-	var ws uuid.UUID
-	err := s.DB.NewSelect().Table("conversations").Column("workspace_id").Where("id = ?", id).Scan(ctx, &ws)
-	if errors.Is(err, sql.ErrNoRows) {
-		return uuid.Nil, ErrNotFound
+	if len(items) == 0 {
+		return nil, ErrNotFound
 	}
-	return ws, err
+	return &items[0], nil
 }
 
 // MessagePage is one page of messages, oldest first.
@@ -137,8 +116,8 @@ func (s *Store) ListMessages(ctx context.Context, workspaceID, conversationID uu
 		Where("conversation_id = ?", conversationID).
 		OrderExpr("sent_at, id").Limit(limit + 1)
 	if cursor != "" {
-		var c timeIDCursor
-		if err := decodeCursor(cursor, &c); err != nil {
+		c, err := decodeListCursor(cursor, messageCursorKind)
+		if err != nil {
 			return MessagePage{}, err
 		}
 		q = q.Where("(sent_at, id) > (?, ?)", c.At, c.ID)
@@ -147,12 +126,9 @@ func (s *Store) ListMessages(ctx context.Context, workspaceID, conversationID uu
 	if err := q.Scan(ctx, &items); err != nil {
 		return MessagePage{}, err
 	}
-	page := MessagePage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(timeIDCursor{At: last.SentAt, ID: last.ID})
-	}
+	var page MessagePage
+	page.Items, page.NextCursor = cutPage(items, limit, messageCursorKind,
+		func(m Message) (time.Time, uuid.UUID) { return m.SentAt, m.ID })
 	return page, nil
 }
 

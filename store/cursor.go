@@ -9,30 +9,51 @@ import (
 	"github.com/google/uuid"
 )
 
-// ErrBadCursor is returned for a cursor this server did not hand out.
+// ErrBadCursor is returned for a cursor this server did not hand out, or one of another list.
 var ErrBadCursor = errors.New("cursor is not valid")
 
-// timeIDCursor is the keyset position after a row ordered by (time, id).
-type timeIDCursor struct {
-	At time.Time `json:"t"`
-	ID uuid.UUID `json:"i"`
+// Every list pages by keyset: rows ordered by (time, id), and the position after the last
+// row of a page kept in an opaque cursor. A keyset, unlike an offset, neither skips nor
+// repeats a row because other rows were inserted meanwhile. The kind makes a cursor of one
+// list refused by another instead of silently positioning it somewhere.
+const (
+	conversationCursorKind = "c"
+	leadCursorKind         = "l"
+	messageCursorKind      = "m"
+	auditCursorKind        = "a"
+	memberCursorKind       = "u"
+)
+
+// listCursor is the keyset position after the last row of a page.
+type listCursor struct {
+	Kind string    `json:"k"`
+	At   time.Time `json:"t"`
+	ID   uuid.UUID `json:"i"`
 }
 
-func encodeCursor(v any) string {
-	b, _ := json.Marshal(v) // plain structs always marshal
+func decodeListCursor(s, kind string) (listCursor, error) {
+	var c listCursor
+	if len(s) > 512 {
+		return c, ErrBadCursor
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Kind != kind || c.ID == uuid.Nil || c.At.IsZero() {
+		return listCursor{}, ErrBadCursor
+	}
+	return c, nil
+}
+
+func encodeCursor(c listCursor) string {
+	b, _ := json.Marshal(c) // a plain struct always marshals
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string, v any) error {
-	if len(s) > 512 {
-		return ErrBadCursor
+// cutPage trims the one extra row a query fetched (limit+1) to learn whether another page
+// follows, and returns the cursor after the page's last row, or "" on the last page.
+func cutPage[T any](items []T, limit int, kind string, key func(T) (time.Time, uuid.UUID)) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return ErrBadCursor
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return ErrBadCursor
-	}
-	return nil
+	at, id := key(items[limit-1])
+	return items[:limit], encodeCursor(listCursor{Kind: kind, At: at, ID: id})
 }

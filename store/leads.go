@@ -84,12 +84,9 @@ func (s *Store) ListLeads(ctx context.Context, workspaceID uuid.UUID, f LeadFilt
 	if err := q.OrderExpr("l.created_at DESC, l.id DESC").Limit(limit + 1).Scan(ctx); err != nil {
 		return LeadPage{}, fmt.Errorf("list leads: %w", err)
 	}
-	page := LeadPage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(listCursor{Kind: leadCursorKind, At: last.CreatedAt, ID: last.ID})
-	}
+	var page LeadPage
+	page.Items, page.NextCursor = cutPage(items, limit, leadCursorKind,
+		func(v LeadView) (time.Time, uuid.UUID) { return v.CreatedAt, v.ID })
 	return page, nil
 }
 

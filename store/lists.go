@@ -14,35 +14,6 @@ import (
 	"github.com/bestai/inbox/domain"
 )
 
-// The conversation list and the lead list page by keyset: (time DESC, id DESC) with the
-// position after the last row of a page in an opaque cursor. A keyset, unlike an offset,
-// neither skips nor repeats a row because other rows were inserted above it meanwhile.
-
-// Cursor kinds, so a cursor of one list is refused by the other instead of silently
-// positioning it somewhere.
-const (
-	conversationCursorKind = "c"
-	leadCursorKind         = "l"
-)
-
-// listCursor is the keyset position after the last row of a page.
-type listCursor struct {
-	Kind string    `json:"k"`
-	At   time.Time `json:"t"`
-	ID   uuid.UUID `json:"i"`
-}
-
-func decodeListCursor(s, kind string) (listCursor, error) {
-	var c listCursor
-	if err := decodeCursor(s, &c); err != nil {
-		return c, err
-	}
-	if c.Kind != kind || c.ID == uuid.Nil || c.At.IsZero() {
-		return c, ErrBadCursor
-	}
-	return c, nil
-}
-
 // MinQueryLen and MaxQueryLen bound the q filter, in characters. Three is the shortest term
 // the trigram indexes can look up; a shorter one would read every message of the workspace.
 const (
@@ -124,12 +95,9 @@ func (s *Store) ListConversations(ctx context.Context, workspaceID uuid.UUID, f 
 	if err != nil {
 		return ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
-	page := ConversationPage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(listCursor{Kind: conversationCursorKind, At: last.LastMessageAt, ID: last.ID})
-	}
+	var page ConversationPage
+	page.Items, page.NextCursor = cutPage(items, limit, conversationCursorKind,
+		func(v ConversationView) (time.Time, uuid.UUID) { return v.LastMessageAt, v.ID })
 	return page, nil
 }
 

@@ -56,8 +56,8 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID uuid.UUID, limit in
 		OrderExpr("m.created_at, m.user_id").
 		Limit(limit + 1)
 	if cursor != "" {
-		var c timeIDCursor
-		if err := decodeCursor(cursor, &c); err != nil {
+		c, err := decodeListCursor(cursor, memberCursorKind)
+		if err != nil {
 			return MemberPage{}, err
 		}
 		q = q.Where("(m.created_at, m.user_id) > (?, ?)", c.At, c.ID)
@@ -66,12 +66,9 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID uuid.UUID, limit in
 	if err := q.Scan(ctx, &items); err != nil {
 		return MemberPage{}, err
 	}
-	page := MemberPage{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(timeIDCursor{At: last.CreatedAt, ID: last.UserID})
-	}
+	var page MemberPage
+	page.Items, page.NextCursor = cutPage(items, limit, memberCursorKind,
+		func(m Member) (time.Time, uuid.UUID) { return m.CreatedAt, m.UserID })
 	return page, nil
 }
 

@@ -150,17 +150,6 @@ func (s *Store) WorkspaceByIngestKey(ctx context.Context, key string) (*Workspac
 	return ws, err
 }
 
-// FirstWorkspace returns the oldest workspace, or ErrNotFound when there is none; the dev
-// server uses it to seed a demo workspace only once.
-func (s *Store) FirstWorkspace(ctx context.Context) (*Workspace, error) {
-	ws := new(Workspace)
-	err := s.DB.NewSelect().Model(ws).Order("created_at").Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return ws, err
-}
-
 // validEmail is a deliberately loose check: one @ with text on both sides, no spaces.
 func validEmail(s string) bool {
 	local, domainPart, ok := strings.Cut(s, "@")
