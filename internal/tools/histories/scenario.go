@@ -1,0 +1,374 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/workflows"
+)
+
+// scenario drives a running `inbox dev` through its HTTP API (and, for operators, Temporal
+// Signals) so that each recorded history shows one part of the workflow's behaviour.
+type scenario struct {
+	apiURL, outDir, prefix string
+	workspace, owner       uuid.UUID
+	token, ingestKey       string
+	lastRef                string
+	model                  *fakeModel
+	temporal               client.Client
+	http                   http.Client
+}
+
+// Scenarios, in the order they run; each writes <prefix>-<name>.json (continue-as-new writes
+// -run1 and -run2). workflows/replay_test.go lists the same names.
+var scenarios = []struct {
+	name string
+	run  func(*scenario, context.Context, string) error
+}{
+	{"ingest", (*scenario).ingestOnly},
+	{"transitions", (*scenario).transitions},
+	{"assign", (*scenario).assign},
+	{"retry-summary", (*scenario).retrySummary},
+	{"summary-failed-retried", (*scenario).summaryFailedRetried},
+	{"signal", (*scenario).signal},
+	{"continue-as-new", (*scenario).continueAsNew},
+	{"superseded", (*scenario).superseded},
+}
+
+func (s *scenario) loadDemo(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("demo credentials (start `inbox dev` first): %w", err)
+	}
+	var d struct {
+		WorkspaceID uuid.UUID `json:"workspace_id"`
+		IngestKey   string    `json:"ingest_key"`
+		OwnerUserID uuid.UUID `json:"owner_user_id"`
+		OwnerToken  string    `json:"owner_token"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	s.workspace, s.owner, s.token, s.ingestKey = d.WorkspaceID, d.OwnerUserID, d.OwnerToken, d.IngestKey
+	s.http.Timeout = 30 * time.Second
+	return nil
+}
+
+func (s *scenario) run(ctx context.Context, only string) error {
+	for _, sc := range scenarios {
+		if only != "" && !slices.Contains(strings.Split(only, ","), sc.name) {
+			continue
+		}
+		start := time.Now()
+		conv, err := s.ingest(ctx, "replay-"+sc.name+"-"+uuid.NewString()[:8])
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		if err := sc.run(s, ctx, conv); err != nil {
+			return fmt.Errorf("%s (conversation %s): %w", sc.name, conv, err)
+		}
+		workflowID := "conversation/" + conv
+		if err := s.waitQuiet(ctx, workflowID); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		out := filepath.Join(s.outDir, s.prefix+"-"+sc.name+".json")
+		if err := fetchTo(ctx, s.temporal, workflowID, "", sc.name == "continue-as-new", out); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		fmt.Printf("  %s: %s in %s\n", sc.name, workflowID, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// The scenarios. Each gets a freshly ingested, open conversation.
+
+func (s *scenario) ingestOnly(ctx context.Context, conv string) error {
+	// A second message on the same conversation attaches to the running workflow.
+	_, err := s.call(ctx, http.MethodPost, "/api/v1/ingest/messages", map[string]any{
+		"conversation_ref": s.lastRef, "channel": "chat",
+		"message": map[string]any{"id": "m-2", "role": "visitor", "text": "Also, is there a warranty?"},
+	}, http.StatusOK, http.StatusCreated)
+	return err
+}
+
+func (s *scenario) transitions(ctx context.Context, conv string) error {
+	// Every edge of the transition table: open->pending->open->closed->open->closed->
+	// archived->closed->open->pending->closed.
+	for _, to := range []domain.State{domain.Pending, domain.Open, domain.Closed, domain.Open, domain.Closed,
+		domain.Archived, domain.Closed, domain.Open, domain.Pending, domain.Closed} {
+		if err := s.setState(ctx, conv, to); err != nil {
+			return err
+		}
+	}
+	return s.waitSummary(ctx, conv, domain.SummaryReady)
+}
+
+func (s *scenario) assign(ctx context.Context, conv string) error {
+	agent, err := s.agent(ctx)
+	if err != nil {
+		return err
+	}
+	for _, user := range []any{s.owner.String(), agent, agent /* no change, nothing recorded */, nil} {
+		if _, err := s.call(ctx, http.MethodPut, s.convPath(conv)+"/assignee", map[string]any{"user_id": user}, http.StatusOK); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *scenario) retrySummary(ctx context.Context, conv string) error {
+	if err := s.setState(ctx, conv, domain.Closed); err != nil {
+		return err
+	}
+	if err := s.waitSummary(ctx, conv, domain.SummaryReady); err != nil {
+		return err
+	}
+	if err := s.retry(ctx, conv); err != nil {
+		return err
+	}
+	return s.waitSummary(ctx, conv, domain.SummaryReady)
+}
+
+func (s *scenario) summaryFailedRetried(ctx context.Context, conv string) error {
+	// A 500 is retried by Temporal; the 401 after it is final: the summary fails.
+	s.model.enqueue(answer{status: http.StatusInternalServerError}, answer{status: http.StatusUnauthorized})
+	if err := s.setState(ctx, conv, domain.Closed); err != nil {
+		return err
+	}
+	if err := s.waitSummary(ctx, conv, domain.SummaryFailed); err != nil {
+		return err
+	}
+	if err := s.retry(ctx, conv); err != nil {
+		return err
+	}
+	return s.waitSummary(ctx, conv, domain.SummaryReady)
+}
+
+func (s *scenario) signal(ctx context.Context, conv string) error {
+	workflowID := "conversation/" + conv
+	signals := []struct {
+		name string
+		arg  any
+	}{
+		{workflows.UpdateTransition, workflows.TransitionRequest{To: domain.Pending}},
+		{workflows.UpdateTransition, workflows.TransitionRequest{To: domain.Archived}}, // forbidden: logged, ignored
+		{workflows.UpdateAssign, workflows.AssignRequest{Assignee: &workflows.Candidate{
+			UserID: s.owner, Name: "Demo Owner", Role: domain.Owner, Member: true}}},
+		{workflows.UpdateAssign, workflows.AssignRequest{}}, // unassign
+		{workflows.UpdateTransition, workflows.TransitionRequest{To: domain.Closed}},
+	}
+	for _, sig := range signals {
+		if err := s.temporal.SignalWorkflow(ctx, workflowID, "", sig.name, sig.arg); err != nil {
+			return err
+		}
+	}
+	if err := s.waitSummary(ctx, conv, domain.SummaryReady); err != nil {
+		return err
+	}
+	if err := s.temporal.SignalWorkflow(ctx, workflowID, "", workflows.UpdateRetrySummary, workflows.RetrySummaryRequest{}); err != nil {
+		return err
+	}
+	return s.waitAttempts(ctx, conv, 2)
+}
+
+func (s *scenario) continueAsNew(ctx context.Context, conv string) error {
+	// More than the 500 changes after which a run continues as new.
+	for i := range 510 {
+		to := domain.Pending
+		if i%2 == 1 {
+			to = domain.Open
+		}
+		if err := s.setState(ctx, conv, to); err != nil {
+			return fmt.Errorf("change %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func (s *scenario) superseded(ctx context.Context, conv string) error {
+	// The first generation's model call is slow; the retry supersedes it and it is cancelled.
+	s.model.enqueue(answer{delay: 30 * time.Second})
+	before := s.model.requests.Load()
+	if err := s.setState(ctx, conv, domain.Closed); err != nil {
+		return err
+	}
+	if err := poll(ctx, "the slow model call to start", func() (bool, error) { return s.model.requests.Load() > before, nil }); err != nil {
+		return err
+	}
+	if err := s.retry(ctx, conv); err != nil {
+		return err
+	}
+	return s.waitSummary(ctx, conv, domain.SummaryReady)
+}
+
+// Helpers.
+
+func (s *scenario) convPath(conv string) string {
+	return fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s", s.workspace, conv)
+}
+
+func (s *scenario) ingest(ctx context.Context, ref string) (string, error) {
+	s.lastRef = ref
+	b, err := s.call(ctx, http.MethodPost, "/api/v1/ingest/messages", map[string]any{
+		"conversation_ref": ref, "channel": "chat",
+		"visitor": map[string]any{"name": "Ana Replay", "email": "ana@example.com"},
+		"message": map[string]any{"id": "m-1", "role": "visitor", "text": "Hi, do you ship to New Zealand?"},
+	}, http.StatusCreated)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		ConversationID string `json:"conversation_id"`
+	}
+	return out.ConversationID, json.Unmarshal(b, &out)
+}
+
+func (s *scenario) setState(ctx context.Context, conv string, to domain.State) error {
+	_, err := s.call(ctx, http.MethodPost, s.convPath(conv)+"/state", map[string]any{"state": to}, http.StatusOK)
+	return err
+}
+
+func (s *scenario) retry(ctx context.Context, conv string) error {
+	_, err := s.call(ctx, http.MethodPost, s.convPath(conv)+"/summary/retry", nil, http.StatusAccepted, http.StatusOK)
+	return err
+}
+
+// agent returns the user id of an agent of the demo workspace, adding one the first time.
+func (s *scenario) agent(ctx context.Context) (string, error) {
+	const email = "replay-support@demo.example"
+	if _, err := s.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/workspaces/%s/members", s.workspace),
+		map[string]any{"email": email, "name": "Replay Support", "role": "support"}, http.StatusCreated, http.StatusConflict); err != nil {
+		return "", err
+	}
+	b, err := s.call(ctx, http.MethodGet, fmt.Sprintf("/api/v1/workspaces/%s/members?limit=200", s.workspace), nil, http.StatusOK)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Items []struct {
+			UserID string `json:"user_id"`
+			Email  string `json:"email"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return "", err
+	}
+	for _, m := range out.Items {
+		if m.Email == email {
+			return m.UserID, nil
+		}
+	}
+	return "", fmt.Errorf("agent %s not among the members: %s", email, b)
+}
+
+type summaryView struct {
+	Summary struct {
+		Status   domain.SummaryStatus `json:"status"`
+		Attempts int                  `json:"attempts"`
+	} `json:"summary"`
+}
+
+func (s *scenario) summary(ctx context.Context, conv string) (summaryView, error) {
+	var v summaryView
+	b, err := s.call(ctx, http.MethodGet, s.convPath(conv), nil, http.StatusOK)
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
+	return v, err
+}
+
+func (s *scenario) waitSummary(ctx context.Context, conv string, want domain.SummaryStatus) error {
+	return poll(ctx, "summary "+string(want), func() (bool, error) {
+		v, err := s.summary(ctx, conv)
+		return v.Summary.Status == want, err
+	})
+}
+
+// waitAttempts waits for a ready summary from at least n generations' worth of answers.
+func (s *scenario) waitAttempts(ctx context.Context, conv string, n int) error {
+	start := s.model.requests.Load()
+	return poll(ctx, "the retried summary", func() (bool, error) {
+		v, err := s.summary(ctx, conv)
+		return v.Summary.Status == domain.SummaryReady && s.model.requests.Load() >= start+int64(n-1), err
+	})
+}
+
+// waitQuiet waits until the workflow has nothing left to do: no workflow task or activity
+// pending and a history that stopped growing, so the recorded file ends on a settled task.
+func (s *scenario) waitQuiet(ctx context.Context, workflowID string) error {
+	last := int64(-1)
+	return poll(ctx, workflowID+" to settle", func() (bool, error) {
+		d, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, "")
+		if err != nil {
+			return false, err
+		}
+		n := d.GetWorkflowExecutionInfo().GetHistoryLength()
+		settled := d.GetPendingWorkflowTask() == nil && len(d.GetPendingActivities()) == 0 && n == last
+		last = n
+		return settled, nil
+	})
+}
+
+func poll(ctx context.Context, what string, done func() (bool, error)) error {
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for %s", what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (s *scenario) call(ctx context.Context, method, path string, body any, want ...int) ([]byte, error) {
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.apiURL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if strings.HasPrefix(path, "/api/v1/ingest/") {
+		req.Header.Set("X-Inbox-Key", s.ingestKey)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	res, err := s.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(res.Body)
+	if !slices.Contains(want, res.StatusCode) {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, buf.Bytes())
+	}
+	return buf.Bytes(), nil
+}
