@@ -44,6 +44,22 @@ bench: ## seed 1,000,000 conversations and measure list latency and CSV export (
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	INBOX_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
+# Histories for workflows/replay_test.go, taken from a running `inbox dev` (same env:
+# TEMPORAL_ADDRESS, INBOX_HTTP_ADDR, INBOX_DATA_DIR). One workflow, or every run of it:
+#   make record-history WORKFLOW_ID=conversation/<id> OUT=workflows/testdata/v2-<name>.json [ALL_RUNS=1]
+# Every scenario (or some, SCENARIOS=signal,superseded), with `inbox dev` started with
+# OPENAI_BASE_URL=http://127.0.0.1:28099/v1 OPENAI_API_KEY=any (the tool serves that model):
+#   make record-history SCENARIOS=all PREFIX=v2
+.PHONY: record-history
+record-history: ## record a workflow history for the replay test (usage above the target)
+ifdef SCENARIOS
+	$(GO) run ./internal/tools/histories scenario -prefix "$(PREFIX)" $(if $(filter-out all,$(SCENARIOS)),-only $(SCENARIOS))
+else
+	@test -n "$(WORKFLOW_ID)" -a -n "$(OUT)" || { echo "usage: make record-history WORKFLOW_ID=conversation/<id> OUT=workflows/testdata/<version>-<name>.json [ALL_RUNS=1]"; \
+		echo "   or: make record-history SCENARIOS=all PREFIX=<version>"; exit 2; }
+	$(GO) run ./internal/tools/histories fetch -workflow-id "$(WORKFLOW_ID)" -out "$(OUT)" $(if $(ALL_RUNS),-all-runs)
+endif
+
 .PHONY: clean
 clean: ## remove the binary and the dev data directory
 	rm -rf bin .data

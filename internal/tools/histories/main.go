@@ -5,10 +5,12 @@
 //	go run ./internal/tools/histories fetch -workflow-id conversation/<ID> -out workflows/testdata/v2-x.json
 //	go run ./internal/tools/histories fetch -workflow-id conversation/<ID> -all-runs -out workflows/testdata/v2-x.json
 //	# drive a running `inbox dev` through every scenario and record each history
-//	go run ./internal/tools/histories scenario -demo .data/demo.json -fake-openai 127.0.0.1:28099 -prefix v2
+//	go run ./internal/tools/histories scenario -prefix v2 [-only signal,superseded]
 //
-// The scenario mode serves the chat-completions endpoint itself, so `inbox dev` must run with
-// OPENAI_BASE_URL=http://<-fake-openai>/v1 and any OPENAI_API_KEY.
+// Both read TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INBOX_HTTP_ADDR and INBOX_DATA_DIR like
+// `inbox dev`. The scenario mode serves the chat-completions endpoint itself (-fake-openai,
+// default 127.0.0.1:28099), so `inbox dev` must run with OPENAI_BASE_URL=http://127.0.0.1:28099/v1
+// and any OPENAI_API_KEY.
 package main
 
 import (
@@ -62,9 +64,13 @@ func main() {
 		demo := fs.String("demo", filepath.Join(envOr("INBOX_DATA_DIR", ".data"), "demo.json"), "demo credentials `inbox dev` wrote")
 		fake := fs.String("fake-openai", "127.0.0.1:28099", "serve chat completions here (inbox dev's OPENAI_BASE_URL=http://<this>/v1)")
 		fs.StringVar(&s.outDir, "out-dir", "workflows/testdata", "where to write the histories")
-		fs.StringVar(&s.prefix, "prefix", "v1", "file name prefix: the workflow code version recorded")
+		fs.StringVar(&s.prefix, "prefix", "", "file name prefix, required: the workflow code version recorded (v1 files are kept as they are)")
 		only := fs.String("only", "", "comma-separated scenario names (default: all)")
 		_ = fs.Parse(os.Args[2:])
+		if s.prefix == "" {
+			fs.Usage()
+			os.Exit(2)
+		}
 		if err := s.loadDemo(*demo); err != nil {
 			log.Fatal(err)
 		}
