@@ -210,7 +210,7 @@ func (s *server) changeState(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateTransition, workflows.TransitionRequest{To: to, Actor: actor(c)}); err != nil {
+	if err := s.updateFromRequest(c, id, workflows.UpdateTransition, string(to), workflows.TransitionRequest{To: to, Actor: actor(c)}); err != nil {
 		respond(c, err)
 		return
 	}
@@ -264,7 +264,11 @@ func (s *server) changeAssignee(c *gin.Context) {
 		}
 		req.Assignee = cand
 	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateAssign, req); err != nil {
+	what := "none"
+	if req.Assignee != nil {
+		what = req.Assignee.UserID.String()
+	}
+	if err := s.updateFromRequest(c, id, workflows.UpdateAssign, what, req); err != nil {
 		respond(c, err)
 		return
 	}
@@ -277,7 +281,7 @@ func (s *server) retrySummary(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateRetrySummary, workflows.RetrySummaryRequest{Actor: actor(c)}); err != nil {
+	if err := s.updateFromRequest(c, id, workflows.UpdateRetrySummary, "retry", workflows.RetrySummaryRequest{Actor: actor(c)}); err != nil {
 		respond(c, err)
 		return
 	}

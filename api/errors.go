@@ -45,6 +45,11 @@ func notAssignable(message string) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Code: "not_assignable", Message: message}
 }
 
+func idempotencyKeyReused() *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+		Message: "this Idempotency-Key was used for a different request on this conversation; use a new key for a new request"}
+}
+
 func rateLimited(message string, retryAfter int) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: message, RetryAfter: retryAfter}
 }

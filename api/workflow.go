@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/workflows"
 )
 
@@ -38,17 +40,34 @@ func (s *server) startWorkflow(ctx context.Context, workspaceID, conversationID 
 	return s.Store.RecordWorkflowRun(ctx, conversationID, run.GetRunID())
 }
 
-// updateID names an Update after the request's Idempotency-Key header when given, so a
-// client's retry of the same request is applied once; otherwise it is unique.
-func updateID(c *gin.Context, name string) (string, error) {
-	key := c.GetHeader("Idempotency-Key")
+// maxIdempotencyKey bounds the Idempotency-Key header; keys are printable ASCII.
+const maxIdempotencyKey = 200
+
+// idempotencyKey reads the request's Idempotency-Key header, scoped to the caller and the
+// conversation (IETF Idempotency-Key draft): the same key on another conversation, or from
+// another member, names another request. ok is false when the header is absent.
+func idempotencyKey(c *gin.Context, conversationID uuid.UUID) (k store.IdempotencyKey, ok bool, err error) {
+	values := c.Request.Header.Values("Idempotency-Key")
 	switch {
-	case key == "":
-		return uuid.NewString(), nil
-	case len(key) > 200:
-		return "", badRequest("Idempotency-Key: longer than 200 characters")
+	case len(values) == 0:
+		return k, false, nil
+	case len(values) > 1:
+		return k, false, badRequest("Idempotency-Key: given more than once")
+	case values[0] == "" || len(values[0]) > maxIdempotencyKey:
+		return k, false, badRequest("Idempotency-Key: must be 1 to %d characters", maxIdempotencyKey)
 	}
-	return name + "/" + key, nil
+	for _, r := range values[0] {
+		if r < 0x21 || r > 0x7e {
+			return k, false, badRequest("Idempotency-Key: only printable ASCII characters, no spaces")
+		}
+	}
+	return store.IdempotencyKey{WorkspaceID: workspaceID(c), UserID: caller(c).UserID, ConversationID: conversationID, Key: values[0]}, true, nil
+}
+
+// updateID names the Update of a keyed request. Temporal deduplicates Updates by id within
+// the conversation's workflow run, so concurrent retries of one request are applied once.
+func updateID(name string, k store.IdempotencyKey) string {
+	return name + "/" + k.UserID.String() + "/" + k.Key
 }
 
 // update sends a lifecycle Update to the conversation's workflow and waits for its result.
@@ -82,14 +101,37 @@ func (s *server) update(ctx context.Context, workspaceID, conversationID uuid.UU
 	return st, updateError(err)
 }
 
-// updateFromRequest sends the Update a lifecycle request asks for.
-func (s *server) updateFromRequest(c *gin.Context, conversationID uuid.UUID, name string, arg any) error {
-	id, err := updateID(c, name)
+// updateFromRequest sends the Update a lifecycle request asks for. what describes the
+// request's intent (say "closed") for the Idempotency-Key fingerprint: a key presented again
+// with another intent is refused, and a key whose request completed is not sent again.
+func (s *server) updateFromRequest(c *gin.Context, conversationID uuid.UUID, name, what string, arg any) error {
+	ctx := c.Request.Context()
+	key, keyed, err := idempotencyKey(c, conversationID)
 	if err != nil {
 		return err
 	}
-	_, err = s.update(c.Request.Context(), workspaceID(c), conversationID, id, name, arg)
-	return err
+	if !keyed {
+		_, err = s.update(ctx, workspaceID(c), conversationID, uuid.NewString(), name, arg)
+		return err
+	}
+	fingerprint := sha256.Sum256([]byte(name + "\n" + what))
+	completed, err := s.Store.ClaimIdempotencyKey(ctx, key, fingerprint[:])
+	switch {
+	case errors.Is(err, store.ErrKeyReused):
+		return idempotencyKeyReused()
+	case err != nil:
+		return err
+	case completed:
+		return nil // done before: the caller answers with the conversation as it is now
+	}
+	if _, err := s.update(ctx, workspaceID(c), conversationID, updateID(name, key), name, arg); err != nil {
+		return err
+	}
+	if err := s.Store.CompleteIdempotencyKey(ctx, key); err != nil {
+		// The change is applied; a retry would only be sent again and deduplicated.
+		s.Logger.Warn("could not mark idempotency key completed", "error", err)
+	}
+	return nil
 }
 
 // restartWorkflow starts a conversation's workflow from what the read model holds.
@@ -100,6 +142,8 @@ func (s *server) restartWorkflow(ctx context.Context, workspaceID, conversationI
 	}
 	in := workflows.NewInput(workspaceID, conversationID)
 	in.State, in.SummaryGeneration = v.State, v.SummaryGeneration
+	// A summary still pending was lost with the old workflow: the new one runs it again.
+	in.SummaryInFlight = v.SummaryStatus == domain.SummaryPending
 	if v.ClosedAt.Valid {
 		t := v.ClosedAt.Time.UTC()
 		in.ClosedAt = &t

@@ -55,7 +55,7 @@ func insertAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {
 	}
 	q := db.NewInsert().Model(e)
 	if e.RequestID != nil {
-		q = q.On("CONFLICT (request_id) DO NOTHING")
+		q = q.On("CONFLICT (conversation_id, request_id) DO NOTHING")
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {

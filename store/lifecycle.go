@@ -12,10 +12,17 @@ import (
 )
 
 // ApplyLifecycleChange writes the change and its audit rows. Applying the same RequestID
-// again changes nothing and is not an error.
+// of the same run again changes nothing and is not an error.
 func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleChange) error {
 	if ch.RequestID == "" {
 		return errors.New("lifecycle change without request id")
+	}
+	// Temporal deduplicates an Update id within one workflow run only, so the stored id is
+	// scoped to the run: a request sent again after continue-as-new is a new change in the
+	// history, and must not be mistaken here for the one it named before.
+	requestID := ch.RequestID
+	if ch.WorkflowRunID != "" {
+		requestID += "@" + ch.WorkflowRunID
 	}
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		entry := &AuditEntry{
@@ -23,7 +30,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
 			Actor:          ch.Actor,
 			At:             ch.At,
-			RequestID:      &ch.RequestID,
+			RequestID:      &requestID,
 		}
 		upd := tx.NewUpdate().Table("conversations").
 			Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID)
@@ -56,7 +63,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			}
 		}
 		if ch.SummaryGeneration > 0 {
-			requestID := ch.RequestID + "/summary"
+			summaryRequestID := requestID + "/summary"
 			if err := insertAudit(ctx, tx, &AuditEntry{
 				WorkspaceID:    ch.WorkspaceID,
 				ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
@@ -64,7 +71,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				At:             ch.At,
 				Action:         domain.AuditSummaryRequested,
 				After:          map[string]any{"summary_status": domain.SummaryPending, "generation": ch.SummaryGeneration},
-				RequestID:      &requestID,
+				RequestID:      &summaryRequestID,
 			}); err != nil {
 				return err
 			}

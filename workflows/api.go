@@ -1,6 +1,16 @@
 // Package workflows holds the conversation workflow: the single writer of a conversation's
 // lifecycle (state, assignee, summary generations). It is deterministic code only: every
 // write to Postgres and every model call happens in an activity.
+//
+// Versioning rule. A conversation's workflow never ends, so every open history is replayed
+// by whatever code runs next. A change that alters the sequence of commands the workflow
+// issues (activities, timers, markers, search attribute upserts, their order) ships behind
+// workflow.GetVersion with a new change id and version constant, keeping the old branch
+// verbatim; runs that began before the change keep taking the old branch. An old branch may be
+// deleted only once every run that could take it has continued as new (the Temporal UI
+// query `TemporalChangeVersion = "<change>-<old version>"` finds none running), and its
+// recorded histories in testdata have been replaced. Changes that only alter what an
+// activity does, or the data a command carries, need no version.
 package workflows
 
 import (

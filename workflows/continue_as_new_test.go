@@ -164,6 +164,8 @@ func TestBusyWhenChangesCannotDrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: 1,001 Updates")
 	}
+	defer func(d time.Duration) { writeAttemptTimeout = d }(writeAttemptTimeout)
+	writeAttemptTimeout = 10 * time.Minute // the stuck store's retries run in wall-clock time here
 	h := newHarness(t)
 	h.env.SetTestTimeout(5 * time.Minute)
 	h.acts.gate = make(chan struct{})

@@ -51,7 +51,7 @@ type fakeActivities struct {
 	applyErr func(domain.LifecycleChange) error
 	// summarize, when set, replaces the default "ready" answer of Summarize.
 	summarize func(context.Context, SummarizeInput) (domain.SummaryStatus, error)
-	// gate, when set, holds every ApplyLifecycleChange until it is closed.
+	// gate, when set, fails every ApplyLifecycleChange (retryably) until it is closed.
 	gate chan struct{}
 }
 
@@ -60,9 +60,11 @@ func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain
 	gate, applyErr := f.gate, f.applyErr
 	f.mu.Unlock()
 	if gate != nil {
-		<-gate
-		if err := ctx.Err(); err != nil {
-			return err // timed out while held: the retry records it
+		select {
+		case <-gate:
+		default:
+			// Like Postgres being down: the attempt fails at once and is retried.
+			return errors.New("the store is unavailable")
 		}
 	}
 	if applyErr != nil {

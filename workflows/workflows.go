@@ -11,6 +11,24 @@ import (
 	"github.com/bestai/inbox/domain"
 )
 
+// Versions of the workflow's command sequence (see the package comment for the rule).
+const (
+	changeDurableWrites = "durable-writes"
+	// durableWrites: lifecycle changes are written by a regular activity, not a local one.
+	durableWrites workflow.Version = 1
+)
+
+// writeAttemptTimeout bounds one attempt of a lifecycle write (a variable for tests: the
+// test environment measures it in wall-clock time, across the retries it runs).
+var writeAttemptTimeout = 5 * time.Second
+
+// writeRetryPolicy retries a lifecycle write until Postgres takes it.
+var writeRetryPolicy = &temporal.RetryPolicy{
+	InitialInterval:    200 * time.Millisecond,
+	BackoffCoefficient: 2,
+	MaximumInterval:    10 * time.Second,
+}
+
 const (
 	// maxChangesPerRun makes the run continue as new long before Temporal's per-run limit
 	// of 2,000 Updates; busyChangesPerRun rejects Updates outright past it, should a run be
@@ -227,8 +245,13 @@ func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *
 	}
 }
 
-// persist writes one change and its audit rows through a local activity: low latency for
-// the caller waiting on the Update, idempotent on the request id if it is retried.
+// persist writes one change and its audit rows, in acceptance order, idempotent on the
+// request id if it is retried.
+//
+// The write is a regular activity (since version durableWrites): scheduling it completes
+// the workflow task first, so the Update's acceptance is in the history before Postgres
+// sees the change, and a crash can never leave Postgres holding a change the history lacks.
+// Runs begun before that version wrote through a local activity and keep doing so.
 func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChange) error {
 	ticket := w.nextWrite
 	w.nextWrite++
@@ -236,16 +259,25 @@ func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChan
 		return err
 	}
 	defer func() { w.servingWrite++ }()
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    200 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-		},
-	})
-	if err := workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, change).Get(ctx, nil); err != nil {
+	var write workflow.Future
+	if workflow.GetVersion(ctx, changeDurableWrites, workflow.DefaultVersion, durableWrites) == durableWrites {
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			// A Postgres write takes milliseconds; a short attempt timeout lets the write of a
+			// worker that died mid-attempt be retried soon after a restart. No overall limit:
+			// the change is in the history, so it is retried until Postgres holds it too.
+			StartToCloseTimeout: writeAttemptTimeout,
+			RetryPolicy:         writeRetryPolicy,
+		})
+		write = workflow.ExecuteActivity(actx, ActivityApplyChange, change)
+	} else {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout:    10 * time.Second,
+			ScheduleToCloseTimeout: 24 * time.Hour,
+			RetryPolicy:            writeRetryPolicy,
+		})
+		write = workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, change)
+	}
+	if err := write.Get(ctx, nil); err != nil {
 		return fmt.Errorf("record change: %w", err)
 	}
 	if change.SummaryGeneration > w.persistedGeneration {
