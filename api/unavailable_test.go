@@ -226,3 +226,18 @@ func TestTemporalUnavailable(t *testing.T) {
 		t.Fatalf("detail without Temporal: %d %s", res.Code, res.Body)
 	}
 }
+
+// Every API call needs Postgres, so every one documents the 503 it answers when it is down.
+func TestOpenAPIDocumentsUnavailable(t *testing.T) {
+	_, _, doc := fetchOpenAPI(t)
+	ops := operations(t, doc)
+	for _, key := range sortedKeys(ops) {
+		path := strings.SplitN(key, " ", 2)[1]
+		if !strings.HasPrefix(path, "/api/v1/") || path == "/api/v1/openapi.json" {
+			continue
+		}
+		if _, ok := ops[key].Responses["503"]; !ok {
+			t.Errorf("%s: no 503 response", key)
+		}
+	}
+}
