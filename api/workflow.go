@@ -154,7 +154,11 @@ func (s *server) restartWorkflow(ctx context.Context, workspaceID, conversationI
 	return s.startWorkflow(ctx, workspaceID, conversationID, &in)
 }
 
-// updateError maps the workflow's rejections to the API's errors.
+// updateError maps the workflow's rejections to the API's errors. An Update whose result
+// did not arrive within UpdateTimeout may still be applied, so it is answered apart from an
+// unreachable service; the client reports the timeout as a context error, a gRPC
+// DeadlineExceeded status or WorkflowUpdateServiceTimeoutOrCanceledError, depending on
+// where it struck.
 func updateError(err error) error {
 	if err == nil {
 		return nil
@@ -170,8 +174,18 @@ func updateError(err error) error {
 			return rateLimited(appErr.Message(), 5)
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Status: 503, Code: "unavailable", Message: "the change was not confirmed in time; retry with the same Idempotency-Key", RetryAfter: 2}
+	var (
+		timeoutOrCanceled *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		late              *serviceerror.DeadlineExceeded
+		canceled          *serviceerror.Canceled
+	)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.As(err, &canceled):
+		return err // the caller went away; respond does not count it as our fault
+	case workflowUnavailable(err) && !errors.As(err, &late):
+		return err // Temporal could not be reached or refused the load: respond says so
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &late) || errors.As(err, &timeoutOrCanceled):
+		return errNotConfirmed
 	}
 	return err
 }

@@ -89,6 +89,8 @@ type Options struct {
 	// IngestRate and IngestBurst set the per-key limit; default effectively unlimited.
 	IngestRate  float64
 	IngestBurst int
+	// UpdateTimeout is api.Deps.UpdateTimeout; 0 keeps the API's default.
+	UpdateTimeout time.Duration
 }
 
 // Env is one complete inbox: Postgres, Temporal, worker, model server and API.
@@ -138,6 +140,7 @@ func New(t *testing.T, opts Options) *Env {
 		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
+		UpdateTimeout: opts.UpdateTimeout,
 	})
 	return e
 }
