@@ -367,3 +367,14 @@ func histogram(answers []answer) string {
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
+
+// apiOnly keeps the answers of API calls (not /readyz).
+func apiOnly(answers []answer) []answer {
+	var out []answer
+	for _, a := range answers {
+		if strings.HasPrefix(a.Path, "/api/") {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -61,7 +61,7 @@ func firstChange(ctx context.Context, api *apiClient, conv, state string, bound 
 // SIGKILL mid-load and restarted on the same data directory and database. Every 200 must be
 // in Postgres exactly once, API state = workflow state, and the next change must succeed.
 func TestKillMidTransition(t *testing.T) {
-	t.Parallel()
+	suite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)
@@ -120,7 +120,7 @@ func TestKillMidTransition(t *testing.T) {
 // the model is healthy again and the process restarts: every summary must end ready, with
 // one summary_ready per generation.
 func TestKillMidSummary(t *testing.T) {
-	t.Parallel()
+	suite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	flag.Parse()
+	// -short skips the suite (and its build): it starts real processes for minutes.
+	if testing.Short() {
+		fmt.Println("faults: skipped in -short mode")
+		return m.Run()
+	}
 	// FAULTS_INBOX_BIN reuses a binary built beforehand (saves a build on a busy machine).
 	if bin := os.Getenv("FAULTS_INBOX_BIN"); bin != "" {
 		inboxBin = bin
@@ -57,4 +64,14 @@ func moduleRoot() (string, error) {
 		return "", fmt.Errorf("not inside a module")
 	}
 	return filepath.Dir(gomod), nil
+}
+
+// suite starts a fault test: skipped under -short, parallel otherwise (`make test-faults`
+// runs two at a time, which two busy cores can carry).
+func suite(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault suite: skipped in -short mode")
+	}
+	t.Parallel()
 }

@@ -17,7 +17,7 @@ import (
 // for a minute (no answer at all), then is healthy. Every summary must end ready, with one
 // summary_ready per generation, within the activity's bounds (6 attempts in 15 minutes).
 func TestModelErrorsThenHang(t *testing.T) {
-	t.Parallel()
+	suite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)
