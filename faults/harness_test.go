@@ -163,8 +163,7 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 	_, _ = stderr.WriteString(marker)
 	cmd := exec.Command(inboxBin, "dev")
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
-	// Its own process group, so a ^C on `go test` does not reach it before our cleanup does.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		stdout.Close()
