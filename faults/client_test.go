@@ -308,14 +308,6 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 
 func (l *load) wait() { l.wg.Wait() }
 
-func (l *load) ids() []string {
-	out := make([]string, len(l.convs))
-	for i, c := range l.convs {
-		out[i] = c.ID
-	}
-	return out
-}
-
 // count returns how many changes have been answered 200 so far.
 func (l *load) count200() int {
 	n := 0
