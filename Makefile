@@ -28,6 +28,11 @@ test-race: ## every test with the race detector (slower)
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) test -race -count=1 -timeout 60m $(PKGS)
 
+.PHONY: test-faults
+test-faults: ## the fault suite: kill -9, Postgres down, model errors and hangs, on real `inbox dev` processes
+	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
+	$(GO) test -count=1 -v -timeout 20m -parallel 2 ./faults/
+
 .PHONY: fuzz
 fuzz: ## fuzz the ingest payload decoder for 60s
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIngest -fuzztime 60s ./api/

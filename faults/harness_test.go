@@ -1,0 +1,366 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/sdk/client"
+)
+
+// mainAdminURL is the machine's Postgres, on which each test creates (and drops) its own
+// database; TEST_DATABASE_URL overrides it, as for the rest of the project's tests.
+func mainAdminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// freePort asks the kernel for a free loopback port. Another process may take it before
+// inbox binds it; start() retries with fresh ports when that happens.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// demoCreds are what `inbox dev` keeps in <data dir>/demo.json.
+type demoCreds struct {
+	WorkspaceID string `json:"workspace_id"`
+	IngestKey   string `json:"ingest_key"`
+	OwnerUserID string `json:"owner_user_id"`
+	OwnerToken  string `json:"owner_token"`
+}
+
+// inbox is one `inbox dev` OS process (and its restarts) with its own ports, data
+// directory and database.
+type inbox struct {
+	t       testing.TB
+	name    string
+	dataDir string
+	logDir  string
+	dbURL   string
+	httpAdr string
+	tmpAdr  string
+	uiAdr   string
+	openai  string // OPENAI_BASE_URL
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
+	demo   demoCreds
+}
+
+// newInbox prepares (does not start) an inbox on the Postgres server of adminURL, in a
+// fresh database dropped when the test ends.
+func newInbox(t *testing.T, adminURL, openaiURL string) *inbox {
+	t.Helper()
+	admin, err := url.Parse(adminURL)
+	if err != nil {
+		t.Fatalf("admin URL: %v", err)
+	}
+	dbName := fmt.Sprintf("faults_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), rand.IntN(1_000_000))
+	u := *admin
+	u.Path = "/" + dbName
+	in := &inbox{
+		t: t, name: t.Name(), dataDir: t.TempDir(), logDir: t.TempDir(),
+		dbURL: u.String(), openai: openaiURL,
+	}
+	in.pickPorts()
+	// Cleanups run last-in first-out: the process is killed before its database is dropped.
+	t.Cleanup(func() {
+		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+dbName+`" WITH (FORCE)`); err != nil {
+			t.Logf("drop database %s: %v", dbName, err)
+		}
+	})
+	t.Cleanup(func() {
+		in.kill()
+		if t.Failed() {
+			in.dumpLogs()
+		}
+	})
+	return in
+}
+
+func (in *inbox) pickPorts() {
+	in.httpAdr = fmt.Sprintf("127.0.0.1:%d", freePort(in.t))
+	in.tmpAdr = fmt.Sprintf("127.0.0.1:%d", freePort(in.t))
+	in.uiAdr = fmt.Sprintf("127.0.0.1:%d", freePort(in.t))
+}
+
+func (in *inbox) baseURL() string { return "http://" + in.httpAdr }
+
+// start runs `inbox dev` and waits until /readyz answers 200 (and, on the first start,
+// until demo.json is written). It returns how long that took.
+func (in *inbox) start(ctx context.Context) time.Duration {
+	in.t.Helper()
+	for try := 1; ; try++ {
+		took, err := in.startOnce(ctx)
+		if err == nil {
+			return took
+		}
+		// A port taken by another process between freePort and the bind: only the first
+		// start may move (a restart must keep its addresses, as a real deployment would).
+		if in.starts == 1 && try < 3 && strings.Contains(in.logTail("stderr", 2000), "in use") {
+			in.t.Logf("inbox: port taken, retrying with fresh ports: %v", err)
+			in.kill()
+			in.starts = 0
+			in.pickPorts()
+			continue
+		}
+		in.t.Fatalf("inbox dev did not become ready: %v\n%s", err, in.tails())
+	}
+}
+
+func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
+	in.starts++
+	env := append(os.Environ(),
+		"DATABASE_URL="+in.dbURL,
+		"INBOX_HTTP_ADDR="+in.httpAdr,
+		"TEMPORAL_ADDRESS="+in.tmpAdr,
+		"INBOX_TEMPORAL_UI_ADDR="+in.uiAdr,
+		"INBOX_DATA_DIR="+in.dataDir,
+		"OPENAI_BASE_URL="+in.openai,
+		"OPENAI_API_KEY=sk-faults-test",
+		"INBOX_SECRET_KEY=",
+	)
+	stdout, err := os.OpenFile(filepath.Join(in.logDir, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	stderr, err := os.OpenFile(filepath.Join(in.logDir, "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	marker := fmt.Sprintf("\n===== faults: start %d at %s =====\n", in.starts, time.Now().Format(time.RFC3339Nano))
+	_, _ = stdout.WriteString(marker)
+	_, _ = stderr.WriteString(marker)
+	cmd := exec.Command(inboxBin, "dev")
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
+	cmd.SysProcAttr = procAttr()
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		stderr.Close()
+		return 0, err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		stdout.Close()
+		stderr.Close()
+		close(exited)
+	}()
+	in.cmd, in.exited = cmd, exited
+
+	// Bounded: a busy machine may take a while to open SQLite and start Temporal.
+	deadline := time.Now().Add(150 * time.Second)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	for {
+		select {
+		case <-exited:
+			return 0, fmt.Errorf("inbox dev exited: %v", cmd.ProcessState)
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("not ready within 150s")
+		}
+		res, err := hc.Get(in.baseURL() + "/readyz")
+		if err != nil {
+			continue
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			continue
+		}
+		if in.demo.OwnerToken == "" {
+			b, err := os.ReadFile(filepath.Join(in.dataDir, "demo.json"))
+			if err != nil || json.Unmarshal(b, &in.demo) != nil || in.demo.OwnerToken == "" {
+				continue // written just after the API starts listening
+			}
+		}
+		return time.Since(began), nil
+	}
+}
+
+// kill9 sends SIGKILL to the process and waits until it is gone.
+func (in *inbox) kill9() {
+	in.t.Helper()
+	if in.cmd == nil || in.cmd.Process == nil {
+		return
+	}
+	if err := syscall.Kill(in.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		in.t.Fatalf("kill -9 %d: %v", in.cmd.Process.Pid, err)
+	}
+	select {
+	case <-in.exited:
+	case <-time.After(30 * time.Second):
+		in.t.Fatalf("inbox dev (pid %d) still running 30s after SIGKILL", in.cmd.Process.Pid)
+	}
+}
+
+// kill is kill9 for cleanups: never fails the test.
+func (in *inbox) kill() {
+	if in.cmd == nil || in.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(in.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-in.exited:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+// alive says whether the process is still running.
+func (in *inbox) alive() bool {
+	select {
+	case <-in.exited:
+		return false
+	default:
+		return in.cmd != nil
+	}
+}
+
+func (in *inbox) logTail(name string, n int) string {
+	b, _ := os.ReadFile(filepath.Join(in.logDir, name))
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+func (in *inbox) tails() string {
+	return fmt.Sprintf("--- %s stdout (tail) ---\n%s\n--- %s stderr (tail) ---\n%s\n--- temporal.log (tail) ---\n%s",
+		in.name, in.logTail("stdout", 3000), in.name, in.logTail("stderr", 6000), tailFile(filepath.Join(in.dataDir, "temporal.log"), 3000))
+}
+
+func (in *inbox) dumpLogs() { in.t.Logf("process logs of %s:\n%s", in.name, in.tails()) }
+
+func tailFile(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// db opens the inbox's database directly, for the checks.
+func (in *inbox) db() *sql.DB {
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(in.dbURL)))
+	db.SetMaxOpenConns(4)
+	in.t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// temporal dials the embedded Temporal of the running process, retrying for a while.
+func (in *inbox) temporal(ctx context.Context) client.Client {
+	in.t.Helper()
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	var last error
+	for i := 0; i < 60 && ctx.Err() == nil; i++ {
+		c, err := client.DialContext(ctx, client.Options{HostPort: in.tmpAdr, Namespace: "default", Logger: quiet})
+		if err == nil {
+			in.t.Cleanup(c.Close)
+			return c
+		}
+		last = err
+		time.Sleep(time.Second)
+	}
+	in.t.Fatalf("dial Temporal at %s: %v", in.tmpAdr, last)
+	return nil
+}
+
+// cluster is a second Postgres cluster of our own, so a test may stop it without touching
+// the machine's main cluster (which other work uses).
+type cluster struct {
+	t       testing.TB
+	version string
+	name    string
+	port    int
+}
+
+// newCluster creates and starts a throwaway cluster with trust auth on a free port; it is
+// stopped and dropped when the test ends. It skips the test without the Debian tools.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	for _, tool := range []string{"pg_createcluster", "pg_ctlcluster", "pg_dropcluster"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found (Debian's postgresql-common): this test needs a Postgres cluster of its own to stop", tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("pg_createcluster needs root (or the postgres user) here")
+	}
+	version := os.Getenv("FAULTS_PG_VERSION")
+	if version == "" {
+		versions, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+		sort.Strings(versions)
+		if len(versions) == 0 {
+			t.Skip("no /usr/lib/postgresql/*/bin/initdb: cannot create a second cluster")
+		}
+		version = filepath.Base(filepath.Dir(filepath.Dir(versions[len(versions)-1])))
+	}
+	c := &cluster{t: t, version: version, name: fmt.Sprintf("faults%d", rand.IntN(1_000_000)), port: freePort(t)}
+	// --start-conf=manual: never started at boot; --auth=trust (initdb): like the main cluster.
+	c.run(60*time.Second, "pg_createcluster", version, c.name, "-p", fmt.Sprint(c.port), "--start-conf=manual", "--", "--auth=trust")
+	t.Cleanup(func() {
+		cmd := exec.Command("pg_dropcluster", "--stop", c.version, c.name)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("pg_dropcluster %s %s: %v\n%s", c.version, c.name, err, out)
+		}
+	})
+	c.start()
+	return c
+}
+
+func (c *cluster) adminURL() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+}
+
+func (c *cluster) start() { c.run(60*time.Second, "pg_ctlcluster", c.version, c.name, "start") }
+
+// stop stops it the way a crash-free failover or a restart would: fast shutdown, every
+// connection cut.
+func (c *cluster) stop() {
+	c.run(60*time.Second, "pg_ctlcluster", c.version, c.name, "stop", "-m", "fast")
+}
+
+func (c *cluster) run(bound time.Duration, name string, args ...string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		c.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+}
