@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -73,7 +72,7 @@ func NewRouter(d Deps) *gin.Engine {
 	})
 
 	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
+	r.GET("/readyz", newReadiness(d).serve)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	r.GET("/api/v1/openapi.json", s.openapi)
 
@@ -106,21 +105,6 @@ func NewRouter(d Deps) *gin.Engine {
 }
 
 func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
-
-// readyz answers 200 only when Postgres and Temporal both answer.
-func (s *server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
-	checks := gin.H{"postgres": "ok", "temporal": "ok"}
-	status := http.StatusOK
-	if err := s.Store.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
-	}
-	c.JSON(status, checks)
-}
 
 // recoverer turns a panic into a logged 500 with the API's error body.
 func (s *server) recoverer() gin.HandlerFunc {

@@ -1,12 +1,54 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/api"
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/policies"
 )
+
+// waitReady polls /readyz until it answers 200, and returns that body.
+func waitReady(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res := env.Do(http.MethodGet, "/readyz", nil)
+		if res.Code == http.StatusOK {
+			return strings.TrimSpace(string(res.Body))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz never said 200: %d %s", res.Code, res.Body)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// readyWords decodes a /readyz body, failing unless every value is one word: an error text
+// (hosts, ports, driver messages) must never reach an unauthenticated caller.
+func readyWords(t *testing.T, body []byte) map[string]string {
+	t.Helper()
+	var words map[string]string
+	if err := json.Unmarshal(body, &words); err != nil {
+		t.Fatalf("readyz body %s: %v", body, err)
+	}
+	for name, w := range words {
+		if w != "ok" && w != "unavailable" {
+			t.Errorf("readyz says %q for %s; want ok or unavailable", w, name)
+		}
+	}
+	return words
+}
 
 func TestServiceEndpoints(t *testing.T) {
 	t.Parallel()
@@ -14,11 +56,10 @@ func TestServiceEndpoints(t *testing.T) {
 	if res := env.Do(http.MethodGet, "/healthz", nil); res.Code != http.StatusOK {
 		t.Errorf("healthz: %d", res.Code)
 	}
-	res := env.Do(http.MethodGet, "/readyz", nil)
-	if res.Code != http.StatusOK || strings.TrimSpace(string(res.Body)) != `{"postgres":"ok","temporal":"ok"}` {
-		t.Errorf("readyz: %d %s", res.Code, res.Body)
+	if body := waitReady(t, env); body != `{"postgres":"ok","temporal":"ok","worker":"ok"}` {
+		t.Errorf("readyz: %s", body)
 	}
-	res = env.Do(http.MethodGet, "/metrics", nil)
+	res := env.Do(http.MethodGet, "/metrics", nil)
 	if res.Code != http.StatusOK || !strings.Contains(string(res.Body), `inbox_http_requests_total{method="GET",route="/readyz",status="200"} 1`) {
 		t.Errorf("metrics do not count the readyz request: %d\n%s", res.Code, res.Body)
 	}
@@ -30,7 +71,7 @@ func TestServiceEndpoints(t *testing.T) {
 	}
 }
 
-// readyz must say which dependency is down, and answer 503.
+// readyz must say which dependency is down, in a word, and answer 503.
 func TestReadyzReportsPostgresDown(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
@@ -38,7 +79,63 @@ func TestReadyzReportsPostgresDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := env.Do(http.MethodGet, "/readyz", nil)
-	if res.Code != http.StatusServiceUnavailable || !strings.Contains(string(res.Body), `"temporal":"ok"`) || strings.Contains(string(res.Body), `"postgres":"ok"`) {
+	words := readyWords(t, res.Body)
+	if res.Code != http.StatusServiceUnavailable || words["postgres"] != "unavailable" || words["temporal"] != "ok" {
 		t.Errorf("readyz with Postgres closed: %d %s", res.Code, res.Body)
+	}
+}
+
+// Workflows cannot run while nobody polls the task queue: readyz waits for a worker.
+func TestReadyzWaitsForAWorker(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{NoWorker: true})
+	res := env.Do(http.MethodGet, "/readyz", nil)
+	words := readyWords(t, res.Body)
+	if res.Code != http.StatusServiceUnavailable || words["worker"] != "unavailable" || words["postgres"] != "ok" || words["temporal"] != "ok" {
+		t.Errorf("readyz with no worker: %d %s", res.Code, res.Body)
+	}
+	env.StartWorker()
+	if body := waitReady(t, env); body != `{"postgres":"ok","temporal":"ok","worker":"ok"}` {
+		t.Errorf("readyz with the worker up: %s", body)
+	}
+}
+
+// With Temporal unreachable the caller gets a word, and the log gets the error with its
+// address.
+func TestReadyzHidesTemporalErrorsAndLogsThem(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := ln.Addr().String()
+	ln.Close()
+	tc, err := client.NewLazyClient(client.Options{HostPort: deadAddr, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	authz, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	router := api.NewRouter(api.Deps{
+		Store: testenv.NewStore(t), Temporal: tc, Authorizer: authz,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	body := rec.Body.Bytes()
+	words := readyWords(t, body)
+	if rec.Code != http.StatusServiceUnavailable || words["temporal"] != "unavailable" || words["worker"] != "unavailable" || words["postgres"] != "ok" {
+		t.Errorf("readyz with Temporal down: %d %s", rec.Code, body)
+	}
+	_, port, _ := net.SplitHostPort(deadAddr)
+	if strings.Contains(string(body), port) || strings.Contains(string(body), "127.0.0.1") {
+		t.Errorf("readyz shows the address: %s", body)
+	}
+	if !strings.Contains(logs.String(), "dependency=temporal") || !strings.Contains(logs.String(), port) {
+		t.Errorf("the log lacks the detail:\n%s", logs.String())
 	}
 }

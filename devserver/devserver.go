@@ -19,7 +19,9 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 )
@@ -60,7 +62,7 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf, err := serverConfig(host, port, sqlConf)
+	conf, hosts, err := serverConfig(host, port, sqlConf)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +78,9 @@ func Start(o Options) (*Server, error) {
 	s.temporal, err = temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
+		// One process runs every service, so membership is static: ringpop would look up the
+		// hosts a killed process left in SQLite and stall ("Not enough hosts") until they expire.
+		temporal.WithStaticHosts(hosts),
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
@@ -151,10 +156,10 @@ func sqliteConfig(o Options) (*config.SQL, error) {
 	return conf, nil
 }
 
-func serverConfig(host string, port int, sqlConf *config.SQL) (*config.Config, error) {
+// serverConfig gives every service its own local gRPC port, and returns them as the static
+// membership of this single process.
+func serverConfig(host string, port int, sqlConf *config.SQL) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
 	conf := &config.Config{}
-	conf.Global.Membership.MaxJoinDuration = 30_000_000_000 // 30s
-	conf.Global.Membership.BroadcastAddress = "127.0.0.1"
 	conf.Persistence.DefaultStore = "sqlite"
 	conf.Persistence.VisibilityStore = "sqlite"
 	conf.Persistence.NumHistoryShards = 1
@@ -173,30 +178,39 @@ func serverConfig(host string, port int, sqlConf *config.SQL) (*config.Config, e
 	}
 	conf.DCRedirectionPolicy.Policy = "noop"
 	conf.Services = map[string]config.Service{}
-	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, name := range temporal.DefaultServices {
 		var svc config.Service
-		if name == "frontend" {
+		self := ""
+		if name == string(primitives.FrontendService) {
 			svc.RPC.GRPCPort, svc.RPC.BindOnIP = port, host
+			self = net.JoinHostPort(dialHost(host), strconv.Itoa(port))
 		} else {
 			p, err := freePort()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			svc.RPC.GRPCPort, svc.RPC.BindOnLocalHost = p, true
+			svc.RPC.GRPCPort, svc.RPC.BindOnIP = p, "127.0.0.1"
+			self = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
 		}
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		svc.RPC.MembershipPort = p
 		conf.Services[name] = svc
+		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(self)
 	}
 	conf.Archival.History.State = "disabled"
 	conf.Archival.Visibility.State = "disabled"
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
-	conf.PublicClient.HostPort = net.JoinHostPort(host, strconv.Itoa(port))
-	return conf, nil
+	conf.PublicClient.HostPort = net.JoinHostPort(dialHost(host), strconv.Itoa(port))
+	return conf, hosts, nil
+}
+
+// dialHost is where this process reaches a service bound on host: a wildcard bind is
+// reached on loopback.
+func dialHost(host string) string {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return host
 }
 
 func splitAddr(addr string) (string, int, error) {
