@@ -79,60 +79,37 @@ func (s *server) addMember(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"member": m, "api_token": token})
 }
 
-// target loads the member named in the path and checks the caller may manage them.
-func (s *server) target(c *gin.Context) (*store.Member, error) {
-	userID, err := pathID(c, "user_id")
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
-	if err != nil {
-		return nil, err
-	}
-	return m, s.mayManage(c, m.Role)
-}
-
-// keepAnOwner refuses to leave a workspace without an owner.
-func (s *server) keepAnOwner(c *gin.Context, m *store.Member) error {
-	if m.Role != domain.Owner {
-		return nil
-	}
-	n, err := s.Store.CountOwners(c.Request.Context(), workspaceID(c))
-	if err != nil {
-		return err
-	}
-	if n <= 1 {
+// memberError maps the store's refusals of a role change or removal.
+func memberError(err error) error {
+	if errors.Is(err, store.ErrLastOwner) {
 		return conflict("a workspace needs at least one owner; make someone else owner first")
 	}
-	return nil
+	return err
 }
 
+// changeMemberRole decides inside one transaction, with the workspace's members locked,
+// so two owners demoting each other at once cannot both succeed.
 func (s *server) changeMemberRole(c *gin.Context) {
 	role, err := decodeChoice(c, "role", domain.ParseRole)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	m, err := s.target(c)
+	userID, err := pathID(c, "user_id")
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	if err := s.mayManage(c, role); err != nil {
-		respond(c, err)
-		return
-	}
-	if role != domain.Owner {
-		if err := s.keepAnOwner(c, m); err != nil {
-			respond(c, err)
-			return
+	m, err := s.Store.ChangeRole(c.Request.Context(), workspaceID(c), userID, role, func(current domain.Role) error {
+		if err := s.mayManage(c, current); err != nil {
+			return err
 		}
-	}
-	if err := s.Store.ChangeRole(c.Request.Context(), workspaceID(c), m.UserID, role); err != nil {
-		respond(c, err)
+		return s.mayManage(c, role)
+	})
+	if err != nil {
+		respond(c, memberError(err))
 		return
 	}
-	m.Role = role
 	c.JSON(http.StatusOK, m)
 }
 
@@ -145,45 +122,40 @@ func (s *server) removeMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
+	removal, err := s.Store.RemoveMember(c.Request.Context(), workspaceID(c), userID, actor(c),
+		func(current domain.Role) error { return s.mayManage(c, current) })
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		// Already removed: finish unassigning, if anything is left, and say so.
-		if err := s.unassignAll(c, userID); err != nil {
+		// Already removed: finish unassigning, if anything is left, under that removal's
+		// Update ids, and say so.
+		removal, err := s.Store.LastRemoval(c.Request.Context(), workspaceID(c), userID)
+		if errors.Is(err, store.ErrNotFound) {
+			removal, err = uuid.New(), nil // no record of a removal: nothing to repeat
+		}
+		if err == nil {
+			err = s.unassignAll(c, userID, removal)
+		}
+		if err != nil {
 			respond(c, err)
 			return
 		}
 		respond(c, errNotFound)
 		return
 	case err != nil:
-		respond(c, err)
+		respond(c, memberError(err))
 		return
 	}
-	if err := s.mayManage(c, m.Role); err != nil {
-		respond(c, err)
-		return
-	}
-	if err := s.keepAnOwner(c, m); err != nil {
-		respond(c, err)
-		return
-	}
-	if err := s.Store.RemoveMember(c.Request.Context(), workspaceID(c), userID); err != nil {
-		respond(c, err)
-		return
-	}
-	if err := s.Store.AuditWorkspace(c.Request.Context(), workspaceID(c), actor(c), domain.AuditMemberRemoved,
-		map[string]any{"user_id": m.UserID, "name": m.Name, "role": m.Role}, map[string]any{}); err != nil {
-		respond(c, err)
-		return
-	}
-	if err := s.unassignAll(c, userID); err != nil {
+	if err := s.unassignAll(c, userID, removal); err != nil {
 		respond(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
 }
 
-func (s *server) unassignAll(c *gin.Context, userID uuid.UUID) error {
+// unassignAll unassigns userID's conversations. The Update ids are per removal: a retry of
+// the same removal is deduplicated, while a later removal of the same user (re-added and
+// assigned meanwhile) is a new change, not the replayed outcome of the first one.
+func (s *server) unassignAll(c *gin.Context, userID, removal uuid.UUID) error {
 	done := map[uuid.UUID]bool{}
 	for {
 		ids, err := s.Store.AssignedConversations(c.Request.Context(), workspaceID(c), userID, 100)
@@ -196,8 +168,7 @@ func (s *server) unassignAll(c *gin.Context, userID uuid.UUID) error {
 				continue // the workflow and the read model disagree; do not loop on it
 			}
 			done[id], progress = true, true
-			// A retried removal reuses the same Update ids.
-			updateID := "remove-member/" + userID.String() + "/" + id.String()
+			updateID := "remove-member/" + removal.String() + "/" + id.String()
 			if _, err := s.update(c.Request.Context(), workspaceID(c), id, updateID, workflows.UpdateAssign, workflows.AssignRequest{Actor: actor(c)}); err != nil {
 				return err
 			}

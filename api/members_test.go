@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bestai/inbox/internal/testenv"
@@ -125,4 +126,136 @@ func TestBYOKKeyIsSealedAndNeverReturned(t *testing.T) {
 
 func setStateAs(env *testenv.Env, token string, ws testenv.Workspace, id, state string) testenv.Response {
 	return env.As(token, http.MethodPost, convPath(ws, id, "/state"), map[string]any{"state": state})
+}
+
+// addMember adds a member through the API and returns their user id and token.
+func addMember(t *testing.T, env *testenv.Env, ws testenv.Workspace, email, role string) (userID, token string) {
+	t.Helper()
+	res := env.As(ws.OwnerToken, http.MethodPost, fmt.Sprintf("/api/v1/workspaces/%s/members", ws.WorkspaceID),
+		map[string]any{"email": email, "name": email, "role": role})
+	var added struct {
+		Member struct {
+			UserID string `json:"user_id"`
+		} `json:"member"`
+		APIToken string `json:"api_token"`
+	}
+	res.JSON(t, &added)
+	if res.Code != http.StatusCreated {
+		t.Fatalf("add %s: %d %s", email, res.Code, res.Body)
+	}
+	return added.Member.UserID, added.APIToken
+}
+
+// A member removed, re-added, assigned and removed again is unassigned again: the second
+// removal must not reuse the first one's Update ids.
+func TestRemovingAReaddedMemberUnassignsAgain(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Readd Co")
+	base := fmt.Sprintf("/api/v1/workspaces/%s", ws.WorkspaceID)
+	conv := newConversation(t, env, ws, "readd")
+	assignee := func() any {
+		res := env.As(ws.OwnerToken, http.MethodGet, convPath(ws, conv, ""), nil)
+		var v struct {
+			Assignee *struct {
+				UserID string `json:"user_id"`
+			} `json:"assignee"`
+		}
+		res.JSON(t, &v)
+		if v.Assignee == nil {
+			return nil
+		}
+		return v.Assignee.UserID
+	}
+	for round := 1; round <= 3; round++ {
+		userID, _ := addMember(t, env, ws, "again@readd.example", "support")
+		if res := env.As(ws.OwnerToken, http.MethodPut, convPath(ws, conv, "/assignee"), map[string]any{"user_id": userID}); res.Code != http.StatusOK {
+			t.Fatalf("round %d: assign: %d %s", round, res.Code, res.Body)
+		}
+		if res := env.As(ws.OwnerToken, http.MethodDelete, base+"/members/"+userID, nil); res.Code != http.StatusNoContent {
+			t.Fatalf("round %d: remove: %d %s", round, res.Code, res.Body)
+		}
+		if got := assignee(); got != nil {
+			t.Fatalf("round %d: still assigned to the removed member %v", round, got)
+		}
+		// A retried DELETE of that removal is a 404 and changes nothing.
+		if res := env.As(ws.OwnerToken, http.MethodDelete, base+"/members/"+userID, nil); res.Code != http.StatusNotFound {
+			t.Fatalf("round %d: retried remove: %d %s", round, res.Code, res.Body)
+		}
+	}
+}
+
+// Two owners demoting (or removing) each other at the same moment: one wins, the other
+// gets 409, and every workspace keeps an owner.
+func TestLastOwnerRuleHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	for _, op := range []string{"demote", "remove"} {
+		t.Run(op, func(t *testing.T) {
+			const workspaces = 10
+			type pair struct {
+				ws     testenv.Workspace
+				second string // the second owner's user id
+				token  string // the second owner's token
+			}
+			pairs := make([]pair, workspaces)
+			for i := range pairs {
+				ws := env.NewWorkspace(fmt.Sprintf("Race %s %d", op, i))
+				id, token := addMember(t, env, ws, fmt.Sprintf("second-%s-%d@race.example", op, i), "owner")
+				pairs[i] = pair{ws, id, token}
+			}
+			request := func(token string, ws testenv.Workspace, target string) testenv.Response {
+				path := fmt.Sprintf("/api/v1/workspaces/%s/members/%s", ws.WorkspaceID, target)
+				if op == "demote" {
+					return env.As(token, http.MethodPatch, path, map[string]any{"role": "admin"})
+				}
+				return env.As(token, http.MethodDelete, path, nil)
+			}
+			codes := make([][2]int, workspaces)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i, p := range pairs {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					<-start
+					codes[i][0] = request(p.ws.OwnerToken, p.ws, p.second).Code
+				}()
+				go func() {
+					defer wg.Done()
+					<-start
+					codes[i][1] = request(p.token, p.ws, p.ws.OwnerUserID.String()).Code
+				}()
+			}
+			close(start)
+			wg.Wait()
+			won := http.StatusOK
+			if op == "remove" {
+				won = http.StatusNoContent
+			}
+			// The loser is refused with 409 when both passed authentication before either
+			// committed; one that authenticated after the winner committed is no longer an
+			// owner (403) or no longer a member (404).
+			refused := func(code int) bool {
+				return code == http.StatusConflict || code == http.StatusForbidden || code == http.StatusNotFound
+			}
+			raced := 0
+			for i, p := range pairs {
+				owners, err := env.Store.DB.NewSelect().Table("memberships").
+					Where("workspace_id = ? AND role = 'owner'", p.ws.WorkspaceID).Count(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := codes[i]
+				oneWon := (c[0] == won && refused(c[1])) || (refused(c[0]) && c[1] == won)
+				if owners != 1 || !oneWon {
+					t.Errorf("workspace %d: %d owners left, answers %v (want one %d and one refused)", i, owners, c, won)
+				}
+				if c[0] == http.StatusConflict || c[1] == http.StatusConflict {
+					raced++
+				}
+			}
+			t.Logf("%d of %d workspaces raced to the last-owner check", raced, workspaces)
+		})
+	}
 }

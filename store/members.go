@@ -103,37 +103,132 @@ func (s *Store) AddMember(ctx context.Context, workspaceID uuid.UUID, email, nam
 	return member, token, err
 }
 
-// ChangeRole sets a member's role; ErrNotFound if they are not a member.
-func (s *Store) ChangeRole(ctx context.Context, workspaceID, userID uuid.UUID, role domain.Role) error {
-	res, err := s.DB.NewUpdate().Model((*Membership)(nil)).Set("role = ?", role).
-		Where("workspace_id = ? AND user_id = ?", workspaceID, userID).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+// ErrLastOwner refuses a demotion or removal that would leave a workspace without an owner.
+var ErrLastOwner = errors.New("a workspace needs at least one owner")
+
+// lockMembers locks the workspace row, so demotions and removals in one workspace decide
+// one after another on what the previous one committed: two owners demoting each other at
+// once must not both see the other as the remaining owner. NO KEY UPDATE leaves inserts
+// referencing the workspace (messages, new members) unblocked.
+func lockMembers(ctx context.Context, tx bun.Tx, workspaceID uuid.UUID) error {
+	var id uuid.UUID
+	err := tx.NewSelect().Table("workspaces").Column("id").Where("id = ?", workspaceID).
+		For("NO KEY UPDATE").Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	return nil
+	return err
 }
 
-// RemoveMember deletes a membership; ErrNotFound if there was none. The caller unassigns
-// the member's conversations through their workflows.
-func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID uuid.UUID) error {
-	res, err := s.DB.NewDelete().Model((*Membership)(nil)).
-		Where("workspace_id = ? AND user_id = ?", workspaceID, userID).Exec(ctx)
+// lockedMember reads a membership inside a transaction that holds lockMembers, and lets
+// guard refuse a change to it on the role it holds now.
+func lockedMember(ctx context.Context, tx bun.Tx, workspaceID, userID uuid.UUID, guard func(current domain.Role) error) (*Member, error) {
+	if err := lockMembers(ctx, tx, workspaceID); err != nil {
+		return nil, err
+	}
+	m := new(Member)
+	err := tx.NewSelect().TableExpr("memberships AS m").
+		Join("JOIN users AS u ON u.id = m.user_id").
+		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at").
+		Where("m.workspace_id = ? AND m.user_id = ?", workspaceID, userID).
+		Scan(ctx, m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	if guard != nil {
+		if err := guard(m.Role); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return m, nil
 }
 
-// CountOwners counts a workspace's owners, so the last one cannot be removed or demoted.
-func (s *Store) CountOwners(ctx context.Context, workspaceID uuid.UUID) (int, error) {
-	return s.DB.NewSelect().Model((*Membership)(nil)).
+// keepAnOwner refuses to take away an owner's role when they are the last one; the caller
+// holds lockMembers, so the count cannot change before the commit.
+func keepAnOwner(ctx context.Context, tx bun.Tx, workspaceID uuid.UUID) error {
+	n, err := tx.NewSelect().Model((*Membership)(nil)).
 		Where("workspace_id = ? AND role = ?", workspaceID, domain.Owner).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return ErrLastOwner
+	}
+	return nil
+}
+
+// ChangeRole sets a member's role and returns the member as changed. guard sees the role
+// they hold at the moment of the change and may refuse it (only owners manage owners).
+// ErrNotFound if they are not a member; ErrLastOwner if they are the last owner.
+func (s *Store) ChangeRole(ctx context.Context, workspaceID, userID uuid.UUID, role domain.Role, guard func(current domain.Role) error) (*Member, error) {
+	var m *Member
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if m, err = lockedMember(ctx, tx, workspaceID, userID, guard); err != nil {
+			return err
+		}
+		if m.Role == domain.Owner && role != domain.Owner {
+			if err := keepAnOwner(ctx, tx, workspaceID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.NewUpdate().Model((*Membership)(nil)).Set("role = ?", role).
+			Where("workspace_id = ? AND user_id = ?", workspaceID, userID).Exec(ctx)
+		m.Role = role
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// RemoveMember deletes a membership and records the removal in the audit log, in one
+// transaction; guard and the errors are as for ChangeRole. The audit entry's id names this
+// removal: the caller unassigns the member's conversations through their workflows with
+// Update ids built from it, so a retried removal repeats them and a later removal of the
+// same user, re-added meanwhile, does not.
+func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID uuid.UUID, actor *domain.Actor, guard func(current domain.Role) error) (uuid.UUID, error) {
+	var removal uuid.UUID
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockedMember(ctx, tx, workspaceID, userID, guard)
+		if err != nil {
+			return err
+		}
+		if m.Role == domain.Owner {
+			if err := keepAnOwner(ctx, tx, workspaceID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewDelete().Model((*Membership)(nil)).
+			Where("workspace_id = ? AND user_id = ?", workspaceID, userID).Exec(ctx); err != nil {
+			return err
+		}
+		e := &AuditEntry{WorkspaceID: workspaceID, Actor: actor, Action: domain.AuditMemberRemoved,
+			Before: map[string]any{"user_id": m.UserID, "name": m.Name, "role": m.Role}}
+		if err := insertAudit(ctx, tx, e); err != nil {
+			return err
+		}
+		removal = e.ID
+		return nil
+	})
+	return removal, err
+}
+
+// LastRemoval returns the id of the latest removal of userID from the workspace, for a
+// retried removal to finish what it left; ErrNotFound if they were never removed.
+func (s *Store) LastRemoval(ctx context.Context, workspaceID, userID uuid.UUID) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := s.DB.NewSelect().Model((*AuditEntry)(nil)).Column("id").
+		Where("workspace_id = ? AND action = ? AND before->>'user_id' = ?", workspaceID, domain.AuditMemberRemoved, userID.String()).
+		OrderExpr("at DESC, id DESC").Limit(1).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, ErrNotFound
+	}
+	return id, err
 }
 
 // AssignedConversations lists up to limit conversation ids in the workspace assigned to userID.
