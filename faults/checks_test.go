@@ -36,9 +36,12 @@ type auditRow struct {
 	RequestID     string
 }
 
-// keyOf is the Idempotency-Key inside a stored request id: today "transition/<key>", after
-// the write-path change "transition/<user uuid>/<key>". Our keys are UUIDs without slashes.
+// keyOf is the Idempotency-Key inside a stored request id,
+// "transition/<user uuid>/<key>@<workflow run id>". Our keys are UUIDs without slashes.
 func keyOf(requestID string) string {
+	if i := strings.LastIndexByte(requestID, '@'); i >= 0 {
+		requestID = requestID[:i]
+	}
 	if i := strings.LastIndexByte(requestID, '/'); i >= 0 {
 		return requestID[i+1:]
 	}
