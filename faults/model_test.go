@@ -15,7 +15,7 @@ import (
 
 // TestModelErrorsThenHang: the model API answers 429 (with Retry-After) and 500, then hangs
 // for a minute (no answer at all), then is healthy. Every summary must end ready, with one
-// summary_ready per generation, within the activity's bounds (6 attempts in 15 minutes).
+// summary_ready per generation, within the activity's bounds (10 attempts in 15 minutes).
 func TestModelErrorsThenHang(t *testing.T) {
 	suite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

@@ -116,7 +116,7 @@ func TestSummaryNonRetryableFailureIsRecorded(t *testing.T) {
 	require.EqualValues(t, 2, retry.Status.SummaryGeneration)
 }
 
-// A Summarize that keeps failing is retried by the policy (6 attempts), then recorded failed.
+// A Summarize that keeps failing is retried by the policy (10 attempts), then recorded failed.
 func TestSummaryRetryableFailureExhaustsAttempts(t *testing.T) {
 	h := newHarness(t)
 	h.acts.summarize = func(context.Context, SummarizeInput) (domain.SummaryStatus, error) {
@@ -126,7 +126,7 @@ func TestSummaryRetryableFailureExhaustsAttempts(t *testing.T) {
 	h.run(newInput(), time.Hour)
 	h.requireCanceled()
 
-	require.Equal(t, []int64{1, 1, 1, 1, 1, 1}, h.acts.summaryGenerations())
+	require.Equal(t, []int64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, h.acts.summaryGenerations())
 	results := h.acts.summaryResults()
 	require.Len(t, results, 1)
 	require.Equal(t, domain.SummaryFailed, results[0].Status)

@@ -314,7 +314,7 @@ func (w *conversation) startSummary(ctx workflow.Context) {
 				InitialInterval:    time.Second,
 				BackoffCoefficient: 2,
 				MaximumInterval:    time.Minute,
-				MaximumAttempts:    6,
+				MaximumAttempts:    10,
 			},
 		})
 		var status domain.SummaryStatus
