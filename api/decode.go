@@ -149,8 +149,12 @@ func checkKeys(body []byte) error {
 	dec.UseNumber()
 	if err := walkJSON(dec, "", 0); err != nil {
 		var apiErr *Error
-		if errors.As(err, &apiErr) {
+		switch {
+		case errors.As(err, &apiErr):
 			return apiErr
+		case errors.Is(err, io.EOF) && len(bytes.TrimSpace(body)) > 0:
+			// Token says EOF for a value cut short, where Decode would say unexpected EOF.
+			return badRequest("body: malformed JSON (it ends too soon)")
 		}
 		return badRequest("body: %s", jsonProblem(err))
 	}
@@ -231,7 +235,7 @@ func clip(s string, n int) string {
 // value with parse (a domain parser such as domain.ParseState).
 func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, error)) (T, error) {
 	var zero T
-	var body map[string]*string
+	var body map[string]json.RawMessage
 	if err := decodeBody(c, &body); err != nil {
 		return zero, err
 	}
@@ -240,10 +244,14 @@ func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, er
 			return zero, badRequest("body: unknown field %q", clip(k, 100))
 		}
 	}
-	if body[field] == nil {
+	var value *string
+	if err := json.Unmarshal(body[field], &value); err != nil && body[field] != nil {
+		return zero, badRequest("%s: want a string", field)
+	}
+	if value == nil {
 		return zero, badRequest("%s: required", field)
 	}
-	v, err := parse(*body[field])
+	v, err := parse(*value)
 	if err != nil {
 		return zero, badRequest("%s: %v", field, err)
 	}

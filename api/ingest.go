@@ -157,6 +157,8 @@ func jsonProblem(err error) string {
 	switch {
 	case errors.As(err, &syntax):
 		return "malformed JSON"
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "a value has the wrong type" // the body itself, or a value of a map
 	case errors.As(err, &typeErr):
 		return "field " + typeErr.Field + " has the wrong type"
 	case errors.Is(err, io.EOF):
