@@ -3,10 +3,8 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -140,50 +138,6 @@ func (s *server) writeDetail(c *gin.Context, id uuid.UUID) {
 		return
 	}
 	c.JSON(http.StatusOK, toDetail(v))
-}
-
-// decodeBody strictly decodes a small JSON body: unknown fields and trailing data are 400s.
-func decodeBody(c *gin.Context, dst any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 16<<10))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return badRequest("body: could not be read")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return badRequest("body: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return badRequest("body: more than one JSON value")
-	}
-	return nil
-}
-
-// decodeChoice decodes a body of one required field, {"<field>": "<value>"}, and parses the
-// value with parse (a domain parser such as domain.ParseState).
-func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, error)) (T, error) {
-	var zero T
-	var body map[string]*string
-	if err := decodeBody(c, &body); err != nil {
-		return zero, err
-	}
-	for k := range body {
-		if k != field {
-			return zero, badRequest("body: unknown field %q", k)
-		}
-	}
-	if body[field] == nil {
-		return zero, badRequest("%s: required", field)
-	}
-	v, err := parse(*body[field])
-	if err != nil {
-		return zero, badRequest("%s: %v", field, err)
-	}
-	return v, nil
 }
 
 // lifecycleTarget parses the conversation id and checks it is in the caller's workspace

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -62,19 +61,15 @@ type ingestSource struct {
 }
 
 // decodeIngest parses and validates an ingest body into the store's message. Every error is
-// an *Error (400 or 413) naming the field; it never panics, whatever the input.
+// an *Error (400 or 413) naming the field; it never panics, whatever the input. The body
+// must be valid UTF-8 without lone surrogate escapes or duplicate keys (decodeStrict).
 func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 	if len(body) > maxIngestBody {
 		return store.IngestMessage{}, errTooLarge
 	}
 	var req ingestRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return store.IngestMessage{}, badRequest("body: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return store.IngestMessage{}, badRequest("body: more than one JSON value")
+	if err := decodeStrict(body, &req); err != nil {
+		return store.IngestMessage{}, err
 	}
 	var out store.IngestMessage
 	out.Ref = strings.TrimSpace(req.ConversationRef)
@@ -162,6 +157,8 @@ func jsonProblem(err error) string {
 	switch {
 	case errors.As(err, &syntax):
 		return "malformed JSON"
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "a value has the wrong type" // the body itself, or a value of a map
 	case errors.As(err, &typeErr):
 		return "field " + typeErr.Field + " has the wrong type"
 	case errors.Is(err, io.EOF):
@@ -194,14 +191,9 @@ func (s *server) ingest(c *gin.Context) {
 		respond(c, rateLimited("too many messages for this ingest key; slow down", wait))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxIngestBody))
+	body, err := readJSON(c, maxIngestBody)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			respond(c, errTooLarge)
-			return
-		}
-		respond(c, badRequest("body: could not be read"))
+		respond(c, err)
 		return
 	}
 	msg, err := decodeIngest(body, time.Now().UTC())

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzDecodeIngest: whatever the body, the decoder never panics and every failure is a
@@ -20,6 +22,13 @@ func FuzzDecodeIngest(f *testing.F) {
 	f.Add([]byte(`{"conversation_ref":1}`))
 	f.Add([]byte(`{} {}`))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","channel":"phone","message":{"role":"visitor","text":"hi"}}`))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi","Text":"x"}}`))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"a\ud800b"}}`))
+	f.Add([]byte(`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\ud83d\ude00"}}`))
+	f.Add([]byte("{\"conversation_ref\":\"r\",\"channel\":\"chat\",\"message\":{\"role\":\"visitor\",\"text\":\"a\xc3\"}}"))
+	f.Add([]byte(`"\ud8`))
+	f.Add([]byte(strings.Repeat("[", 100)))
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		msg, err := decodeIngest(body, now)
@@ -35,6 +44,11 @@ func FuzzDecodeIngest(f *testing.F) {
 		}
 		if strings.ContainsRune(msg.Text, 0) || len([]rune(msg.Text)) > maxMessageText {
 			t.Fatalf("accepted text Postgres cannot store or that is too long")
+		}
+		// Invalid UTF-8 is refused, not repaired: U+FFFD comes out only if it went in.
+		if strings.ContainsRune(msg.Text+msg.Ref, utf8.RuneError) &&
+			!bytes.Contains(bytes.ToLower(body), []byte(`\ufffd`)) && !bytes.Contains(body, []byte("\uFFFD")) {
+			t.Fatalf("invalid UTF-8 was stored as U+FFFD: %q", body)
 		}
 	})
 }
@@ -60,6 +74,16 @@ func TestDecodeIngestRejectsBadInput(t *testing.T) {
 		"bad email":       {`{"conversation_ref":"r","channel":"chat","visitor":{"email":"nope"},"message":{"role":"visitor","text":"hi"}}`, 400, "visitor.email"},
 		"two values":      {ok + ok, 400, "more than one"},
 		"not json":        {`hello`, 400, "malformed"},
+		"duplicate key":   {`{"conversation_ref":"r","channel":"chat","channel":"phone","message":{"role":"visitor","text":"hi"}}`, 400, `duplicate key "channel"`},
+		"nested dup key":  {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi","text":"bye"}}`, 400, `duplicate key "message.text"`},
+		"dup key by case": {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi","Text":"bye"}}`, 400, `duplicate key "message.Text"`},
+		"dup key escaped": {`{"conversation_ref":"r","channel":"chat","\u0063hannel":"phone","message":{"role":"visitor","text":"hi"}}`, 400, `duplicate key "channel"`},
+		"raw bad UTF-8":   {"{\"conversation_ref\":\"r\",\"channel\":\"chat\",\"message\":{\"role\":\"visitor\",\"text\":\"caf\xe9\"}}", 400, "UTF-8"},
+		"lone high":       {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"a\ud800b"}}`, 400, "UTF-8"},
+		"lone low":        {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\uDC00"}}`, 400, "UTF-8"},
+		"reversed pair":   {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\udc00\ud800"}}`, 400, "UTF-8"},
+		"high then text":  {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\ud83d\u0041"}}`, 400, "UTF-8"},
+		"deep nesting":    {`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"hi"},"x":` + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + `}`, 400, "nested"},
 	}
 	for name, tc := range cases {
 		_, err := decodeIngest([]byte(tc.body), now)
@@ -71,6 +95,16 @@ func TestDecodeIngestRejectsBadInput(t *testing.T) {
 	msg, err := decodeIngest([]byte(ok), now)
 	if err != nil || msg.SentAt != now {
 		t.Errorf("valid body: %+v %v", msg, err)
+	}
+	// A proper surrogate pair, an escaped backslash before a "u" and U+FFFD itself are text.
+	for body, want := range map[string]string{
+		`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\ud83d\ude00"}}`: "\U0001F600",
+		`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"C:\\ud800"}}`:    `C:\ud800`,
+		`{"conversation_ref":"r","channel":"chat","message":{"role":"visitor","text":"\ufffd�"}}`:      "\uFFFD\uFFFD",
+	} {
+		if msg, err := decodeIngest([]byte(body), now); err != nil || msg.Text != want {
+			t.Errorf("%s: got %q, %v; want %q", body, msg.Text, err, want)
+		}
 	}
 }
 
