@@ -21,21 +21,35 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
-// recorded lists the histories that must be present, recorded from real runs of `inbox dev`
-// by `make record-history` (internal/tools/histories), and an event each must hold so that
-// a re-recording still shows what the file is for. v1 is the workflow code that wrote
-// changes with a local activity; later versions add their own files next to these.
-var recorded = map[string]enumspb.EventType{
-	"v1-ingest":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-	"v1-transitions":            enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-	"v1-assign":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-	"v1-retry-summary":          enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-	"v1-summary-failed-retried": enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-	"v1-signal":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-	"v1-continue-as-new-run1":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-	"v1-continue-as-new-run2":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-	"v1-superseded":             enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+// scenarios are the histories recorded from real runs of `inbox dev` by
+// `make record-history` (internal/tools/histories), each with an event it must hold so that
+// a re-recording still shows what the file is for.
+var scenarios = map[string]enumspb.EventType{
+	"ingest":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+	"transitions":            enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+	"assign":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+	"retry-summary":          enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+	"summary-failed-retried": enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+	"signal":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+	"continue-as-new-run1":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+	"continue-as-new-run2":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+	"superseded":             enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
 }
+
+// versions are the workflow code versions every scenario was recorded with: v1 wrote
+// changes with a local activity, v2 with a regular one (GetVersion "durable-writes").
+var versions = []string{"v1", "v2"}
+
+// recorded lists every history that must be present.
+var recorded = func() map[string]enumspb.EventType {
+	m := map[string]enumspb.EventType{}
+	for _, v := range versions {
+		for name, ev := range scenarios {
+			m[v+"-"+name] = ev
+		}
+	}
+	return m
+}()
 
 // TestReplayRecordedHistories replays every recorded history against today's workflow code:
 // a change that would make a running workflow non-deterministic fails here, naming the file.
