@@ -49,10 +49,10 @@ func waitForUpdate(ctx workflow.Context) (string, error) {
 	return got, err
 }
 
-// TestRestartAfterKillServesWithinTenSeconds kills a real server process with SIGKILL, so
+// TestRestartAfterKillServesSoon kills a real server process with SIGKILL, so
 // nothing is cleaned up (with ringpop, its membership rows stayed in SQLite and the next
 // start waited for them to expire), then starts again on the same files and expects both
-// the old workflow and a new one to take an update within 10 seconds.
+// the old workflow and a new one to take an update soon after.
 func TestRestartAfterKillServesSoon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Temporal twice")
