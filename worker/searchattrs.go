@@ -26,7 +26,7 @@ type SearchAttributesError struct {
 
 func (e *SearchAttributesError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Temporal namespace %q lacks search attributes the inbox workflows upsert (without them every workflow task fails):\n", e.Namespace)
+	fmt.Fprintf(&b, "Temporal namespace %q lacks search attributes the inbox workflows upsert (without them conversation workflows cannot start or run):\n", e.Namespace)
 	for _, name := range e.Missing {
 		fmt.Fprintf(&b, "  %s: missing, want Keyword\n", name)
 	}
