@@ -51,6 +51,7 @@ func loadConfig() (config.Config, error) {
 // newApp connects to Postgres (migrating it when asked) and to Temporal.
 func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bool) (*app, error) {
 	a := &app{cfg: cfg, logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	slog.SetDefault(a.logger) // serveUntilDone logs through the default logger
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	box, err := secretbox.New(secretKey)

@@ -51,7 +51,7 @@ func runWorker(ctx context.Context) error {
 	a.logger.Info("inbox worker polling", "task_queue", "inbox", "temporal", a.cfg.TemporalAddress)
 	<-ctx.Done()
 	// A signal is the normal way to stop: report nil so the process exits 0.
-	a.logger.Info("inbox worker stopping: polling stopped, waiting for in-flight activities", "bound", a.cfg.WorkerStopTimeout)
+	a.logger.Info("inbox worker stopping: no new tasks, letting in-flight activities finish", "bound", a.cfg.WorkerStopTimeout)
 	start := time.Now()
 	stop()
 	a.logger.Info("inbox worker stopped", "after", time.Since(start).Round(time.Millisecond))

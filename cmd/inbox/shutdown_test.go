@@ -229,7 +229,7 @@ func (p *proc) sigterm(t *testing.T) {
 }
 
 var (
-	listening     = regexp.MustCompile(`inbox API listening addr=(\S+)`)
+	listening     = regexp.MustCompile(`inbox API listening"? addr=(\S+)`)
 	workerPolling = regexp.MustCompile(`inbox worker polling`)
 )
 
