@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bestai/inbox/secretbox"
 )
@@ -28,17 +29,20 @@ type Config struct {
 	SummaryModel      string
 	SecretKey         []byte // nil when not set; `inbox dev` then generates one under DataDir
 	TrustedProxies    []netip.Prefix
+	// WorkerStopTimeout is how long a stopping worker lets in-flight activities run on.
+	WorkerStopTimeout time.Duration
 }
 
 // Defaults are the values used when a variable is unset.
 var Defaults = map[string]string{
-	"DATABASE_URL":           "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
-	"INBOX_HTTP_ADDR":        "127.0.0.1:8080",
-	"TEMPORAL_ADDRESS":       "127.0.0.1:7233",
-	"TEMPORAL_NAMESPACE":     "default",
-	"INBOX_TEMPORAL_UI_ADDR": "127.0.0.1:8233",
-	"INBOX_DATA_DIR":         ".data",
-	"INBOX_SUMMARY_MODEL":    "gpt-4o-mini",
+	"DATABASE_URL":              "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
+	"INBOX_HTTP_ADDR":           "127.0.0.1:8080",
+	"TEMPORAL_ADDRESS":          "127.0.0.1:7233",
+	"TEMPORAL_NAMESPACE":        "default",
+	"INBOX_TEMPORAL_UI_ADDR":    "127.0.0.1:8233",
+	"INBOX_DATA_DIR":            ".data",
+	"INBOX_SUMMARY_MODEL":       "gpt-4o-mini",
+	"INBOX_WORKER_STOP_TIMEOUT": "30s",
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
@@ -77,6 +81,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("OPENAI_BASE_URL", "want an http(s) URL, got %q", c.OpenAIBaseURL)
 		}
+	}
+	if d, err := time.ParseDuration(get("INBOX_WORKER_STOP_TIMEOUT")); err != nil || d <= 0 {
+		bad("INBOX_WORKER_STOP_TIMEOUT", "want a positive duration such as 30s, got %q", get("INBOX_WORKER_STOP_TIMEOUT"))
+	} else {
+		c.WorkerStopTimeout = d
 	}
 	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
 		key, err := secretbox.ParseKey(strings.TrimSpace(raw))

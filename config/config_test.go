@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -12,7 +13,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalNamespace != "default" || c.SummaryModel != "gpt-4o-mini" {
+	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalNamespace != "default" || c.SummaryModel != "gpt-4o-mini" || c.WorkerStopTimeout != 30*time.Second {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if c.SecretKey != nil || len(c.TrustedProxies) != 0 {
@@ -22,16 +23,17 @@ func TestDefaults(t *testing.T) {
 
 func TestEveryBadValueIsNamed(t *testing.T) {
 	_, err := FromEnv(env(map[string]string{
-		"DATABASE_URL":          "mysql://x",
-		"INBOX_HTTP_ADDR":       "8080",
-		"OPENAI_BASE_URL":       "ftp://x",
-		"INBOX_SECRET_KEY":      "c2hvcnQ=",
-		"INBOX_TRUSTED_PROXIES": "10.0.0.0/8, nonsense",
+		"DATABASE_URL":              "mysql://x",
+		"INBOX_HTTP_ADDR":           "8080",
+		"OPENAI_BASE_URL":           "ftp://x",
+		"INBOX_SECRET_KEY":          "c2hvcnQ=",
+		"INBOX_TRUSTED_PROXIES":     "10.0.0.0/8, nonsense",
+		"INBOX_WORKER_STOP_TIMEOUT": "-5s",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`} {
+	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`, "INBOX_WORKER_STOP_TIMEOUT"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -3,6 +3,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -12,9 +14,11 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
-// New returns a worker for the inbox task queue with everything registered.
-func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+// New returns a worker for the inbox task queue with everything registered. Its Stop stops
+// polling at once, then lets in-flight activities run on for up to stopTimeout before their
+// contexts are cancelled; one cut off is retried elsewhere once its heartbeat times out.
+func New(c client.Client, acts *activities.Activities, stopTimeout time.Duration) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
 	Register(w, acts)
 	return w
 }

@@ -51,6 +51,7 @@ func loadConfig() (config.Config, error) {
 // newApp connects to Postgres (migrating it when asked) and to Temporal.
 func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bool) (*app, error) {
 	a := &app{cfg: cfg, logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	slog.SetDefault(a.logger) // serveUntilDone logs through the default logger
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	box, err := secretbox.New(secretKey)
@@ -83,6 +84,14 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 		return nil, err
 	}
 	a.closers = append(a.closers, a.temporal.Close)
+	// Workflows upsert these on every change; without them each workflow task would fail
+	// over and over, so refuse to start rather than run half-broken.
+	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := worker.CheckSearchAttributes(checkCtx, a.temporal, cfg.TemporalNamespace); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -131,9 +140,10 @@ func (a *app) activities() *activities.Activities {
 	}
 }
 
-// startWorker starts the worker; stop it with the returned function.
+// startWorker starts the worker; stop it with the returned function, which returns once
+// in-flight activities have finished or INBOX_WORKER_STOP_TIMEOUT has passed.
 func (a *app) startWorker() (func(), error) {
-	w := worker.New(a.temporal, a.activities())
+	w := worker.New(a.temporal, a.activities(), a.cfg.WorkerStopTimeout)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -165,7 +175,13 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 	return srv, ln, nil
 }
 
-// serveUntilDone serves until ctx ends, then lets in-flight requests finish (up to 20s).
+// shutdownTimeout bounds how long a stopping API waits for in-flight requests. It is above
+// the API's 15s lifecycle UpdateTimeout, so those answer rather than get cut.
+const shutdownTimeout = 20 * time.Second
+
+// serveUntilDone serves until ctx ends, then stops accepting connections and lets in-flight
+// requests finish, for up to shutdownTimeout; past that they are cut. A stop asked for by ctx
+// is not an error, cut or not: the process should exit 0 on SIGTERM.
 func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -174,13 +190,16 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) erro
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	slog.Info("inbox API stopping: no new connections, finishing in-flight requests", "bound", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+		slog.Warn("inbox API: in-flight requests cut at the shutdown bound", "bound", shutdownTimeout, "error", err)
+		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	slog.Info("inbox API stopped")
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/store"
@@ -49,7 +50,11 @@ func runWorker(ctx context.Context) error {
 	}
 	a.logger.Info("inbox worker polling", "task_queue", "inbox", "temporal", a.cfg.TemporalAddress)
 	<-ctx.Done()
+	// A signal is the normal way to stop: report nil so the process exits 0.
+	a.logger.Info("inbox worker stopping: no new tasks, letting in-flight activities finish", "bound", a.cfg.WorkerStopTimeout)
+	start := time.Now()
 	stop()
+	a.logger.Info("inbox worker stopped", "after", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
