@@ -43,7 +43,7 @@ func TestProductionProcesses(t *testing.T) {
 	began := time.Now()
 	pc.startTemporal(ctx)
 	t.Logf("inbox temporal ready in %.1fs", time.Since(began).Seconds())
-	t.Logf("inbox migrate up: %s", strings.TrimSpace(string(pc.run(ctx, "migrate", "up"))))
+	t.Logf("inbox migrate up: %s", strings.ReplaceAll(strings.TrimSpace(string(pc.run(ctx, "migrate", "up"))), "\n", "; "))
 	out := pc.run(ctx, "workspace", "create", "--name", "Production test", "--owner-email", "owner@prod.example")
 	if err := json.Unmarshal(out, &pc.creds); err != nil || pc.creds.OwnerToken == "" {
 		t.Fatalf("inbox workspace create printed %q: %v", out, err)
@@ -249,14 +249,59 @@ func (pc *prodCluster) fail(p *proc, err error) {
 	pc.t.Fatalf("%v\n--- %s stdout ---\n%s\n--- %s stderr ---\n%s", err, p.name, p.logTail("stdout", 3000), p.name, p.logTail("stderr", 6000))
 }
 
+// saidSinceStart says whether the process wrote text to its stdout or stderr since its
+// latest start. Readiness waits for it too: a port taken by another process between
+// freePort and the bind would otherwise answer in its place.
+func (p *proc) saidSinceStart(name, text string) bool {
+	out := p.logTail(name, 1<<20)
+	if i := strings.LastIndex(out, "===== faults: start"); i >= 0 {
+		out = out[i:]
+	}
+	return strings.Contains(out, text)
+}
+
+// portTaken says whether the process exited because its address was in use.
+func (p *proc) portTaken() bool {
+	return !p.alive() && strings.Contains(p.logTail("stderr", 4000), "in use")
+}
+
 // startTemporal starts `inbox temporal` and dials it; the client serves the checks.
 func (pc *prodCluster) startTemporal(ctx context.Context) {
 	pc.t.Helper()
+	for try := 1; ; try++ {
+		err := pc.startTemporalOnce(ctx)
+		if err == nil {
+			break
+		}
+		if try < 3 && pc.temporal.portTaken() {
+			pc.t.Logf("inbox temporal: port taken, retrying on a fresh one: %v", err)
+			pc.tmpAdr = fmt.Sprintf("127.0.0.1:%d", freePort(pc.t))
+			pc.setEnv("TEMPORAL_ADDRESS", pc.tmpAdr)
+			pc.setEnv("INBOX_TEMPORAL_UI_ADDR", fmt.Sprintf("127.0.0.1:%d", freePort(pc.t)))
+			continue
+		}
+		pc.fail(pc.temporal, err)
+	}
+	pc.t.Cleanup(pc.tc.Close)
+}
+
+func (pc *prodCluster) setEnv(name, value string) {
+	for i, kv := range pc.env {
+		if strings.HasPrefix(kv, name+"=") {
+			pc.env[i] = name + "=" + value
+		}
+	}
+}
+
+func (pc *prodCluster) startTemporalOnce(ctx context.Context) error {
 	if err := pc.temporal.spawn(pc.env, "temporal"); err != nil {
 		pc.t.Fatalf("start inbox temporal: %v", err)
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	err := waitReady(ctx, pc.temporal, 150*time.Second, func() bool {
+	return waitReady(ctx, pc.temporal, 150*time.Second, func() bool {
+		if !pc.temporal.saidSinceStart("stdout", "inbox temporal is running") {
+			return false
+		}
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		c, err := client.DialContext(dctx, client.Options{HostPort: pc.tmpAdr, Namespace: "default", Logger: quiet})
@@ -266,10 +311,6 @@ func (pc *prodCluster) startTemporal(ctx context.Context) {
 		pc.tc = c
 		return true
 	})
-	if err != nil {
-		pc.fail(pc.temporal, err)
-	}
-	pc.t.Cleanup(pc.tc.Close)
 }
 
 // startWorker starts (or restarts) worker i and waits until Temporal lists it, by its pid
@@ -304,11 +345,31 @@ func (pc *prodCluster) startWorker(ctx context.Context, i int) {
 func (pc *prodCluster) startAPI(ctx context.Context, i int) {
 	pc.t.Helper()
 	p := pc.apis[i]
+	for try := 1; ; try++ {
+		err := pc.startAPIOnce(ctx, i)
+		if err == nil {
+			return
+		}
+		// Only the first start may move: a restart keeps its address, as behind a balancer.
+		if p.starts == try && try < 3 && p.portTaken() {
+			pc.t.Logf("%s: port taken, retrying on a fresh one: %v", p.name, err)
+			pc.apiAdr[i] = fmt.Sprintf("127.0.0.1:%d", freePort(pc.t))
+			continue
+		}
+		pc.fail(p, err)
+	}
+}
+
+func (pc *prodCluster) startAPIOnce(ctx context.Context, i int) error {
+	p := pc.apis[i]
 	if err := p.spawn(append([]string{"INBOX_HTTP_ADDR=" + pc.apiAdr[i]}, pc.env...), "serve"); err != nil {
 		pc.t.Fatalf("start %s: %v", p.name, err)
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
-	err := waitReady(ctx, p, 120*time.Second, func() bool {
+	return waitReady(ctx, p, 120*time.Second, func() bool {
+		if !p.saidSinceStart("stderr", "listening") {
+			return false
+		}
 		res, err := hc.Get(pc.baseURL(i) + "/readyz")
 		if err != nil {
 			return false
@@ -316,9 +377,6 @@ func (pc *prodCluster) startAPI(ctx context.Context, i int) {
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
 	})
-	if err != nil {
-		pc.fail(p, err)
-	}
 }
 
 func (pc *prodCluster) db() *sql.DB { return openDB(pc.t, pc.dbURL) }
