@@ -33,6 +33,11 @@ test-faults: ## the fault suite: kill -9, Postgres down, model errors and hangs,
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) test -count=1 -v -timeout 20m -parallel 2 ./faults/
 
+.PHONY: test-prod
+test-prod: ## the production layout as processes: inbox temporal, migrate, 2x serve, 2x worker; kill -9 under load
+	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
+	$(GO) test -count=1 -v -timeout 10m -run '^TestProductionProcesses$$' ./faults/
+
 .PHONY: fuzz
 fuzz: ## fuzz the ingest payload decoder for 60s
 	$(GO) test -run '^$$' -fuzz FuzzDecodeIngest -fuzztime 60s ./api/

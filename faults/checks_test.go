@@ -36,12 +36,11 @@ type auditRow struct {
 	RequestID     string
 }
 
-// keyOf is the Idempotency-Key inside a stored request id,
-// "transition/<user uuid>/<key>@<workflow run id>". Our keys are UUIDs without slashes.
+// keyOf is the Idempotency-Key inside a stored request id: "transition/<key>",
+// "transition/<user uuid>/<key>", or either scoped to its workflow run ("...@<run id>").
+// Our keys are UUIDs, without slashes or @.
 func keyOf(requestID string) string {
-	if i := strings.LastIndexByte(requestID, '@'); i >= 0 {
-		requestID = requestID[:i]
-	}
+	requestID, _, _ = strings.Cut(requestID, "@")
 	if i := strings.LastIndexByte(requestID, '/'); i >= 0 {
 		return requestID[i+1:]
 	}

@@ -53,9 +53,12 @@ type apiClient struct {
 	answers []answer // every answer, for the checks on what clients saw during a fault
 }
 
-func newAPIClient(in *inbox) *apiClient {
+func newAPIClient(in *inbox) *apiClient { return newAPIClientAt(in.baseURL(), in.demo) }
+
+// newAPIClientAt talks to the API at base (http://host:port) with creds.
+func newAPIClientAt(base string, creds demoCreds) *apiClient {
 	return &apiClient{
-		base: in.baseURL(), token: in.demo.OwnerToken, ws: in.demo.WorkspaceID, ingest: in.demo.IngestKey,
+		base: base, token: creds.OwnerToken, ws: creds.WorkspaceID, ingest: creds.IngestKey,
 		// Longer than the API's own 15 s wait for a workflow, so the API answers first.
 		hc: &http.Client{Timeout: 45 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}
@@ -234,27 +237,33 @@ func (c *convLoad) requests() []request {
 // load runs one sequential client per conversation, toggling open <-> pending with a fresh
 // Idempotency-Key per change. A client whose answer is unknown retries with the same key
 // (what a client should do) until it knows, even after newWork ends; hard ends everything.
+// With several API processes each client sends each new change to the next one (as a load
+// balancer would) and retries an unknown outcome on the next one too.
 type load struct {
-	api   *apiClient
+	apis  []*apiClient
 	convs []*convLoad
 	wg    sync.WaitGroup
 }
 
 func startLoad(newWork, hard context.Context, api *apiClient, ids []string) *load {
-	l := &load{api: api}
-	for _, id := range ids {
+	return startLoadOn(newWork, hard, []*apiClient{api}, ids)
+}
+
+func startLoadOn(newWork, hard context.Context, apis []*apiClient, ids []string) *load {
+	l := &load{apis: apis}
+	for i, id := range ids {
 		c := &convLoad{ID: id}
 		l.convs = append(l.convs, c)
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			l.client(newWork, hard, c)
+			l.client(newWork, hard, c, i%len(apis))
 		}()
 	}
 	return l
 }
 
-func (l *load) client(newWork, hard context.Context, c *convLoad) {
+func (l *load) client(newWork, hard context.Context, c *convLoad, at int) {
 	state := "open"
 	for newWork.Err() == nil {
 		r := &request{Key: uuid.NewString(), To: toggle(state)}
@@ -262,7 +271,7 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 		c.reqs = append(c.reqs, r)
 		c.mu.Unlock()
 		for {
-			a := l.api.transition(hard, c.ID, r.To, r.Key)
+			a := l.apis[at].transition(hard, c.ID, r.To, r.Key)
 			c.mu.Lock()
 			r.Attempts++
 			switch {
@@ -272,6 +281,7 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 				r.Code = a.Code
 			case a.unknown():
 				r.Unknowns++
+				at = (at + 1) % len(l.apis)
 			default:
 				r.Code = a.Code // a 4xx we did not expect; the checks report it
 			}
@@ -285,6 +295,7 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 			}
 			sleepCtx(hard, retryDelay(a))
 		}
+		at = (at + 1) % len(l.apis)
 		switch r.Code {
 		case http.StatusOK:
 			state = r.To
@@ -292,7 +303,7 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 			// Only this client changes this conversation, so a refusal means an earlier
 			// change we could not see; read the state before going on.
 			for {
-				d, a := l.api.detail(hard, c.ID)
+				d, a := l.apis[at].detail(hard, c.ID)
 				if a.Code == http.StatusOK {
 					state = d.State
 					break
@@ -300,6 +311,7 @@ func (l *load) client(newWork, hard context.Context, c *convLoad) {
 				if hard.Err() != nil {
 					return
 				}
+				at = (at + 1) % len(l.apis)
 				sleepCtx(hard, retryDelay(a))
 			}
 		}

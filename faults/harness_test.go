@@ -54,28 +54,60 @@ type demoCreds struct {
 	OwnerToken  string `json:"owner_token"`
 }
 
-// inbox is one `inbox dev` OS process (and its restarts) with its own ports, data
-// directory and database.
-type inbox struct {
-	t       testing.TB
-	name    string
-	dataDir string
-	logDir  string
-	dbURL   string
-	httpAdr string
-	tmpAdr  string
-	uiAdr   string
-	openai  string // OPENAI_BASE_URL
+// proc is one OS process of the inbox binary (and its restarts), its output appended to
+// stdout and stderr under logDir.
+type proc struct {
+	t      testing.TB
+	name   string
+	logDir string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
 	starts int
-	demo   demoCreds
 }
 
-// newInbox prepares (does not start) an inbox on the Postgres server of adminURL, in a
-// fresh database dropped when the test ends.
-func newInbox(t *testing.T, adminURL, openaiURL string) *inbox {
+func newProc(t testing.TB, name string) *proc {
+	return &proc{t: t, name: name, logDir: t.TempDir()}
+}
+
+// spawn starts `inbox args...` with env (on top of the test's environment) and returns at
+// once; the caller waits for whatever says it is ready.
+func (p *proc) spawn(env []string, args ...string) error {
+	p.starts++
+	stdout, err := os.OpenFile(filepath.Join(p.logDir, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	stderr, err := os.OpenFile(filepath.Join(p.logDir, "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		stdout.Close()
+		return err
+	}
+	marker := fmt.Sprintf("\n===== faults: start %d at %s =====\n", p.starts, time.Now().Format(time.RFC3339Nano))
+	_, _ = stdout.WriteString(marker)
+	_, _ = stderr.WriteString(marker)
+	cmd := exec.Command(inboxBin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(os.Environ(), env...), stdout, stderr
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		stderr.Close()
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		stdout.Close()
+		stderr.Close()
+		close(exited)
+	}()
+	p.cmd, p.exited = cmd, exited
+	return nil
+}
+
+// newDatabase names a fresh database on the Postgres server of adminURL (the inbox creates
+// it) and drops it when the test ends, after the processes registered later are killed.
+func newDatabase(t *testing.T, adminURL string) string {
 	t.Helper()
 	admin, err := url.Parse(adminURL)
 	if err != nil {
@@ -84,12 +116,6 @@ func newInbox(t *testing.T, adminURL, openaiURL string) *inbox {
 	dbName := fmt.Sprintf("faults_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), rand.IntN(1_000_000))
 	u := *admin
 	u.Path = "/" + dbName
-	in := &inbox{
-		t: t, name: t.Name(), dataDir: t.TempDir(), logDir: t.TempDir(),
-		dbURL: u.String(), openai: openaiURL,
-	}
-	in.pickPorts()
-	// Cleanups run last-in first-out: the process is killed before its database is dropped.
 	t.Cleanup(func() {
 		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
 		defer db.Close()
@@ -99,6 +125,29 @@ func newInbox(t *testing.T, adminURL, openaiURL string) *inbox {
 			t.Logf("drop database %s: %v", dbName, err)
 		}
 	})
+	return u.String()
+}
+
+// inbox is one `inbox dev` OS process (and its restarts) with its own ports, data
+// directory and database.
+type inbox struct {
+	*proc
+	dataDir string
+	dbURL   string
+	httpAdr string
+	tmpAdr  string
+	uiAdr   string
+	openai  string // OPENAI_BASE_URL
+	demo    demoCreds
+}
+
+// newInbox prepares (does not start) an inbox on the Postgres server of adminURL, in a
+// fresh database dropped when the test ends.
+func newInbox(t *testing.T, adminURL, openaiURL string) *inbox {
+	t.Helper()
+	// Cleanups run last-in first-out: the process is killed before its database is dropped.
+	in := &inbox{proc: newProc(t, t.Name()), dataDir: t.TempDir(), dbURL: newDatabase(t, adminURL), openai: openaiURL}
+	in.pickPorts()
 	t.Cleanup(func() {
 		in.kill()
 		if t.Failed() {
@@ -139,45 +188,21 @@ func (in *inbox) start(ctx context.Context) time.Duration {
 }
 
 func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
-	in.starts++
-	env := append(os.Environ(),
-		"DATABASE_URL="+in.dbURL,
-		"INBOX_HTTP_ADDR="+in.httpAdr,
-		"TEMPORAL_ADDRESS="+in.tmpAdr,
-		"INBOX_TEMPORAL_UI_ADDR="+in.uiAdr,
-		"INBOX_DATA_DIR="+in.dataDir,
-		"OPENAI_BASE_URL="+in.openai,
+	env := []string{
+		"DATABASE_URL=" + in.dbURL,
+		"INBOX_HTTP_ADDR=" + in.httpAdr,
+		"TEMPORAL_ADDRESS=" + in.tmpAdr,
+		"INBOX_TEMPORAL_UI_ADDR=" + in.uiAdr,
+		"INBOX_DATA_DIR=" + in.dataDir,
+		"OPENAI_BASE_URL=" + in.openai,
 		"OPENAI_API_KEY=sk-faults-test",
 		"INBOX_SECRET_KEY=",
-	)
-	stdout, err := os.OpenFile(filepath.Join(in.logDir, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return 0, err
 	}
-	stderr, err := os.OpenFile(filepath.Join(in.logDir, "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return 0, err
-	}
-	marker := fmt.Sprintf("\n===== faults: start %d at %s =====\n", in.starts, time.Now().Format(time.RFC3339Nano))
-	_, _ = stdout.WriteString(marker)
-	_, _ = stderr.WriteString(marker)
-	cmd := exec.Command(inboxBin, "dev")
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, stdout, stderr
-	cmd.SysProcAttr = procAttr()
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		stdout.Close()
-		stderr.Close()
+	if err := in.spawn(env, "dev"); err != nil {
 		return 0, err
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		stdout.Close()
-		stderr.Close()
-		close(exited)
-	}()
-	in.cmd, in.exited = cmd, exited
+	cmd, exited := in.cmd, in.exited
 
 	// Bounded: a busy machine may take a while to open SQLite and start Temporal.
 	deadline := time.Now().Add(150 * time.Second)
@@ -212,45 +237,45 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 }
 
 // kill9 sends SIGKILL to the process and waits until it is gone.
-func (in *inbox) kill9() {
-	in.t.Helper()
-	if in.cmd == nil || in.cmd.Process == nil {
+func (p *proc) kill9() {
+	p.t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	if err := syscall.Kill(in.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		in.t.Fatalf("kill -9 %d: %v", in.cmd.Process.Pid, err)
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		p.t.Fatalf("kill -9 %d: %v", p.cmd.Process.Pid, err)
 	}
 	select {
-	case <-in.exited:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
-		in.t.Fatalf("inbox dev (pid %d) still running 30s after SIGKILL", in.cmd.Process.Pid)
+		p.t.Fatalf("%s (pid %d) still running 30s after SIGKILL", p.name, p.cmd.Process.Pid)
 	}
 }
 
 // kill is kill9 for cleanups: never fails the test.
-func (in *inbox) kill() {
-	if in.cmd == nil || in.cmd.Process == nil {
+func (p *proc) kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(in.cmd.Process.Pid, syscall.SIGKILL)
+	_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
 	select {
-	case <-in.exited:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
 	}
 }
 
 // alive says whether the process is still running.
-func (in *inbox) alive() bool {
+func (p *proc) alive() bool {
 	select {
-	case <-in.exited:
+	case <-p.exited:
 		return false
 	default:
-		return in.cmd != nil
+		return p.cmd != nil
 	}
 }
 
-func (in *inbox) logTail(name string, n int) string {
-	b, _ := os.ReadFile(filepath.Join(in.logDir, name))
+func (p *proc) logTail(name string, n int) string {
+	b, _ := os.ReadFile(filepath.Join(p.logDir, name))
 	if len(b) > n {
 		b = b[len(b)-n:]
 	}
@@ -273,10 +298,12 @@ func tailFile(path string, n int) string {
 }
 
 // db opens the inbox's database directly, for the checks.
-func (in *inbox) db() *sql.DB {
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(in.dbURL)))
+func (in *inbox) db() *sql.DB { return openDB(in.t, in.dbURL) }
+
+func openDB(t testing.TB, dbURL string) *sql.DB {
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL)))
 	db.SetMaxOpenConns(4)
-	in.t.Cleanup(func() { _ = db.Close() })
+	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 

@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/bestai/inbox/devserver"
 	"github.com/bestai/inbox/store"
-	"github.com/bestai/inbox/workflows"
 )
 
 // runDev runs everything in one process: embedded Temporal and its UI, migrations, the
@@ -26,14 +24,7 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("INBOX_SECRET_KEY: %w", err)
 	}
-	fmt.Printf("inbox dev: starting Temporal on %s (data in %s) ...\n", cfg.TemporalAddress, cfg.DataDir)
-	ts, err := devserver.Start(devserver.Options{
-		FrontendAddr:     cfg.TemporalAddress,
-		UIAddr:           cfg.TemporalUIAddr,
-		DataDir:          cfg.DataDir,
-		Namespace:        cfg.TemporalNamespace,
-		SearchAttributes: workflows.SearchAttributeNames,
-	})
+	ts, err := startTemporal(cfg, "inbox dev")
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ const usage = `usage: inbox <command>
 
 commands:
   dev                       embedded Temporal + UI, migrations, worker and API in one process
+  temporal                  only the embedded Temporal + UI (namespace, search attributes), for
+                            running serve and worker as separate processes on one machine
   serve                     the HTTP API, against an external Temporal (TEMPORAL_ADDRESS)
   worker                    the Temporal worker (conversation workflows and activities)
   migrate up|down|status    manage the Postgres schema (DATABASE_URL)
@@ -36,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "dev":
 		err = runDev(ctx)
+	case "temporal":
+		err = runTemporal(ctx)
 	case "serve":
 		err = runServe(ctx)
 	case "worker":

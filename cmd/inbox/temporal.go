@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/bestai/inbox/config"
+	"github.com/bestai/inbox/devserver"
+	"github.com/bestai/inbox/workflows"
+)
+
+// runTemporal serves only the embedded Temporal server and its Web UI, with the namespace
+// and the search attributes registered: a one-node cluster for running `serve` and `worker`
+// as separate processes on one machine (and the production test). It is not a production
+// Temporal: one SQLite file, one process.
+func runTemporal(ctx context.Context) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ts, err := startTemporal(cfg, "inbox temporal")
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`inbox temporal is running. Ctrl-C stops it.
+
+  Temporal     %s (namespace %s)
+  Temporal UI  http://%s/namespaces/%s/workflows
+  search attrs %s
+  data         %s
+  log          %s
+`, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TemporalUIAddr, cfg.TemporalNamespace,
+		strings.Join(workflows.SearchAttributeNames, ", "), cfg.DataDir, ts.LogFile)
+	<-ctx.Done()
+	fmt.Println("\ninbox temporal: stopping ...")
+	ts.Stop()
+	return nil
+}
+
+// startTemporal starts the embedded Temporal and UI as `inbox dev` and `inbox temporal`
+// both need them: data under INBOX_DATA_DIR, the namespace and search attributes registered.
+func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
+	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, cfg.DataDir)
+	return devserver.Start(devserver.Options{
+		FrontendAddr:     cfg.TemporalAddress,
+		UIAddr:           cfg.TemporalUIAddr,
+		DataDir:          cfg.DataDir,
+		Namespace:        cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributeNames,
+	})
+}
