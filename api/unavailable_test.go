@@ -1,14 +1,12 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,33 +20,15 @@ import (
 	"github.com/bestai/inbox/store"
 )
 
-// syncBuffer is a log sink the router's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // routerWith rebuilds env's router on another store or Temporal client, logging into the
 // returned buffer.
-func routerWith(t *testing.T, env *testenv.Env, s *store.Store, tc client.Client, updateTimeout time.Duration) *syncBuffer {
+func routerWith(t *testing.T, env *testenv.Env, s *store.Store, tc client.Client, updateTimeout time.Duration) *testenv.LogBuffer {
 	t.Helper()
 	authz, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	env.Router = api.NewRouter(api.Deps{
 		Store: s, Temporal: tc, Authorizer: authz, Secrets: env.Secrets,
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
@@ -206,7 +186,7 @@ func TestTemporalUnavailable(t *testing.T) {
 	_ = ln.Close()
 	tc, err := client.NewLazyClient(client.Options{
 		HostPort: dead, Namespace: env.Temporal.GetDefaultNamespace(),
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(&syncBuffer{}, nil))),
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(&testenv.LogBuffer{}, nil))),
 	})
 	if err != nil {
 		t.Fatal(err)

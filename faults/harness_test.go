@@ -25,15 +25,6 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// mainAdminURL is the machine's Postgres, on which each test creates (and drops) its own
-// database; TEST_DATABASE_URL overrides it, as for the rest of the project's tests.
-func mainAdminURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
 // freePort asks the kernel for a free loopback port. Another process may take it before
 // inbox binds it; start() retries with fresh ports when that happens.
 func freePort(t testing.TB) int {

@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/internal/openaitest"
+
+	"github.com/bestai/inbox/internal/testenv"
 )
 
 func envInt(name string, def int) int {
@@ -65,7 +67,7 @@ func TestKillMidTransition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)
-	in := newInbox(t, mainAdminURL(), model.URL)
+	in := newInbox(t, testenv.AdminURL(), model.URL)
 	t.Logf("first start: ready in %.1fs", in.start(ctx).Seconds())
 	api := newAPIClient(in)
 
@@ -125,7 +127,7 @@ func TestKillMidSummary(t *testing.T) {
 	defer cancel()
 	model := openaitest.New(t)
 	model.SetDefault(openaitest.Response{Hang: true})
-	in := newInbox(t, mainAdminURL(), model.URL)
+	in := newInbox(t, testenv.AdminURL(), model.URL)
 	t.Logf("first start: ready in %.1fs", in.start(ctx).Seconds())
 	api := newAPIClient(in)
 

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/internal/openaitest"
+
+	"github.com/bestai/inbox/internal/testenv"
 )
 
 // TestModelErrorsThenHang: the model API answers 429 (with Retry-After) and 500, then hangs
@@ -30,7 +32,7 @@ func TestModelErrorsThenHang(t *testing.T) {
 		model.Enqueue(openaitest.Response{Status: http.StatusInternalServerError})
 	}
 	model.SetDefault(openaitest.Response{Hang: true})
-	in := newInbox(t, mainAdminURL(), model.URL)
+	in := newInbox(t, testenv.AdminURL(), model.URL)
 	t.Logf("first start: ready in %.1fs", in.start(ctx).Seconds())
 	api := newAPIClient(in)
 

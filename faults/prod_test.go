@@ -24,6 +24,8 @@ import (
 	"github.com/bestai/inbox/internal/openaitest"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/workflows"
+
+	"github.com/bestai/inbox/internal/testenv"
 )
 
 // TestProductionProcesses runs the production layout as separate OS processes on loopback:
@@ -39,7 +41,7 @@ func TestProductionProcesses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)
-	pc := newProdCluster(t, mainAdminURL(), model.URL)
+	pc := newProdCluster(t, testenv.AdminURL(), model.URL)
 	began := time.Now()
 	pc.startTemporal(ctx)
 	t.Logf("inbox temporal ready in %.1fs", time.Since(began).Seconds())

@@ -29,8 +29,12 @@ var ErrAlreadyMember = errors.New("already a member of this workspace")
 // MemberOf returns userID's membership of workspaceID, or ErrNotFound. Every admin request
 // asks this, so a role change or a removal takes effect on the very next request.
 func (s *Store) MemberOf(ctx context.Context, workspaceID, userID uuid.UUID) (*Member, error) {
+	return memberOf(ctx, s.DB, workspaceID, userID)
+}
+
+func memberOf(ctx context.Context, db bun.IDB, workspaceID, userID uuid.UUID) (*Member, error) {
 	m := new(Member)
-	err := s.DB.NewSelect().TableExpr("memberships AS m").
+	err := db.NewSelect().TableExpr("memberships AS m").
 		Join("JOIN users AS u ON u.id = m.user_id").
 		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at").
 		Where("m.workspace_id = ? AND m.user_id = ?", workspaceID, userID).
@@ -126,15 +130,7 @@ func lockedMember(ctx context.Context, tx bun.Tx, workspaceID, userID uuid.UUID,
 	if err := lockMembers(ctx, tx, workspaceID); err != nil {
 		return nil, err
 	}
-	m := new(Member)
-	err := tx.NewSelect().TableExpr("memberships AS m").
-		Join("JOIN users AS u ON u.id = m.user_id").
-		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at").
-		Where("m.workspace_id = ? AND m.user_id = ?", workspaceID, userID).
-		Scan(ctx, m)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	m, err := memberOf(ctx, tx, workspaceID, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,31 +135,14 @@ func (e *prodEnv) command(args ...string) *exec.Cmd {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.LogBuffer
 	done chan struct{}
 	err  error // set when done is closed
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func (e *prodEnv) start(extraEnv []string, args ...string) *proc {
 	e.t.Helper()
-	p := &proc{name: "inbox " + strings.Join(args, " "), cmd: e.command(args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: "inbox " + strings.Join(args, " "), cmd: e.command(args...), out: &testenv.LogBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(p.cmd.Env, extraEnv...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
