@@ -52,7 +52,7 @@ func CheckSearchAttributes(ctx context.Context, c client.Client, namespace strin
 	if err != nil {
 		var nf *serviceerror.NamespaceNotFound
 		if errors.As(err, &nf) {
-			return fmt.Errorf("Temporal namespace %q does not exist; create it, then register the search attributes (docker-compose.yml's temporal-search-attributes job does both):\n  temporal operator namespace create --namespace %s", namespace, namespace)
+			return fmt.Errorf("the Temporal namespace %q does not exist; create it, then register the search attributes (docker-compose.yml's temporal-search-attributes job does both):\n  temporal operator namespace create --namespace %s", namespace, namespace)
 		}
 		return fmt.Errorf("list the search attributes of Temporal namespace %q: %w", namespace, err)
 	}
