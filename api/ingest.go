@@ -3,18 +3,16 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
@@ -187,10 +185,6 @@ func (s *server) ingest(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if ok, wait := s.limiter.allow(ws.ID.String()); !ok {
-		respond(c, rateLimited("too many messages for this ingest key; slow down", wait))
-		return
-	}
 	body, err := readJSON(c, maxIngestBody)
 	if err != nil {
 		respond(c, err)
@@ -199,6 +193,21 @@ func (s *server) ingest(c *gin.Context) {
 	msg, err := decodeIngest(body, time.Now().UTC())
 	if err != nil {
 		respond(c, err)
+		return
+	}
+	// The conversation first: a noisy visitor's refused messages must not spend the key's
+	// tokens, which the site's other conversations share.
+	if ok, wait := s.convLimiter.allow(ws.ID.String() + "\x00" + msg.Ref); !ok {
+		respond(c, rateLimited(fmt.Sprintf("too many messages in this conversation (at most %g a second); slow down", s.IngestConversationRate), wait))
+		return
+	}
+	ok, wait, err := s.Store.TakeIngestToken(c.Request.Context(), ws.ID, s.IngestRate, s.IngestBurst)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if !ok {
+		respond(c, rateLimited(fmt.Sprintf("too many messages for this ingest key (at most %g a second across the inbox); slow down", s.IngestRate), retryAfterSeconds(wait)))
 		return
 	}
 	msg.WorkspaceID = ws.ID
@@ -256,44 +265,4 @@ func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 		}
 	}
 	return peer
-}
-
-// keyLimiter is a token bucket per ingest key, in this process. Idle buckets are dropped.
-type keyLimiter struct {
-	mu      sync.Mutex
-	rate    rate.Limit
-	burst   int
-	buckets map[string]*rate.Limiter
-	swept   time.Time
-}
-
-func newKeyLimiter(perSecond float64, burst int) *keyLimiter {
-	return &keyLimiter{rate: rate.Limit(perSecond), burst: burst, buckets: map[string]*rate.Limiter{}, swept: time.Now()}
-}
-
-// allow takes a token for key, or says how many seconds to wait.
-func (l *keyLimiter) allow(key string) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if now.Sub(l.swept) > time.Minute {
-		for k, b := range l.buckets {
-			if b.TokensAt(now) >= float64(l.burst) {
-				delete(l.buckets, k)
-			}
-		}
-		l.swept = now
-	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(l.rate, l.burst)
-		l.buckets[key] = b
-	}
-	if b.AllowN(now, 1) {
-		return true, 0
-	}
-	wait := b.ReserveN(now, 1)
-	delay := wait.DelayFrom(now)
-	wait.CancelAt(now)
-	return false, int(math.Max(1, math.Ceil(delay.Seconds())))
 }

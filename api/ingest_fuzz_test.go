@@ -132,8 +132,8 @@ func TestClientIPHonoursOnlyTrustedProxies(t *testing.T) {
 	}
 }
 
-func TestKeyLimiterSaysHowLongToWait(t *testing.T) {
-	l := newKeyLimiter(1, 2)
+func TestConversationLimiterSaysHowLongToWait(t *testing.T) {
+	l := newLRULimiter(1, 2, 10)
 	for i := range 2 {
 		if ok, _ := l.allow("k"); !ok {
 			t.Fatalf("request %d within the burst was refused", i)

@@ -31,16 +31,21 @@ type Deps struct {
 	// Registry receives the HTTP metrics; /metrics serves Gatherer. Both default to a fresh registry.
 	Registry prometheus.Registerer
 	Gatherer prometheus.Gatherer
-	// IngestRate and IngestBurst bound each ingest key's messages per second.
+	// IngestRate and IngestBurst bound each ingest key's messages per second, across every
+	// replica (a token bucket in Postgres). Zero means DefaultIngestRate and DefaultIngestBurst.
 	IngestRate  float64
 	IngestBurst int
+	// IngestConversationRate and IngestConversationBurst bound one conversation's messages
+	// per second, in this process. Zero means DefaultIngestConversationRate and ...Burst.
+	IngestConversationRate  float64
+	IngestConversationBurst int
 	// UpdateTimeout bounds how long a lifecycle request waits for its workflow.
 	UpdateTimeout time.Duration
 }
 
 type server struct {
 	Deps
-	limiter *keyLimiter
+	convLimiter *lruLimiter
 }
 
 // NewRouter builds the Gin engine with every route of api.md.
@@ -53,12 +58,15 @@ func NewRouter(d Deps) *gin.Engine {
 		d.Registry, d.Gatherer = reg, reg
 	}
 	if d.IngestRate == 0 {
-		d.IngestRate, d.IngestBurst = 20, 60
+		d.IngestRate, d.IngestBurst = DefaultIngestRate, DefaultIngestBurst
+	}
+	if d.IngestConversationRate == 0 {
+		d.IngestConversationRate, d.IngestConversationBurst = DefaultIngestConversationRate, DefaultIngestConversationBurst
 	}
 	if d.UpdateTimeout == 0 {
 		d.UpdateTimeout = 15 * time.Second
 	}
-	s := &server{Deps: d, limiter: newKeyLimiter(d.IngestRate, d.IngestBurst)}
+	s := &server{Deps: d, convLimiter: newLRULimiter(d.IngestConversationRate, d.IngestConversationBurst, maxConversationBuckets)}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

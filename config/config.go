@@ -5,11 +5,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,17 @@ type Config struct {
 	TrustedProxies    []netip.Prefix
 	// WorkerStopTimeout is how long a stopping worker lets in-flight activities run on.
 	WorkerStopTimeout time.Duration
+
+	// --- ingest limits and pprof (issue 10, items 1 and 4) ---
+	// IngestRate and IngestBurst bound each ingest key (messages a second, and at once),
+	// across every replica; the conversation pair bounds one conversation_ref, per process.
+	IngestRate              float64
+	IngestBurst             int
+	IngestConversationRate  float64
+	IngestConversationBurst int
+	// PprofAddr serves net/http/pprof when set; only a loopback address is accepted.
+	PprofAddr string
+	// --- end ingest limits and pprof ---
 }
 
 // Defaults are the values used when a variable is unset.
@@ -43,6 +56,12 @@ var Defaults = map[string]string{
 	"INBOX_DATA_DIR":            ".data",
 	"INBOX_SUMMARY_MODEL":       "gpt-4o-mini",
 	"INBOX_WORKER_STOP_TIMEOUT": "30s",
+	// --- ingest limits (issue 10, item 4) ---
+	"INBOX_INGEST_RATE":               "200",
+	"INBOX_INGEST_BURST":              "400",
+	"INBOX_INGEST_CONVERSATION_RATE":  "5",
+	"INBOX_INGEST_CONVERSATION_BURST": "20",
+	// --- end ingest limits ---
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
@@ -106,7 +125,46 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
+	// --- ingest limits and pprof (issue 10, items 1 and 4) ---
+	positive := func(name string) float64 {
+		v, err := strconv.ParseFloat(get(name), 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			bad(name, "want a positive number of messages a second, got %q", get(name))
+		}
+		return v
+	}
+	count := func(name string) int {
+		v, err := strconv.Atoi(get(name))
+		if err != nil || v < 1 {
+			bad(name, "want a whole number of messages, at least 1, got %q", get(name))
+		}
+		return v
+	}
+	c.IngestRate, c.IngestBurst = positive("INBOX_INGEST_RATE"), count("INBOX_INGEST_BURST")
+	c.IngestConversationRate, c.IngestConversationBurst = positive("INBOX_INGEST_CONVERSATION_RATE"), count("INBOX_INGEST_CONVERSATION_BURST")
+	if c.PprofAddr = get("INBOX_PPROF_ADDR"); c.PprofAddr != "" {
+		if err := checkLoopback(c.PprofAddr); err != nil {
+			bad("INBOX_PPROF_ADDR", "%v", err)
+		}
+	}
+	// --- end ingest limits and pprof ---
 	return c, errors.Join(errs...)
+}
+
+// checkLoopback accepts host:port only when host is a loopback address or localhost:
+// profiles and heap dumps reveal memory contents, so they are never served on a network.
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("want host:port on a loopback address such as 127.0.0.1:6060, got %q", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err != nil || !a.IsLoopback() {
+		return fmt.Errorf("must be a loopback address such as 127.0.0.1:6060 (profiles expose memory), got %q", addr)
+	}
+	return nil
 }
 
 // RequireSecretKey fails when INBOX_SECRET_KEY is unset: outside `inbox dev` the BYOK keys

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -92,6 +93,15 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 		a.close()
 		return nil, err
 	}
+	if cfg.PprofAddr != "" {
+		stop, addr, err := startPprof(cfg.PprofAddr)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.closers = append(a.closers, stop)
+		a.logger.Info("pprof listening", "addr", addr)
+	}
 	return a, nil
 }
 
@@ -160,6 +170,8 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		Store: a.store, Temporal: a.temporal, Authorizer: authz, Secrets: a.secrets,
 		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
 		Registry: a.registry, Gatherer: a.registry,
+		IngestRate: a.cfg.IngestRate, IngestBurst: a.cfg.IngestBurst,
+		IngestConversationRate: a.cfg.IngestConversationRate, IngestConversationBurst: a.cfg.IngestConversationBurst,
 	})
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
@@ -202,4 +214,23 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) erro
 	}
 	slog.Info("inbox API stopped")
 	return nil
+}
+
+// startPprof serves net/http/pprof on addr (config has checked it is loopback), on its own
+// mux so the API's router never exposes it. It returns a stop function and the bound address.
+func startPprof(addr string) (func(), string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("INBOX_PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // and every named profile: heap, goroutine, ...
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// No write timeout: a CPU profile or trace streams for as long as ?seconds= asks.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, ln.Addr().String(), nil
 }

@@ -89,6 +89,10 @@ type Options struct {
 	// IngestRate and IngestBurst set the per-key limit; default effectively unlimited.
 	IngestRate  float64
 	IngestBurst int
+	// ConversationRate and ConversationBurst set the per-conversation limit; default
+	// effectively unlimited.
+	ConversationRate  float64
+	ConversationBurst int
 	// UpdateTimeout is api.Deps.UpdateTimeout; 0 keeps the API's default.
 	UpdateTimeout time.Duration
 }
@@ -116,6 +120,9 @@ func New(t *testing.T, opts Options) *Env {
 	if opts.IngestRate == 0 {
 		opts.IngestRate, opts.IngestBurst = 1000, 1000
 	}
+	if opts.ConversationRate == 0 {
+		opts.ConversationRate, opts.ConversationBurst = 1000, 1000
+	}
 	e := &Env{T: t, Store: NewStore(t), OpenAI: openaitest.New(t)}
 	key, _ := secretbox.ParseKey(secretbox.NewKey())
 	e.Secrets, _ = secretbox.New(key)
@@ -140,6 +147,7 @@ func New(t *testing.T, opts Options) *Env {
 		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
+		IngestConversationRate: opts.ConversationRate, IngestConversationBurst: opts.ConversationBurst,
 		UpdateTimeout: opts.UpdateTimeout,
 	})
 	return e

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestIngestLimitDefaultsAndOverrides(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IngestRate != 200 || c.IngestBurst != 400 || c.IngestConversationRate != 5 || c.IngestConversationBurst != 20 || c.PprofAddr != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = FromEnv(env(map[string]string{
+		"INBOX_INGEST_RATE": "1000", "INBOX_INGEST_BURST": "2000",
+		"INBOX_INGEST_CONVERSATION_RATE": "0.5", "INBOX_INGEST_CONVERSATION_BURST": "3",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IngestRate != 1000 || c.IngestBurst != 2000 || c.IngestConversationRate != 0.5 || c.IngestConversationBurst != 3 {
+		t.Errorf("overrides: %+v", c)
+	}
+}
+
+func TestBadIngestLimitsAreNamed(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"INBOX_INGEST_RATE":               "0",
+		"INBOX_INGEST_BURST":              "1.5",
+		"INBOX_INGEST_CONVERSATION_RATE":  "NaN",
+		"INBOX_INGEST_CONVERSATION_BURST": "-1",
+	}))
+	if err == nil {
+		t.Fatal("bad limits accepted")
+	}
+	for _, name := range []string{"INBOX_INGEST_RATE:", "INBOX_INGEST_BURST:", "INBOX_INGEST_CONVERSATION_RATE:", "INBOX_INGEST_CONVERSATION_BURST:"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestPprofAddrMustBeLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:6060": true,
+		"[::1]:6060":     true,
+		"localhost:6060": true,
+		"127.0.0.2:6060": true,
+		":6060":          false, // every interface
+		"0.0.0.0:6060":   false,
+		"10.0.0.5:6060":  false,
+		"[::]:6060":      false,
+		"example.com:80": false,
+		"6060":           false,
+	} {
+		c, err := FromEnv(env(map[string]string{"INBOX_PPROF_ADDR": addr}))
+		if ok && (err != nil || c.PprofAddr != addr) {
+			t.Errorf("%s refused: %v", addr, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "INBOX_PPROF_ADDR")) {
+			t.Errorf("%s accepted, or the error does not name INBOX_PPROF_ADDR: %v", addr, err)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS ingest_rate_limits;
