@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,11 @@ type Config struct {
 	TrustedProxies    []netip.Prefix
 	// WorkerStopTimeout is how long a stopping worker lets in-flight activities run on.
 	WorkerStopTimeout time.Duration
+	// TemporalStore is where the embedded Temporal of `inbox dev` and `inbox temporal` keeps
+	// its data: "sqlite" (under DataDir) or "postgres" (databases next to DATABASE_URL's).
+	TemporalStore string
+	// TemporalShards is its number of history shards; 0 lets the store choose.
+	TemporalShards int
 }
 
 // Defaults are the values used when a variable is unset.
@@ -43,6 +49,7 @@ var Defaults = map[string]string{
 	"INBOX_DATA_DIR":            ".data",
 	"INBOX_SUMMARY_MODEL":       "gpt-4o-mini",
 	"INBOX_WORKER_STOP_TIMEOUT": "30s",
+	"INBOX_TEMPORAL_STORE":      "sqlite",
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
@@ -64,6 +71,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		OpenAIAPIKey:      get("OPENAI_API_KEY"),
 		OpenAIBaseURL:     get("OPENAI_BASE_URL"),
 		SummaryModel:      get("INBOX_SUMMARY_MODEL"),
+		TemporalStore:     get("INBOX_TEMPORAL_STORE"),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -86,6 +94,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad("INBOX_WORKER_STOP_TIMEOUT", "want a positive duration such as 30s, got %q", get("INBOX_WORKER_STOP_TIMEOUT"))
 	} else {
 		c.WorkerStopTimeout = d
+	}
+	if c.TemporalStore != "sqlite" && c.TemporalStore != "postgres" {
+		bad("INBOX_TEMPORAL_STORE", "want sqlite or postgres, got %q", c.TemporalStore)
+	}
+	if raw := strings.TrimSpace(getenv("INBOX_TEMPORAL_SHARDS")); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1024 {
+			bad("INBOX_TEMPORAL_SHARDS", "want a number from 1 to 1024, got %q", raw)
+		}
+		c.TemporalShards = n
 	}
 	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
 		key, err := secretbox.ParseKey(strings.TrimSpace(raw))

@@ -1,0 +1,168 @@
+package devserver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// adminURL is the Postgres server the test creates Temporal's databases on.
+func adminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// TestPostgresStoreRunsUpdatesAndSurvivesRestart runs the embedded server on fresh
+// Postgres databases with 4 shards, takes a workflow through an Update, stops, and starts
+// again on the same databases (schema and namespace already there).
+func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Temporal twice")
+	}
+	inboxDB := fmt.Sprintf("inbox_dstest_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
+	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(adminURL())))
+	if err := admin.Ping(); err != nil {
+		t.Fatalf("Postgres is not reachable at %s (start it, or set TEST_DATABASE_URL): %v", adminURL(), err)
+	}
+	main, vis, err := PostgresDatabases("postgres://x@h/" + inboxDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, db := range []string{main, vis} {
+			if _, err := admin.Exec(`DROP DATABASE IF EXISTS "` + db + `" WITH (FORCE)`); err != nil {
+				t.Logf("drop %s: %v", db, err)
+			}
+		}
+		_ = admin.Close()
+	})
+	p, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		FrontendAddr: fmt.Sprintf("127.0.0.1:%d", p), DataDir: t.TempDir(), Namespace: "default",
+		SearchAttributes: []string{"InboxState", "InboxWorkspace"},
+		Store:            StorePostgres, Shards: 4,
+		PostgresURL: "postgres://postgres@127.0.0.1:5432/" + inboxDB + "?sslmode=disable",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	update := func(c client.Client, id string) {
+		t.Helper()
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateName: "set", Args: []any{"x"}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err != nil {
+			t.Fatalf("update %s: %v", id, err)
+		}
+	}
+
+	t0 := time.Now()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, opts.FrontendAddr, time.Now().Add(90*time.Second))
+	t.Logf("first start (schema set up) served in %v", time.Since(t0).Round(time.Millisecond))
+	res, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range opts.SearchAttributes {
+		if res.GetCustomAttributes()[name] != enums.INDEXED_VALUE_TYPE_KEYWORD {
+			t.Errorf("search attribute %s not registered as Keyword: %v", name, res.GetCustomAttributes())
+		}
+	}
+	w := sdkworker.New(c, crashQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(waitForUpdate, workflow.RegisterOptions{Name: "WaitForUpdate"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var survivorRun string
+	for _, id := range []string{"updated", "survivor"} {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: crashQueue,
+			TypedSearchAttributes: temporalSA("InboxState", "open")}, "WaitForUpdate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		survivorRun = run.GetRunID()
+	}
+	update(c, "updated")
+	if err := c.GetWorkflow(ctx, "updated", "").Get(ctx, nil); err != nil {
+		t.Fatalf("updated workflow: %v", err)
+	}
+	w.Stop()
+	c.Close()
+	s.Stop()
+
+	t0 = time.Now()
+	s, err = Start(opts)
+	if err != nil {
+		t.Fatalf("restart on the same databases: %v", err)
+	}
+	defer s.Stop()
+	c = dial(t, opts.FrontendAddr, time.Now().Add(90*time.Second))
+	defer c.Close()
+	desc, err := c.DescribeWorkflowExecution(ctx, "survivor", "")
+	if err != nil {
+		t.Fatalf("the workflow did not survive a restart: %v", err)
+	}
+	if got := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); got != survivorRun {
+		t.Errorf("run id %s after restart, want %s", got, survivorRun)
+	}
+	w = sdkworker.New(c, crashQueue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(waitForUpdate, workflow.RegisterOptions{Name: "WaitForUpdate"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	update(c, "survivor")
+	t.Logf("restart served an update in %v", time.Since(t0).Round(time.Millisecond))
+
+	// Visibility is the Postgres database too, with the inbox's search attribute.
+	var found int
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		list, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: "InboxState = 'open'"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found = len(list.GetExecutions()); found == 2 {
+			break
+		}
+	}
+	if found != 2 {
+		t.Errorf("visibility lists %d workflows with InboxState = 'open', want 2", found)
+	}
+	var shards int
+	pdb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN("postgres://postgres@127.0.0.1:5432/" + main + "?sslmode=disable")))
+	defer pdb.Close()
+	if err := pdb.QueryRow(`SELECT count(*) FROM shards`).Scan(&shards); err != nil {
+		t.Fatal(err)
+	}
+	if shards != 4 {
+		t.Errorf("%d shards in %s, want 4", shards, main)
+	}
+}
+
+func temporalSA(name, value string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(name).ValueSet(value))
+}
