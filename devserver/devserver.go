@@ -42,7 +42,8 @@ type Options struct {
 	// are created next to its database on the same server.
 	PostgresURL string
 	// Shards is the number of history shards; 0 means 1 for SQLite and 4 for Postgres. It is
-	// fixed when the store is first created: a restart must ask for the same number.
+	// fixed when the store is first created: on a restart the server keeps the stored number
+	// and only logs a warning about a different one.
 	Shards int
 }
 

@@ -166,3 +166,21 @@ func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
 func temporalSA(name, value string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyKeyword(name).ValueSet(value))
 }
+
+func TestPostgresDatabasesAndSchemaVersions(t *testing.T) {
+	main, vis, err := PostgresDatabases("postgres://u:p@db:5432/inbox?sslmode=disable")
+	if err != nil || main != "inbox_temporal" || vis != "inbox_temporal_visibility" {
+		t.Errorf("PostgresDatabases = %q, %q, %v", main, vis, err)
+	}
+	if _, _, err := PostgresDatabases("postgres://u@db:5432/"); err == nil {
+		t.Error("a URL without a database name was accepted")
+	}
+	for _, c := range []struct {
+		a, b string
+		less bool
+	}{{"0.0", "1.0", true}, {"1.9", "1.19", true}, {"1.19", "1.9", false}, {"1.19", "1.19", false}, {"1.2", "2.0", true}} {
+		if got := versionLess(c.a, c.b); got != c.less {
+			t.Errorf("versionLess(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
