@@ -1,8 +1,7 @@
 // Package devserver runs an embedded Temporal server (SQLite under the data directory, or
 // two databases of its own on the inbox's Postgres, so workflows survive a restart) and
-// the Temporal Web UI, for `inbox dev` and `inbox
-// temporal`. It is never used in production, where `inbox serve` and `inbox worker` talk
-// to a Temporal cluster.
+// the Temporal Web UI, for `inbox dev` and `inbox temporal`. It is never used in
+// production, where `inbox serve` and `inbox worker` talk to a Temporal cluster.
 package devserver
 
 import (
