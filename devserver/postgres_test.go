@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -27,6 +28,35 @@ func adminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
+// freshPostgres returns a DATABASE_URL whose Temporal databases do not exist yet, and drops
+// them when the test ends. (The inbox database itself is never created here.)
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	admin, err := url.Parse(adminURL())
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	adminDB := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
+	if err := adminDB.Ping(); err != nil {
+		t.Fatalf("Postgres is not reachable at %s (start it, or set TEST_DATABASE_URL): %v", admin.Redacted(), err)
+	}
+	u := *admin
+	u.Path = fmt.Sprintf("/inbox_dstest_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
+	main, vis, err := PostgresDatabases(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, db := range []string{main, vis} {
+			if _, err := adminDB.Exec(`DROP DATABASE IF EXISTS "` + db + `" WITH (FORCE)`); err != nil {
+				t.Logf("drop %s: %v", db, err)
+			}
+		}
+		_ = adminDB.Close()
+	})
+	return u.String()
+}
+
 // TestPostgresStoreRunsUpdatesAndSurvivesRestart runs the embedded server on fresh
 // Postgres databases with 4 shards, takes a workflow through an Update, stops, and starts
 // again on the same databases (schema and namespace already there).
@@ -34,23 +64,6 @@ func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Temporal twice")
 	}
-	inboxDB := fmt.Sprintf("inbox_dstest_%d_%d", time.Now().UnixNano(), rand.IntN(1_000_000))
-	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(adminURL())))
-	if err := admin.Ping(); err != nil {
-		t.Fatalf("Postgres is not reachable at %s (start it, or set TEST_DATABASE_URL): %v", adminURL(), err)
-	}
-	main, vis, err := PostgresDatabases("postgres://x@h/" + inboxDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, db := range []string{main, vis} {
-			if _, err := admin.Exec(`DROP DATABASE IF EXISTS "` + db + `" WITH (FORCE)`); err != nil {
-				t.Logf("drop %s: %v", db, err)
-			}
-		}
-		_ = admin.Close()
-	})
 	p, err := freePort()
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +71,11 @@ func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
 	opts := Options{
 		FrontendAddr: fmt.Sprintf("127.0.0.1:%d", p), DataDir: t.TempDir(), Namespace: "default",
 		SearchAttributes: []string{"InboxState", "InboxWorkspace"},
-		Store:            StorePostgres, Shards: 4,
-		PostgresURL: "postgres://postgres@127.0.0.1:5432/" + inboxDB + "?sslmode=disable",
+		Store:            StorePostgres, Shards: 4, PostgresURL: freshPostgres(t),
+	}
+	main, _, err := PostgresDatabases(opts.PostgresURL)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -153,7 +169,9 @@ func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
 		t.Errorf("visibility lists %d workflows with InboxState = 'open', want 2", found)
 	}
 	var shards int
-	pdb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN("postgres://postgres@127.0.0.1:5432/" + main + "?sslmode=disable")))
+	mainURL, _ := url.Parse(opts.PostgresURL)
+	mainURL.Path = "/" + main
+	pdb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(mainURL.String())))
 	defer pdb.Close()
 	if err := pdb.QueryRow(`SELECT count(*) FROM shards`).Scan(&shards); err != nil {
 		t.Fatal(err)
