@@ -34,7 +34,6 @@ type Config struct {
 	// WorkerStopTimeout is how long a stopping worker lets in-flight activities run on.
 	WorkerStopTimeout time.Duration
 
-	// --- ingest limits and pprof (issue 10, items 1 and 4) ---
 	// IngestRate and IngestBurst bound each ingest key (messages a second, and at once),
 	// across every replica; the conversation pair bounds one conversation_ref, per process.
 	IngestRate              float64
@@ -43,25 +42,28 @@ type Config struct {
 	IngestConversationBurst int
 	// PprofAddr serves net/http/pprof when set; only a loopback address is accepted.
 	PprofAddr string
-	// --- end ingest limits and pprof ---
+	// TemporalStore is where the embedded Temporal of `inbox dev` and `inbox temporal` keeps
+	// its data: "sqlite" (under DataDir) or "postgres" (databases next to DATABASE_URL's).
+	TemporalStore string
+	// TemporalShards is its number of history shards; 0 lets the store choose.
+	TemporalShards int
 }
 
 // Defaults are the values used when a variable is unset.
 var Defaults = map[string]string{
-	"DATABASE_URL":              "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
-	"INBOX_HTTP_ADDR":           "127.0.0.1:8080",
-	"TEMPORAL_ADDRESS":          "127.0.0.1:7233",
-	"TEMPORAL_NAMESPACE":        "default",
-	"INBOX_TEMPORAL_UI_ADDR":    "127.0.0.1:8233",
-	"INBOX_DATA_DIR":            ".data",
-	"INBOX_SUMMARY_MODEL":       "gpt-4o-mini",
-	"INBOX_WORKER_STOP_TIMEOUT": "30s",
-	// --- ingest limits (issue 10, item 4) ---
+	"DATABASE_URL":                    "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
+	"INBOX_HTTP_ADDR":                 "127.0.0.1:8080",
+	"TEMPORAL_ADDRESS":                "127.0.0.1:7233",
+	"TEMPORAL_NAMESPACE":              "default",
+	"INBOX_TEMPORAL_UI_ADDR":          "127.0.0.1:8233",
+	"INBOX_DATA_DIR":                  ".data",
+	"INBOX_SUMMARY_MODEL":             "gpt-4o-mini",
+	"INBOX_WORKER_STOP_TIMEOUT":       "30s",
 	"INBOX_INGEST_RATE":               "200",
 	"INBOX_INGEST_BURST":              "400",
 	"INBOX_INGEST_CONVERSATION_RATE":  "5",
 	"INBOX_INGEST_CONVERSATION_BURST": "20",
-	// --- end ingest limits ---
+	"INBOX_TEMPORAL_STORE":            "sqlite",
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
@@ -83,6 +85,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		OpenAIAPIKey:      get("OPENAI_API_KEY"),
 		OpenAIBaseURL:     get("OPENAI_BASE_URL"),
 		SummaryModel:      get("INBOX_SUMMARY_MODEL"),
+		TemporalStore:     get("INBOX_TEMPORAL_STORE"),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -106,6 +109,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else {
 		c.WorkerStopTimeout = d
 	}
+	if c.TemporalStore != "sqlite" && c.TemporalStore != "postgres" {
+		bad("INBOX_TEMPORAL_STORE", "want sqlite or postgres, got %q", c.TemporalStore)
+	}
+	if raw := strings.TrimSpace(getenv("INBOX_TEMPORAL_SHARDS")); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1024 {
+			bad("INBOX_TEMPORAL_SHARDS", "want a number from 1 to 1024, got %q", raw)
+		}
+		c.TemporalShards = n
+	}
 	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
 		key, err := secretbox.ParseKey(strings.TrimSpace(raw))
 		if err != nil {
@@ -125,7 +138,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
-	// --- ingest limits and pprof (issue 10, items 1 and 4) ---
 	positive := func(name string) float64 {
 		v, err := strconv.ParseFloat(get(name), 64)
 		if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
@@ -147,7 +159,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			bad("INBOX_PPROF_ADDR", "%v", err)
 		}
 	}
-	// --- end ingest limits and pprof ---
 	return c, errors.Join(errs...)
 }
 

@@ -16,6 +16,9 @@ func TestDefaults(t *testing.T) {
 	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalNamespace != "default" || c.SummaryModel != "gpt-4o-mini" || c.WorkerStopTimeout != 30*time.Second {
 		t.Errorf("defaults not applied: %+v", c)
 	}
+	if c.TemporalStore != "sqlite" || c.TemporalShards != 0 {
+		t.Errorf("Temporal store defaults: %q with %d shards", c.TemporalStore, c.TemporalShards)
+	}
 	if c.SecretKey != nil || len(c.TrustedProxies) != 0 {
 		t.Errorf("unexpected optional values: %+v", c)
 	}
@@ -29,11 +32,13 @@ func TestEveryBadValueIsNamed(t *testing.T) {
 		"INBOX_SECRET_KEY":          "c2hvcnQ=",
 		"INBOX_TRUSTED_PROXIES":     "10.0.0.0/8, nonsense",
 		"INBOX_WORKER_STOP_TIMEOUT": "-5s",
+		"INBOX_TEMPORAL_STORE":      "mysql",
+		"INBOX_TEMPORAL_SHARDS":     "0",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`, "INBOX_WORKER_STOP_TIMEOUT"} {
+	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`, "INBOX_WORKER_STOP_TIMEOUT", "INBOX_TEMPORAL_STORE", "INBOX_TEMPORAL_SHARDS"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -20,11 +20,21 @@ import (
 const (
 	helperDirEnv  = "INBOX_DEVSERVER_HELPER_DIR"
 	helperAddrEnv = "INBOX_DEVSERVER_HELPER_ADDR"
+	helperPGEnv   = "INBOX_DEVSERVER_HELPER_POSTGRES" // the Postgres URL, for StorePostgres
 )
+
+// crashOptions are the options of the helper and of the restart after it is killed.
+func crashOptions(dir, addr, postgresURL string) Options {
+	o := Options{FrontendAddr: addr, DataDir: dir, Namespace: "default"}
+	if postgresURL != "" {
+		o.Store, o.PostgresURL = StorePostgres, postgresURL
+	}
+	return o
+}
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(helperDirEnv); dir != "" {
-		if _, err := Start(Options{FrontendAddr: os.Getenv(helperAddrEnv), DataDir: dir, Namespace: "default"}); err != nil {
+		if _, err := Start(crashOptions(dir, os.Getenv(helperAddrEnv), os.Getenv(helperPGEnv))); err != nil {
 			fmt.Println("helper:", err)
 			os.Exit(1)
 		}
@@ -51,12 +61,17 @@ func waitForUpdate(ctx workflow.Context) (string, error) {
 
 // TestRestartAfterKillServesSoon kills a real server process with SIGKILL, so
 // nothing is cleaned up (with ringpop, its membership rows stayed in SQLite and the next
-// start waited for them to expire), then starts again on the same files and expects both
+// start waited for them to expire), then starts again on the same store and expects both
 // the old workflow and a new one to take an update soon after.
 func TestRestartAfterKillServesSoon(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Temporal twice")
 	}
+	t.Run("sqlite", func(t *testing.T) { restartAfterKill(t, "") })
+	t.Run("postgres", func(t *testing.T) { restartAfterKill(t, freshPostgres(t)) })
+}
+
+func restartAfterKill(t *testing.T, postgresURL string) {
 	dir := t.TempDir()
 	p, err := freePort()
 	if err != nil {
@@ -65,7 +80,7 @@ func TestRestartAfterKillServesSoon(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", p)
 
 	helper := exec.Command(os.Args[0], "-test.run=^$")
-	helper.Env = append(os.Environ(), helperDirEnv+"="+dir, helperAddrEnv+"="+addr)
+	helper.Env = append(os.Environ(), helperDirEnv+"="+dir, helperAddrEnv+"="+addr, helperPGEnv+"="+postgresURL)
 	helper.Stderr = os.Stderr
 	out, err := helper.StdoutPipe()
 	if err != nil {
@@ -104,7 +119,7 @@ func TestRestartAfterKillServesSoon(t *testing.T) {
 	// CI machine does not fail it, while the old behaviour (50 s or more, or an exit) does.
 	t0 := time.Now()
 	deadline := t0.Add(45 * time.Second)
-	s, err := Start(Options{FrontendAddr: addr, DataDir: dir, Namespace: "default"})
+	s, err := Start(crashOptions(dir, addr, postgresURL))
 	if err != nil {
 		t.Fatalf("restart after kill: %v", err)
 	}

@@ -1,7 +1,7 @@
-// Package devserver runs an embedded Temporal server (SQLite under the data directory, so
-// workflows survive a restart) and the Temporal Web UI, for `inbox dev` and `inbox
-// temporal`. It is never used in production, where `inbox serve` and `inbox worker` talk
-// to a Temporal cluster.
+// Package devserver runs an embedded Temporal server (SQLite under the data directory, or
+// two databases of its own on the inbox's Postgres, so workflows survive a restart) and
+// the Temporal Web UI, for `inbox dev` and `inbox temporal`. It is never used in
+// production, where `inbox serve` and `inbox worker` talk to a Temporal cluster.
 package devserver
 
 import (
@@ -33,9 +33,17 @@ const clusterName = "active"
 type Options struct {
 	FrontendAddr     string   // host:port of the gRPC frontend (TEMPORAL_ADDRESS)
 	UIAddr           string   // host:port of the Web UI; "" for none
-	DataDir          string   // the SQLite file lives here
+	DataDir          string   // the SQLite file and the server's log live here
 	Namespace        string   // created on first start
 	SearchAttributes []string // Keyword attributes registered with the namespace
+	Store            string   // StoreSQLite ("" too) or StorePostgres
+	// PostgresURL is the inbox's DATABASE_URL; with StorePostgres, Temporal's two databases
+	// are created next to its database on the same server.
+	PostgresURL string
+	// Shards is the number of history shards; 0 means 1 for SQLite and 4 for Postgres. It is
+	// fixed when the store is first created: on a restart the server keeps the stored number
+	// and only logs a warning about a different one.
+	Shards int
 }
 
 // Server is a running embedded Temporal server and UI.
@@ -59,15 +67,31 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("TEMPORAL_ADDRESS %s: %w", o.FrontendAddr, err)
 	}
 	s := &Server{LogFile: filepath.Join(o.DataDir, "temporal.log")}
-	sqlConf, err := sqliteConfig(o)
-	if err != nil {
-		return nil, err
-	}
-	conf, hosts, err := serverConfig(host, port, sqlConf)
-	if err != nil {
-		return nil, err
-	}
 	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: "warn", Format: "json", OutputFile: s.LogFile}))
+	var persistence, visibility *config.SQL
+	shards := o.Shards
+	switch o.Store {
+	case "", StoreSQLite:
+		persistence, err = sqliteConfig(o)
+		visibility = persistence
+		if shards == 0 {
+			shards = 1
+		}
+	case StorePostgres:
+		persistence, visibility, err = postgresConfigs(o, logger)
+		if shards == 0 {
+			shards = 4
+		}
+	default:
+		err = fmt.Errorf("unknown Temporal store %q (want %s or %s)", o.Store, StoreSQLite, StorePostgres)
+	}
+	if err != nil {
+		return nil, err
+	}
+	conf, hosts, err := serverConfig(host, port, persistence, visibility, int32(shards))
+	if err != nil {
+		return nil, err
+	}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -143,11 +167,7 @@ func sqliteConfig(o Options) (*config.SQL, error) {
 			return nil, fmt.Errorf("create Temporal schema in %s: %w", dbFile, err)
 		}
 	}
-	attrs := map[string]enums.IndexedValueType{}
-	for _, name := range o.SearchAttributes {
-		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
-	}
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, attrs)
+	ns, err := namespaceConfig(o)
 	if err != nil {
 		return nil, err
 	}
@@ -157,14 +177,29 @@ func sqliteConfig(o Options) (*config.SQL, error) {
 	return conf, nil
 }
 
+// namespaceConfig is the namespace with its Keyword search attributes mapped to the SQL
+// visibility columns, for a direct insert into either store.
+func namespaceConfig(o Options) (*sqliteschema.NamespaceConfig, error) {
+	attrs := map[string]enums.IndexedValueType{}
+	for _, name := range o.SearchAttributes {
+		attrs[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	return sqliteschema.NewNamespaceConfig(clusterName, o.Namespace, false, attrs)
+}
+
 // serverConfig gives every service its own local gRPC port, and returns them as the static
 // membership of this single process.
-func serverConfig(host string, port int, sqlConf *config.SQL) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
+func serverConfig(host string, port int, persistence, visibility *config.SQL, shards int32) (*config.Config, map[primitives.ServiceName]static.Hosts, error) {
 	conf := &config.Config{}
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DefaultStore = "default"
+	conf.Persistence.VisibilityStore = "visibility"
+	conf.Persistence.NumHistoryShards = shards
+	conf.Persistence.DataStores = map[string]config.DataStore{"default": {SQL: persistence}, "visibility": {SQL: visibility}}
+	if persistence == visibility {
+		// SQLite keeps both in one file, and one store means one connection pool on it.
+		conf.Persistence.VisibilityStore = "default"
+		delete(conf.Persistence.DataStores, "visibility")
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,

@@ -13,7 +13,7 @@ import (
 // runTemporal serves only the embedded Temporal server and its Web UI, with the namespace
 // and the search attributes registered: a one-node cluster for running `serve` and `worker`
 // as separate processes on one machine (and the production test). It is not a production
-// Temporal: one SQLite file, one process.
+// Temporal: one process, on one SQLite file or on two Postgres databases.
 func runTemporal(ctx context.Context) error {
 	cfg, err := loadConfig()
 	if err != nil {
@@ -41,12 +41,23 @@ func runTemporal(ctx context.Context) error {
 // startTemporal starts the embedded Temporal and UI as `inbox dev` and `inbox temporal`
 // both need them: data under INBOX_DATA_DIR, the namespace and search attributes registered.
 func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
-	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, cfg.DataDir)
+	where := cfg.DataDir
+	if cfg.TemporalStore == devserver.StorePostgres {
+		main, vis, err := devserver.PostgresDatabases(cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		where = "Postgres databases " + main + " and " + vis
+	}
+	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, where)
 	return devserver.Start(devserver.Options{
 		FrontendAddr:     cfg.TemporalAddress,
 		UIAddr:           cfg.TemporalUIAddr,
 		DataDir:          cfg.DataDir,
 		Namespace:        cfg.TemporalNamespace,
 		SearchAttributes: workflows.SearchAttributeNames,
+		Store:            cfg.TemporalStore,
+		Shards:           cfg.TemporalShards,
+		PostgresURL:      cfg.DatabaseURL,
 	})
 }
