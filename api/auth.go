@@ -7,15 +7,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
 const (
-	ctxUser      = "inbox.user"
-	ctxMember    = "inbox.member"
-	ctxWorkspace = "inbox.workspace"
+	ctxUser   = "inbox.user"
+	ctxCaller = "inbox.caller"
 )
 
 // authenticate resolves the bearer token to its user, or answers 401.
@@ -41,8 +40,9 @@ func (s *server) authenticate() gin.HandlerFunc {
 	}
 }
 
-// member loads the caller's membership of the workspace in the path, from Postgres on every
-// request. A workspace the caller is not in is answered 404, like one that does not exist.
+// member loads the caller's membership of the workspace in the path, through the
+// application layer, on every request. A workspace the caller is not in is answered 404,
+// like one that does not exist.
 func (s *server) member() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		wsID, err := uuid.Parse(c.Param("workspace_id"))
@@ -51,37 +51,29 @@ func (s *server) member() gin.HandlerFunc {
 			return
 		}
 		user := c.MustGet(ctxUser).(*store.User)
-		m, err := s.Store.MemberOf(c.Request.Context(), wsID, user.ID)
+		m, err := s.App.Member(c.Request.Context(), wsID, user.ID)
 		if err != nil {
 			respond(c, err)
 			return
 		}
-		c.Set(ctxWorkspace, wsID)
-		c.Set(ctxMember, m)
+		c.Set(ctxCaller, m)
 		c.Next()
 	}
 }
 
-// can answers 403 unless the caller's role may have perm in this workspace.
+// can answers 403 unless the caller's role may have perm in this workspace. The operation
+// asks again; checking here first keeps a refusal ahead of any complaint about the body.
 func (s *server) can(perm policies.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		m := caller(c)
-		if !s.Authorizer.Allowed(m.Role, workspaceID(c).String(), perm) {
-			respond(c, errForbidden)
+		if err := s.App.Authorize(caller(c), perm); err != nil {
+			respond(c, err)
 			return
 		}
 		c.Next()
 	}
 }
 
-func caller(c *gin.Context) *store.Member { return c.MustGet(ctxMember).(*store.Member) }
-
-func workspaceID(c *gin.Context) uuid.UUID { return c.MustGet(ctxWorkspace).(uuid.UUID) }
-
-func actor(c *gin.Context) *domain.Actor {
-	m := caller(c)
-	return &domain.Actor{UserID: m.UserID, Name: m.Name}
-}
+func caller(c *gin.Context) *app.Caller { return c.MustGet(ctxCaller).(*app.Caller) }
 
 // pathID parses a UUID path parameter, answering 400 when it is not one.
 func pathID(c *gin.Context, name string) (uuid.UUID, error) {

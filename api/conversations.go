@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/netip"
 	"time"
@@ -10,9 +9,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
-	"github.com/bestai/inbox/workflows"
 )
 
 type assigneeJSON struct {
@@ -124,33 +123,12 @@ func (s *server) getConversation(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if err := s.Store.SetRead(c.Request.Context(), workspaceID(c), id, true, actor(c)); err != nil {
-		respond(c, err)
-		return
-	}
-	s.writeDetail(c, id)
-}
-
-func (s *server) writeDetail(c *gin.Context, id uuid.UUID) {
-	v, err := s.Store.GetConversation(c.Request.Context(), workspaceID(c), id)
+	v, err := s.App.OpenConversation(c.Request.Context(), caller(c), id)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toDetail(v))
-}
-
-// lifecycleTarget parses the conversation id and checks it is in the caller's workspace
-// before anything is sent to a workflow.
-func (s *server) lifecycleTarget(c *gin.Context) (uuid.UUID, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if _, err := s.Store.ConversationIn(c.Request.Context(), workspaceID(c), id); err != nil {
-		return uuid.Nil, err
-	}
-	return id, nil
 }
 
 func (s *server) changeState(c *gin.Context) {
@@ -159,16 +137,17 @@ func (s *server) changeState(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	id, err := s.lifecycleTarget(c)
+	id, key, err := lifecycleTarget(c)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateTransition, string(to), workflows.TransitionRequest{To: to, Actor: actor(c)}); err != nil {
+	v, err := s.App.ChangeState(c.Request.Context(), caller(c), id, to, key)
+	if err != nil {
 		respond(c, err)
 		return
 	}
-	s.writeDetail(c, id)
+	c.JSON(http.StatusOK, toDetail(v))
 }
 
 func (s *server) changeAssignee(c *gin.Context) {
@@ -188,63 +167,60 @@ func (s *server) changeAssignee(c *gin.Context) {
 		respond(c, badRequest("user_id: must be a UUID string or null"))
 		return
 	}
-	id, err := s.lifecycleTarget(c)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	req := workflows.AssignRequest{Actor: actor(c)}
+	var assignee *uuid.UUID
 	if raw != nil {
 		userID, err := uuid.Parse(*raw)
 		if err != nil {
 			respond(c, badRequest("user_id: not a UUID"))
 			return
 		}
-		// Facts for the workflow's validator: membership of this workspace and role.
-		cand := &workflows.Candidate{UserID: userID}
-		m, err := s.Store.MemberOf(c.Request.Context(), workspaceID(c), userID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			respond(c, notAssignable("the assignee is not a member of this workspace"))
-			return
-		case err != nil:
-			respond(c, err)
-			return
-		}
-		cand.Member, cand.Role, cand.Name = true, m.Role, m.Name
-		if !m.Role.Assignable() {
-			respond(c, notAssignable("a viewer cannot be assigned a conversation"))
-			return
-		}
-		req.Assignee = cand
+		assignee = &userID
 	}
-	what := "none"
-	if req.Assignee != nil {
-		what = req.Assignee.UserID.String()
-	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateAssign, what, req); err != nil {
-		respond(c, err)
-		return
-	}
-	s.writeDetail(c, id)
-}
-
-func (s *server) retrySummary(c *gin.Context) {
-	id, err := s.lifecycleTarget(c)
+	id, key, err := lifecycleTarget(c)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	if err := s.updateFromRequest(c, id, workflows.UpdateRetrySummary, "retry", workflows.RetrySummaryRequest{Actor: actor(c)}); err != nil {
+	v, err := s.App.Assign(c.Request.Context(), caller(c), id, assignee, key)
+	if err != nil {
 		respond(c, err)
 		return
 	}
-	v, err := s.Store.GetConversation(c.Request.Context(), workspaceID(c), id)
+	c.JSON(http.StatusOK, toDetail(v))
+}
+
+func (s *server) retrySummary(c *gin.Context) {
+	id, key, err := lifecycleTarget(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	v, err := s.App.RetrySummary(c.Request.Context(), caller(c), id, key)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"summary": toDetail(v).Summary})
+}
+
+// lifecycleTarget reads the conversation id of a lifecycle request and its
+// Idempotency-Key header ("" when absent).
+func lifecycleTarget(c *gin.Context) (uuid.UUID, string, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	switch values := c.Request.Header.Values("Idempotency-Key"); len(values) {
+	case 0:
+		return id, "", nil
+	case 1:
+		if values[0] == "" {
+			return uuid.Nil, "", app.CheckIdempotencyKey("")
+		}
+		return id, values[0], nil
+	default:
+		return uuid.Nil, "", badRequest("Idempotency-Key: given more than once")
+	}
 }
 
 func (s *server) markRead(read bool) gin.HandlerFunc {
@@ -254,7 +230,7 @@ func (s *server) markRead(read bool) gin.HandlerFunc {
 			respond(c, err)
 			return
 		}
-		if err := s.Store.SetRead(c.Request.Context(), workspaceID(c), id, read, actor(c)); err != nil {
+		if err := s.App.SetRead(c.Request.Context(), caller(c), id, read); err != nil {
 			respond(c, err)
 			return
 		}
@@ -275,12 +251,7 @@ func (s *server) listMessages(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	page, err := s.Store.ListMessages(c.Request.Context(), workspaceID(c), id, limit, cursor)
+	page, err := s.App.Messages(c.Request.Context(), caller(c), id, app.QueryOf(c.Request.URL.Query()))
 	if err != nil {
 		respond(c, err)
 		return
@@ -307,12 +278,7 @@ func (s *server) listAudit(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	page, err := s.Store.ListAudit(c.Request.Context(), workspaceID(c), id, limit, cursor)
+	page, err := s.App.Audit(c.Request.Context(), caller(c), id, app.QueryOf(c.Request.URL.Query()))
 	if err != nil {
 		respond(c, err)
 		return

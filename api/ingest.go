@@ -10,10 +10,10 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
@@ -24,8 +24,6 @@ const (
 	maxMessageText  = 16_000
 	maxRefLen       = 200
 	maxMessageIDLen = 200
-	maxNameLen      = 200
-	maxEmailLen     = 254
 	maxPhoneLen     = 40
 	maxURLLen       = 2048
 	maxUserAgentLen = 1024
@@ -71,7 +69,7 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 	}
 	var out store.IngestMessage
 	out.Ref = strings.TrimSpace(req.ConversationRef)
-	if err := checkText("conversation_ref", out.Ref, maxRefLen, true); err != nil {
+	if err := app.CheckText("conversation_ref", out.Ref, maxRefLen, true); err != nil {
 		return out, err
 	}
 	ch, err := domain.ParseChannel(req.Channel)
@@ -83,7 +81,7 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 		return out, badRequest("message: required")
 	}
 	m := req.Message
-	if err := checkText("message.id", m.ID, maxMessageIDLen, false); err != nil {
+	if err := app.CheckText("message.id", m.ID, maxMessageIDLen, false); err != nil {
 		return out, err
 	}
 	role, err := domain.ParseMessageRole(m.Role)
@@ -93,7 +91,7 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return out, badRequest("message.text: required")
 	}
-	if err := checkText("message.text", m.Text, maxMessageText, true); err != nil {
+	if err := app.CheckText("message.text", m.Text, maxMessageText, true); err != nil {
 		return out, err
 	}
 	out.ExternalID, out.Role, out.Text, out.SentAt = m.ID, role, m.Text, now
@@ -108,10 +106,10 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 			name string
 			val  *string
 			max  int
-		}{{"visitor.name", v.Name, maxNameLen}, {"visitor.email", v.Email, maxEmailLen}, {"visitor.phone", v.Phone, maxPhoneLen}} {
+		}{{"visitor.name", v.Name, app.MaxNameLen}, {"visitor.email", v.Email, app.MaxEmailLen}, {"visitor.phone", v.Phone, maxPhoneLen}} {
 			if f.val != nil {
 				*f.val = strings.TrimSpace(*f.val)
-				if err := checkText(f.name, *f.val, f.max, false); err != nil {
+				if err := app.CheckText(f.name, *f.val, f.max, false); err != nil {
 					return out, err
 				}
 			}
@@ -126,26 +124,13 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 			name, val string
 			max       int
 		}{{"source.page_url", src.PageURL, maxURLLen}, {"source.referrer", src.Referrer, maxURLLen}, {"source.user_agent", src.UserAgent, maxUserAgentLen}} {
-			if err := checkText(f.name, f.val, f.max, false); err != nil {
+			if err := app.CheckText(f.name, f.val, f.max, false); err != nil {
 				return out, err
 			}
 		}
 		out.Source = store.Source{PageURL: src.PageURL, Referrer: src.Referrer, UserAgent: src.UserAgent}
 	}
 	return out, nil
-}
-
-// checkText rejects invalid UTF-8, NUL bytes (Postgres cannot store them) and overlong values.
-func checkText(field, v string, maxRunes int, required bool) error {
-	switch {
-	case required && v == "":
-		return badRequest("%s: required", field)
-	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-		return badRequest("%s: not valid UTF-8 text", field)
-	case utf8.RuneCountInString(v) > maxRunes:
-		return badRequest("%s: longer than %d characters", field, maxRunes)
-	}
-	return nil
 }
 
 // jsonProblem words a JSON decoding error without echoing large inputs.
@@ -220,7 +205,7 @@ func (s *server) ingest(c *gin.Context) {
 	if res.WorkflowRunID == "" {
 		// Start-or-attach: a retried or concurrent first message never starts two workflows.
 		// Should this fail, the message is kept and the next message or change starts it.
-		if err := s.startWorkflow(c.Request.Context(), ws.ID, res.ConversationID, nil); err != nil {
+		if err := s.App.StartWorkflow(c.Request.Context(), ws.ID, res.ConversationID); err != nil {
 			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
@@ -42,43 +43,13 @@ func toLeadItem(v *store.LeadView) leadItem {
 	return item
 }
 
-var (
-	leadFilterParams = []string{"status", "created_after", "created_before"}
-	leadListParams   = append(leadFilterParams[:len(leadFilterParams):len(leadFilterParams)], "limit", "cursor")
-)
-
-// leadFilter reads the filters the lead list and the export share.
-func leadFilter(q listQuery) (store.LeadFilter, error) {
-	var f store.LeadFilter
-	for _, v := range q.list("status") {
-		st, err := domain.ParseLeadStatus(v)
-		if err != nil {
-			return f, badRequest("status: %v", err)
-		}
-		f.Statuses = append(f.Statuses, st)
-	}
-	var err error
-	f.CreatedAfter, f.CreatedBefore, err = q.createdRange()
-	return f, err
-}
-
 func (s *server) listLeads(c *gin.Context) {
-	q, err := readListQuery(c, leadListParams...)
+	q, err := app.ReadQuery(c.Request.URL.Query(), app.LeadListParams...)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	f, err := leadFilter(q)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	page, err := s.Store.ListLeads(c.Request.Context(), workspaceID(c), f, limit, cursor)
+	page, err := s.App.ListLeads(c.Request.Context(), caller(c), q)
 	if err != nil {
 		respond(c, err)
 		return
@@ -103,10 +74,29 @@ func (s *server) patchLead(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	v, err := s.Store.SetLeadStatus(c.Request.Context(), workspaceID(c), id, status, actor(c))
+	v, err := s.App.SetLeadStatus(c.Request.Context(), caller(c), id, status)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toLeadItem(v))
+}
+
+// exportLeads streams the leads that pass the filters as CSV (app.ExportLeads). An error
+// before the first byte is an ordinary error answer; after it, the download is cut short.
+func (s *server) exportLeads(c *gin.Context) {
+	q, err := app.ReadQuery(c.Request.URL.Query(), app.LeadFilterParams...)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	started, err := s.App.ExportLeads(c.Request.Context(), caller(c), q, c.Writer)
+	switch {
+	case started && err != nil:
+		c.Abort()
+	case err != nil && c.Request.Context().Err() != nil:
+		c.Abort() // the client left before the first row: nobody to answer
+	case err != nil:
+		respond(c, err)
+	}
 }

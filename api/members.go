@@ -1,40 +1,21 @@
 package api
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
-	"github.com/bestai/inbox/store"
-	"github.com/bestai/inbox/workflows"
 )
 
 func (s *server) listMembers(c *gin.Context) {
-	limit, cursor, err := pageParams(c)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	page, err := s.Store.ListMembers(c.Request.Context(), workspaceID(c), limit, cursor)
+	page, err := s.App.ListMembers(c.Request.Context(), caller(c), app.QueryOf(c.Request.URL.Query()))
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	writePage(c, page.Items, page.NextCursor)
-}
-
-// mayManage checks that the caller may give or take away role: only owners manage owners.
-func (s *server) mayManage(c *gin.Context, role domain.Role) error {
-	if role == domain.Owner && !s.Authorizer.Allowed(caller(c).Role, workspaceID(c).String(), policies.ManageOwners) {
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only an owner may manage owners"}
-	}
-	return nil
 }
 
 func (s *server) addMember(c *gin.Context) {
@@ -52,43 +33,14 @@ func (s *server) addMember(c *gin.Context) {
 		respond(c, badRequest("role: %v", err))
 		return
 	}
-	if err := checkText("email", strings.TrimSpace(body.Email), maxEmailLen, true); err != nil {
+	added, err := s.App.AddMember(c.Request.Context(), caller(c), app.NewMember{Email: body.Email, Name: body.Name, Role: role})
+	if err != nil {
 		respond(c, err)
 		return
 	}
-	if err := checkText("name", body.Name, maxNameLen, false); err != nil {
-		respond(c, err)
-		return
-	}
-	if err := s.mayManage(c, role); err != nil {
-		respond(c, err)
-		return
-	}
-	m, token, err := s.Store.AddMember(c.Request.Context(), workspaceID(c), body.Email, body.Name, role)
-	switch {
-	case errors.Is(err, store.ErrAlreadyMember):
-		respond(c, conflict("that user is already a member of this workspace"))
-		return
-	case err != nil && strings.Contains(err.Error(), "not an email address"):
-		respond(c, badRequest("email: not an email address"))
-		return
-	case err != nil:
-		respond(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, gin.H{"member": m, "api_token": token})
+	c.JSON(http.StatusCreated, gin.H{"member": added.Member, "api_token": added.APIToken})
 }
 
-// memberError maps the store's refusals of a role change or removal.
-func memberError(err error) error {
-	if errors.Is(err, store.ErrLastOwner) {
-		return conflict("a workspace needs at least one owner; make someone else owner first")
-	}
-	return err
-}
-
-// changeMemberRole decides inside one transaction, with the workspace's members locked,
-// so two owners demoting each other at once cannot both succeed.
 func (s *server) changeMemberRole(c *gin.Context) {
 	role, err := decodeChoice(c, "role", domain.ParseRole)
 	if err != nil {
@@ -100,81 +52,23 @@ func (s *server) changeMemberRole(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	m, err := s.Store.ChangeRole(c.Request.Context(), workspaceID(c), userID, role, func(current domain.Role) error {
-		if err := s.mayManage(c, current); err != nil {
-			return err
-		}
-		return s.mayManage(c, role)
-	})
+	m, err := s.App.ChangeRole(c.Request.Context(), caller(c), userID, role)
 	if err != nil {
-		respond(c, memberError(err))
+		respond(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, m)
 }
 
-// removeMember deletes the membership, then unassigns the member's conversations through
-// their workflows, audited as the caller's changes. A retried DELETE finishes the unassigning
-// a failed one left behind.
 func (s *server) removeMember(c *gin.Context) {
 	userID, err := pathID(c, "user_id")
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	removal, err := s.Store.RemoveMember(c.Request.Context(), workspaceID(c), userID, actor(c),
-		func(current domain.Role) error { return s.mayManage(c, current) })
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// Already removed: finish unassigning, if anything is left, under that removal's
-		// Update ids, and say so.
-		removal, err := s.Store.LastRemoval(c.Request.Context(), workspaceID(c), userID)
-		if errors.Is(err, store.ErrNotFound) {
-			removal, err = uuid.New(), nil // no record of a removal: nothing to repeat
-		}
-		if err == nil {
-			err = s.unassignAll(c, userID, removal)
-		}
-		if err != nil {
-			respond(c, err)
-			return
-		}
-		respond(c, errNotFound)
-		return
-	case err != nil:
-		respond(c, memberError(err))
-		return
-	}
-	if err := s.unassignAll(c, userID, removal); err != nil {
+	if err := s.App.RemoveMember(c.Request.Context(), caller(c), userID); err != nil {
 		respond(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// unassignAll unassigns userID's conversations. The Update ids are per removal: a retry of
-// the same removal is deduplicated, while a later removal of the same user (re-added and
-// assigned meanwhile) is a new change, not the replayed outcome of the first one.
-func (s *server) unassignAll(c *gin.Context, userID, removal uuid.UUID) error {
-	done := map[uuid.UUID]bool{}
-	for {
-		ids, err := s.Store.AssignedConversations(c.Request.Context(), workspaceID(c), userID, 100)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		progress := false
-		for _, id := range ids {
-			if done[id] {
-				continue // the workflow and the read model disagree; do not loop on it
-			}
-			done[id], progress = true, true
-			updateID := "remove-member/" + removal.String() + "/" + id.String()
-			if _, err := s.update(c.Request.Context(), workspaceID(c), id, updateID, workflows.UpdateAssign, workflows.AssignRequest{Actor: actor(c)}); err != nil {
-				return err
-			}
-		}
-		if !progress {
-			return fmt.Errorf("conversations %v are still assigned to a removed member", ids)
-		}
-	}
 }

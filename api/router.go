@@ -1,6 +1,7 @@
 // Package api serves the inbox's HTTP surface (api.md): the admin API behind bearer tokens
 // and Casbin, the ingest API behind workspace keys, and the service endpoints. Handlers are
-// thin: decode and validate into a request type, call the store or the workflow, encode.
+// thin: decode and validate into a request type, call the application layer (package app),
+// encode. What a member may do, and doing it, lives there, shared with the pages.
 package api
 
 import (
@@ -15,13 +16,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
 )
 
 // Deps is what the API needs.
 type Deps struct {
+	// App is the application layer the handlers call; NewRouter builds one from the other
+	// fields when it is nil.
+	App            *app.Service
 	Store          *store.Store
 	Temporal       client.Client
 	Authorizer     *policies.Authorizer
@@ -65,6 +71,10 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	if d.UpdateTimeout == 0 {
 		d.UpdateTimeout = 15 * time.Second
+	}
+	if d.App == nil {
+		d.App = &app.Service{Store: d.Store, Lifecycle: workflows.Lifecycle{Client: d.Temporal}, Authorizer: d.Authorizer,
+			Secrets: d.Secrets, Logger: d.Logger, UpdateTimeout: d.UpdateTimeout}
 	}
 	s := &server{Deps: d, convLimiter: newLRULimiter(d.IngestConversationRate, d.IngestConversationBurst, maxConversationBuckets)}
 

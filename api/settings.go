@@ -2,13 +2,12 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
 func (s *server) getSettings(c *gin.Context) {
-	_, setting, err := s.Store.OpenAIKey(c.Request.Context(), workspaceID(c))
+	setting, err := s.App.Settings(c.Request.Context(), caller(c))
 	if err != nil {
 		respond(c, err)
 		return
@@ -25,26 +24,16 @@ func (s *server) putOpenAIKey(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	key := strings.TrimSpace(body.APIKey)
-	if len(key) < 8 || len(key) > 512 || strings.ContainsAny(key, " \t\r\n") {
-		respond(c, badRequest("api_key: want an OpenAI API key (e.g. sk-...)"))
-		return
-	}
-	if err := checkText("api_key", key, 512, true); err != nil {
+	setting, err := s.App.SetOpenAIKey(c.Request.Context(), caller(c), body.APIKey)
+	if err != nil {
 		respond(c, err)
 		return
 	}
-	ws := workspaceID(c)
-	sealed := s.Secrets.Seal([]byte(key), ws[:])
-	if err := s.Store.SetOpenAIKey(c.Request.Context(), ws, sealed, key[len(key)-4:]); err != nil {
-		respond(c, err)
-		return
-	}
-	s.getSettings(c)
+	c.JSON(http.StatusOK, gin.H{"openai_key": setting})
 }
 
 func (s *server) deleteOpenAIKey(c *gin.Context) {
-	if err := s.Store.DeleteOpenAIKey(c.Request.Context(), workspaceID(c)); err != nil {
+	if err := s.App.DeleteOpenAIKey(c.Request.Context(), caller(c)); err != nil {
 		respond(c, err)
 		return
 	}

@@ -156,3 +156,26 @@ func validEmail(s string) bool {
 	return ok && local != "" && domainPart != "" && !strings.ContainsAny(s, " \t\r\n<>") &&
 		!strings.Contains(domainPart, "@") && len(s) <= 254
 }
+
+// WorkspaceMembership is one workspace a user belongs to, with the user's role in it.
+type WorkspaceMembership struct {
+	ID   uuid.UUID   `bun:"id"`
+	Name string      `bun:"name"`
+	Role domain.Role `bun:"role"`
+}
+
+// maxWorkspacesPerUser bounds the switcher's list; nobody works in more.
+const maxWorkspacesPerUser = 200
+
+// WorkspacesOf lists the workspaces userID is a member of, by name.
+func (s *Store) WorkspacesOf(ctx context.Context, userID uuid.UUID) ([]WorkspaceMembership, error) {
+	var out []WorkspaceMembership
+	err := s.DB.NewSelect().TableExpr("memberships AS m").
+		Join("JOIN workspaces AS w ON w.id = m.workspace_id").
+		ColumnExpr("w.id, w.name, m.role").
+		Where("m.user_id = ?", userID).
+		OrderExpr("lower(w.name), w.id").
+		Limit(maxWorkspacesPerUser).
+		Scan(ctx, &out)
+	return out, err
+}

@@ -1,4 +1,4 @@
-package api
+package app
 
 import (
 	"bufio"
@@ -9,9 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -22,38 +21,36 @@ var leadCSVHeader = []string{"created_at", "name", "email", "phone", "summary", 
 // so the download makes visible progress and nothing piles up in this process.
 const csvFlushEvery = 1000
 
-// exportLeads streams the workspace's leads that pass the lead filters as CSV, newest first.
-// Rows go from the database cursor to the client one at a time through a 64 KiB buffer, so
-// memory does not grow with the row count. The export is audited once, when it ends, with
-// the rows sent and whether it completed.
-func (s *server) exportLeads(c *gin.Context) {
-	q, err := readListQuery(c, leadFilterParams...)
-	if err != nil {
-		respond(c, err)
-		return
+// ExportLeads streams the workspace's leads that pass the query's lead filters to rw as a
+// CSV download, newest first. It is the one operation here that writes an HTTP response,
+// because the file is the answer: the API's endpoint and the Leads page's button serve the
+// same bytes. Rows go from the database cursor to the client one at a time through a 64 KiB
+// buffer, so memory does not grow with the row count. The response starts with the first
+// row (or the end of an empty export): when ExportLeads returns an error with started
+// false, nothing was written and the caller answers with it. The export is audited once,
+// when it ends, with the rows sent and whether it completed.
+func (s *Service) ExportLeads(ctx context.Context, c *Caller, q Query, rw http.ResponseWriter) (started bool, err error) {
+	if err := s.Authorize(c, policies.ExportLeads); err != nil {
+		return false, err
 	}
-	f, err := leadFilter(q)
+	f, err := q.LeadFilter()
 	if err != nil {
-		respond(c, err)
-		return
+		return false, err
 	}
-	ws := workspaceID(c)
-
-	// The response starts with the first row (or the end of an empty export), so a query that
-	// fails at once is still answered with a JSON error instead of a 200.
+	ws := c.WorkspaceID
 	var w *csv.Writer
 	var out *bufio.Writer
 	record := make([]string, len(leadCSVHeader))
 	start := func() error {
-		h := c.Writer.Header()
+		h := rw.Header()
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="leads-%s-%s.csv"`, ws, time.Now().UTC().Format(time.DateOnly)))
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
-		c.Status(http.StatusOK)
-		extendWriteDeadline(c)
+		rw.WriteHeader(http.StatusOK)
+		extendWriteDeadline(rw)
 		// A large buffer under the CSV writer: one write (one chunk) per 64 KiB, not per 4.
-		out = bufio.NewWriterSize(c.Writer, 64<<10)
+		out = bufio.NewWriterSize(rw, 64<<10)
 		w = csv.NewWriter(out)
 		return w.Write(leadCSVHeader)
 	}
@@ -65,11 +62,10 @@ func (s *server) exportLeads(c *gin.Context) {
 		if err := out.Flush(); err != nil {
 			return err
 		}
-		c.Writer.Flush()
-		return nil
+		return http.NewResponseController(rw).Flush()
 	}
 	sent := 0
-	n, err := s.Store.ExportLeads(c.Request.Context(), ws, f, func(r *store.LeadExportRow) error {
+	n, err := s.Store.ExportLeads(ctx, ws, f, func(r *store.LeadExportRow) error {
 		if w == nil {
 			if err := start(); err != nil {
 				return err
@@ -83,7 +79,7 @@ func (s *server) exportLeads(c *gin.Context) {
 			if err := flush(); err != nil {
 				return err
 			}
-			extendWriteDeadline(c)
+			extendWriteDeadline(rw)
 		}
 		return nil
 	})
@@ -91,31 +87,27 @@ func (s *server) exportLeads(c *gin.Context) {
 		err = start()
 	}
 	if w == nil {
-		if c.Request.Context().Err() != nil {
-			c.Abort() // the client left before the first row: nobody to answer
-			return
-		}
-		respond(c, err) // nothing was sent: an ordinary error answer
-		return
+		return false, err
 	}
 	if ferr := flush(); err == nil {
 		err = ferr
 	}
 
 	// Audit even when the client went away mid-download: rows did leave the server.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if aerr := s.Store.AuditWorkspace(ctx, ws, actor(c), domain.AuditLeadsExported,
-		map[string]any{"filters": filtersForAudit(q, leadFilterParams...)},
+	if aerr := s.Store.AuditWorkspace(actx, ws, c.Actor(), domain.AuditLeadsExported,
+		map[string]any{"filters": q.Given(LeadFilterParams...)},
 		map[string]any{"rows": n, "complete": err == nil}); aerr != nil {
-		_ = c.Error(fmt.Errorf("audit leads export: %w", aerr))
+		s.Logger.Error("audit leads export", "error", aerr)
 	}
-	if err != nil && c.Request.Context().Err() == nil {
+	if err != nil && ctx.Err() == nil {
 		// The headers are out: the only honest signal left is to cut the download short, so
 		// the client sees a broken transfer instead of a complete-looking file.
-		_ = c.Error(fmt.Errorf("leads export failed after %d rows: %w", n, err))
-		abortResponse(c)
+		s.Logger.Error("leads export failed", "rows", n, "error", err)
+		abortResponse(rw)
 	}
+	return true, err
 }
 
 // leadCSVRecord fills record with r's cells, neutralised.
@@ -175,17 +167,15 @@ const exportWriteWindow = time.Minute
 // extendWriteDeadline pushes the connection's write deadline forward while the export makes
 // progress, so a server-wide write timeout sized for JSON answers does not cut a large
 // export, while a client that stops reading is still let go.
-func extendWriteDeadline(c *gin.Context) {
-	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(exportWriteWindow))
+func extendWriteDeadline(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteWindow))
 }
 
 // abortResponse cuts the connection under a response that is already under way, so the
 // client sees an incomplete transfer (no final chunk) rather than a short but well-formed
 // file. Gin refuses to hijack once the body has started, so this asks net/http's own writer.
 // Where the connection cannot be taken over (HTTP/2, a recorder) the response just ends.
-func abortResponse(c *gin.Context) {
-	c.Abort()
-	var rw http.ResponseWriter = c.Writer
+func abortResponse(rw http.ResponseWriter) {
 	if u, ok := rw.(interface{ Unwrap() http.ResponseWriter }); ok {
 		rw = u.Unwrap()
 	}

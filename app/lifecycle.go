@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
+)
+
+// MaxIdempotencyKey bounds an Idempotency-Key; keys are printable ASCII.
+const MaxIdempotencyKey = 200
+
+// CheckIdempotencyKey refuses a key that is empty, too long or not printable ASCII.
+func CheckIdempotencyKey(key string) error {
+	if key == "" || len(key) > MaxIdempotencyKey {
+		return BadRequest("Idempotency-Key: must be 1 to %d characters", MaxIdempotencyKey)
+	}
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return BadRequest("Idempotency-Key: only printable ASCII characters, no spaces")
+		}
+	}
+	return nil
+}
+
+// StartWorkflow starts a brand-new conversation's workflow (or attaches to the running one)
+// and records its run.
+func (s *Service) StartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
+	return s.start(ctx, workflows.NewInput(workspaceID, conversationID))
+}
+
+func (s *Service) start(ctx context.Context, in workflows.Input) error {
+	runID, err := s.Lifecycle.Start(ctx, in)
+	if err != nil {
+		return err
+	}
+	return s.Store.RecordWorkflowRun(ctx, in.ConversationID, runID)
+}
+
+// ChangeState moves a conversation to another state through its workflow, and returns the
+// conversation as it is after the change. key is the caller's Idempotency-Key, or "".
+func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uuid.UUID, to domain.State, key string) (*store.ConversationView, error) {
+	if err := s.target(ctx, c, conversationID); err != nil {
+		return nil, err
+	}
+	req := workflows.TransitionRequest{To: to, Actor: c.Actor()}
+	err := s.change(ctx, c, conversationID, key, workflows.UpdateTransition, string(to),
+		func(ctx context.Context, id string) (workflows.Status, error) {
+			return s.Lifecycle.Transition(ctx, conversationID, id, req)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+}
+
+// Assign gives the conversation to assignee, or to nobody when assignee is nil. Whether the
+// assignee may take it is looked up here and decided by the workflow's validator.
+func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUID, assignee *uuid.UUID, key string) (*store.ConversationView, error) {
+	if err := s.target(ctx, c, conversationID); err != nil {
+		return nil, err
+	}
+	req := workflows.AssignRequest{Actor: c.Actor()}
+	what := "none"
+	if assignee != nil {
+		m, err := s.Store.MemberOf(ctx, c.WorkspaceID, *assignee)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, NotAssignable("the assignee is not a member of this workspace")
+		case err != nil:
+			return nil, err
+		case !m.Role.Assignable():
+			return nil, NotAssignable("a viewer cannot be assigned a conversation")
+		}
+		req.Assignee = &workflows.Candidate{UserID: m.UserID, Member: true, Role: m.Role, Name: m.Name}
+		what = m.UserID.String()
+	}
+	err := s.change(ctx, c, conversationID, key, workflows.UpdateAssign, what,
+		func(ctx context.Context, id string) (workflows.Status, error) {
+			return s.Lifecycle.Assign(ctx, conversationID, id, req)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+}
+
+// RetrySummary asks for a fresh summary of a closed conversation; it returns the
+// conversation with its summary pending.
+func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uuid.UUID, key string) (*store.ConversationView, error) {
+	if err := s.target(ctx, c, conversationID); err != nil {
+		return nil, err
+	}
+	req := workflows.RetrySummaryRequest{Actor: c.Actor()}
+	err := s.change(ctx, c, conversationID, key, workflows.UpdateRetrySummary, "retry",
+		func(ctx context.Context, id string) (workflows.Status, error) {
+			return s.Lifecycle.RetrySummary(ctx, conversationID, id, req)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+}
+
+// sendFunc sends one lifecycle Update under the given Update id.
+type sendFunc func(ctx context.Context, updateID string) (workflows.Status, error)
+
+// target authorises a lifecycle change and checks that the conversation is in the caller's
+// workspace, before anything reaches a workflow.
+func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUID) error {
+	if err := s.Authorize(c, policies.ChangeConversations); err != nil {
+		return err
+	}
+	_, err := s.Store.ConversationIn(ctx, c.WorkspaceID, conversationID)
+	return err
+}
+
+// change sends the Update of a lifecycle change. what describes the
+// request's intent (say "closed") for the Idempotency-Key fingerprint: a key presented again
+// with another intent is refused, and a key whose request completed is not sent again.
+func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, key, name, what string, send sendFunc) error {
+	if key == "" {
+		return s.send(ctx, c.WorkspaceID, conversationID, uuid.NewString(), send)
+	}
+	if err := CheckIdempotencyKey(key); err != nil {
+		return err
+	}
+	k := store.IdempotencyKey{WorkspaceID: c.WorkspaceID, UserID: c.UserID, ConversationID: conversationID, Key: key}
+	fingerprint := sha256.Sum256([]byte(name + "\n" + what))
+	completed, err := s.Store.ClaimIdempotencyKey(ctx, k, fingerprint[:])
+	switch {
+	case errors.Is(err, store.ErrKeyReused):
+		return IdempotencyKeyReused()
+	case err != nil:
+		return err
+	case completed:
+		return nil // done before: the caller is shown the conversation as it is now
+	}
+	// Temporal deduplicates Updates by id within the workflow run, so concurrent retries of
+	// one request are applied once.
+	if err := s.send(ctx, c.WorkspaceID, conversationID, name+"/"+c.UserID.String()+"/"+key, send); err != nil {
+		return err
+	}
+	if err := s.Store.CompleteIdempotencyKey(ctx, k); err != nil {
+		// The change is applied; a retry would only be sent again and deduplicated.
+		s.Logger.Warn("could not mark idempotency key completed", "error", err)
+	}
+	return nil
+}
+
+// send sends an Update and waits for its result, within UpdateTimeout. A conversation whose
+// workflow is missing (its start failed after the message was stored, or an operator
+// terminated it) gets one started from the read model first.
+func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, send sendFunc) error {
+	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
+	defer cancel()
+	_, err := send(ctx, updateID)
+	if workflows.IsMissing(err) {
+		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
+			return err
+		}
+		_, err = send(ctx, updateID)
+	}
+	return updateError(err)
+}
+
+// restartWorkflow starts a conversation's workflow from what the read model holds.
+func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
+	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
+	if err != nil {
+		return err
+	}
+	in := workflows.NewInput(workspaceID, conversationID)
+	in.State, in.SummaryGeneration = v.State, v.SummaryGeneration
+	// A summary still pending was lost with the old workflow: the new one runs it again.
+	in.SummaryInFlight = v.SummaryStatus == domain.SummaryPending
+	if v.ClosedAt.Valid {
+		t := v.ClosedAt.Time.UTC()
+		in.ClosedAt = &t
+	}
+	if v.AssigneeID.Valid {
+		in.Assignee = &domain.Actor{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}
+	}
+	return s.start(ctx, in)
+}
+
+// updateError maps the workflow's rejections to the inbox's errors. An Update whose result
+// did not arrive within UpdateTimeout may still be applied, so it is answered apart from an
+// unreachable service; the client reports the timeout as a context error, a gRPC
+// DeadlineExceeded status or WorkflowUpdateServiceTimeoutOrCanceledError, depending on
+// where it struck.
+func updateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if kind, message, ok := workflows.Rejection(err); ok {
+		switch kind {
+		case workflows.ErrInvalidTransition:
+			return InvalidTransition(message)
+		case workflows.ErrNotAssignable:
+			return NotAssignable(message)
+		case workflows.ErrBusy:
+			return RateLimited(message, 5)
+		}
+	}
+	var (
+		timeoutOrCanceled *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		late              *serviceerror.DeadlineExceeded
+	)
+	switch {
+	case Canceled(err):
+		return err // the caller went away; nobody reads the answer
+	case WorkflowUnavailable(err) && !errors.As(err, &late):
+		return err // Temporal could not be reached or refused the load: Classify says so
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &late) || errors.As(err, &timeoutOrCanceled):
+		return ErrNotConfirmed
+	}
+	return err
+}

@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
+)
+
+// Limits of a member's fields.
+const (
+	MaxNameLen  = 200
+	MaxEmailLen = 254
+)
+
+var errOwnersOnly = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only an owner may manage owners"}
+
+// ListMembers is a page of the workspace's members, by when they joined.
+func (s *Service) ListMembers(ctx context.Context, c *Caller, q Query) (store.MemberPage, error) {
+	if err := s.Authorize(c, policies.ReadMembers); err != nil {
+		return store.MemberPage{}, err
+	}
+	limit, cursor, err := q.Page()
+	if err != nil {
+		return store.MemberPage{}, err
+	}
+	return s.Store.ListMembers(ctx, c.WorkspaceID, limit, cursor)
+}
+
+// Assignable lists the members a conversation may be given to (every role but viewer), for
+// the Assignee dropdown; at most MaxLimit of them.
+func (s *Service) Assignable(ctx context.Context, c *Caller) ([]store.Member, error) {
+	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+		return nil, err
+	}
+	page, err := s.Store.ListMembers(ctx, c.WorkspaceID, MaxLimit, "")
+	if err != nil {
+		return nil, err
+	}
+	out := page.Items[:0:0]
+	for _, m := range page.Items {
+		if m.Role.Assignable() {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// mayManage checks that the caller may give or take away role: only owners manage owners.
+func (s *Service) mayManage(c *Caller, role domain.Role) error {
+	if role == domain.Owner && !s.Can(c, policies.ManageOwners) {
+		return errOwnersOnly
+	}
+	return nil
+}
+
+// NewMember is who to add to a workspace.
+type NewMember struct {
+	Email string
+	Name  string
+	Role  domain.Role
+}
+
+// AddedMember is the new member with the secrets shown once: an API token, and the invite
+// link on which they set a password for the web admin.
+type AddedMember struct {
+	Member    *store.Member
+	APIToken  string
+	InviteURL string
+}
+
+// AddMember adds a person to the workspace; only owners add owners.
+func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*AddedMember, error) {
+	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+		return nil, err
+	}
+	email := strings.TrimSpace(in.Email)
+	if err := CheckText("email", email, MaxEmailLen, true); err != nil {
+		return nil, err
+	}
+	if err := CheckText("name", in.Name, MaxNameLen, false); err != nil {
+		return nil, err
+	}
+	if err := s.mayManage(c, in.Role); err != nil {
+		return nil, err
+	}
+	m, token, err := s.Store.AddMember(ctx, c.WorkspaceID, email, in.Name, in.Role)
+	switch {
+	case errors.Is(err, store.ErrAlreadyMember):
+		return nil, Conflict("that user is already a member of this workspace")
+	case err != nil && strings.Contains(err.Error(), "not an email address"):
+		return nil, BadRequest("email: not an email address")
+	case err != nil:
+		return nil, err
+	}
+	return &AddedMember{Member: m, APIToken: token}, nil
+}
+
+// memberError maps the store's refusals of a role change or removal.
+func memberError(err error) error {
+	if errors.Is(err, store.ErrLastOwner) {
+		return Conflict("a workspace needs at least one owner; make someone else owner first")
+	}
+	return err
+}
+
+// ChangeRole decides inside one transaction, with the workspace's members locked, so two
+// owners demoting each other at once cannot both succeed.
+func (s *Service) ChangeRole(ctx context.Context, c *Caller, userID uuid.UUID, role domain.Role) (*store.Member, error) {
+	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+		return nil, err
+	}
+	m, err := s.Store.ChangeRole(ctx, c.WorkspaceID, userID, role, func(current domain.Role) error {
+		if err := s.mayManage(c, current); err != nil {
+			return err
+		}
+		return s.mayManage(c, role)
+	})
+	return m, memberError(err)
+}
+
+// RemoveMember deletes the membership, then unassigns the member's conversations through
+// their workflows, audited as the caller's changes. A retried removal finishes the
+// unassigning a failed one left behind, and is then ErrNotFound.
+func (s *Service) RemoveMember(ctx context.Context, c *Caller, userID uuid.UUID) error {
+	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+		return err
+	}
+	removal, err := s.Store.RemoveMember(ctx, c.WorkspaceID, userID, c.Actor(),
+		func(current domain.Role) error { return s.mayManage(c, current) })
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Already removed: finish unassigning, if anything is left, under that removal's
+		// Update ids, and say so.
+		removal, err := s.Store.LastRemoval(ctx, c.WorkspaceID, userID)
+		if errors.Is(err, store.ErrNotFound) {
+			removal, err = uuid.New(), nil // no record of a removal: nothing to repeat
+		}
+		if err == nil {
+			err = s.unassignAll(ctx, c, userID, removal)
+		}
+		if err != nil {
+			return err
+		}
+		return ErrNotFound
+	case err != nil:
+		return memberError(err)
+	}
+	return s.unassignAll(ctx, c, userID, removal)
+}
+
+// unassignAll unassigns userID's conversations. The Update ids are per removal: a retry of
+// the same removal is deduplicated, while a later removal of the same user (re-added and
+// assigned meanwhile) is a new change, not the replayed outcome of the first one.
+func (s *Service) unassignAll(ctx context.Context, c *Caller, userID, removal uuid.UUID) error {
+	done := map[uuid.UUID]bool{}
+	req := workflows.AssignRequest{Actor: c.Actor()}
+	for {
+		ids, err := s.Store.AssignedConversations(ctx, c.WorkspaceID, userID, 100)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		progress := false
+		for _, id := range ids {
+			if done[id] {
+				continue // the workflow and the read model disagree; do not loop on it
+			}
+			done[id], progress = true, true
+			updateID := "remove-member/" + removal.String() + "/" + id.String()
+			err := s.send(ctx, c.WorkspaceID, id, updateID, func(ctx context.Context, updateID string) (workflows.Status, error) {
+				return s.Lifecycle.Assign(ctx, id, updateID, req)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if !progress {
+			return fmt.Errorf("conversations %v are still assigned to a removed member", ids)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/secretbox"
+	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
+)
+
+// Service is the application layer. Its zero value is not usable: build it with New.
+type Service struct {
+	Store      *store.Store
+	Lifecycle  workflows.Lifecycle
+	Authorizer *policies.Authorizer
+	Secrets    *secretbox.Box
+	Logger     *slog.Logger
+	// UpdateTimeout bounds how long a lifecycle change waits for its workflow.
+	UpdateTimeout time.Duration
+}
+
+// Caller is a member acting in one workspace, as looked up for this request.
+type Caller struct {
+	WorkspaceID uuid.UUID
+	UserID      uuid.UUID
+	Name        string
+	Email       string
+	Role        domain.Role
+}
+
+// Actor is the caller as the audit log and the workflow record it.
+func (c *Caller) Actor() *domain.Actor { return &domain.Actor{UserID: c.UserID, Name: c.Name} }
+
+// Member looks up userID's membership of workspaceID, from Postgres on every request, so
+// a removal or a demotion takes effect on the very next one. A workspace the user is not
+// in is ErrNotFound, like one that does not exist.
+func (s *Service) Member(ctx context.Context, workspaceID, userID uuid.UUID) (*Caller, error) {
+	m, err := s.Store.MemberOf(ctx, workspaceID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{WorkspaceID: workspaceID, UserID: m.UserID, Name: m.Name, Email: m.Email, Role: m.Role}, nil
+}
+
+// Can reports whether the caller's role may have perm in its workspace. Pages ask it to
+// decide which controls to show; operations ask Authorize.
+func (s *Service) Can(c *Caller, perm policies.Permission) bool {
+	return s.Authorizer.Allowed(c.Role, c.WorkspaceID.String(), perm)
+}
+
+// Authorize is ErrForbidden unless the caller may have perm. Every operation starts with it.
+func (s *Service) Authorize(c *Caller, perm policies.Permission) error {
+	if !s.Can(c, perm) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// Workspaces lists the workspaces userID is a member of, for a workspace switcher.
+func (s *Service) Workspaces(ctx context.Context, userID uuid.UUID) ([]store.WorkspaceMembership, error) {
+	return s.Store.WorkspacesOf(ctx, userID)
+}

@@ -1,0 +1,94 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// Lifecycle is the typed client of the conversation workflow, for the processes that serve
+// requests: it starts a conversation's workflow and sends it the lifecycle Updates. It runs
+// outside workflows (it does I/O), and sits here beside the contract it speaks.
+type Lifecycle struct {
+	Client client.Client
+}
+
+// Start starts the conversation's workflow with in, or attaches to the one already running
+// (a retried first message never starts two). It returns the run id.
+func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
+	run, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       domain.WorkflowID(in.ConversationID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SearchWorkspace.ValueSet(in.WorkspaceID.String()),
+			SearchState.ValueSet(string(in.State)),
+		),
+	}, ConversationWorkflow, in)
+	if err != nil {
+		return "", fmt.Errorf("start workflow: %w", err)
+	}
+	return run.GetRunID(), nil
+}
+
+// Transition asks the workflow to move the conversation to req.To.
+func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateTransition, req)
+}
+
+// Assign asks the workflow to set or clear the assignee.
+func (l Lifecycle) Assign(ctx context.Context, conversationID uuid.UUID, updateID string, req AssignRequest) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateAssign, req)
+}
+
+// RetrySummary asks the workflow for a fresh summary of a closed conversation.
+func (l Lifecycle) RetrySummary(ctx context.Context, conversationID uuid.UUID, updateID string, req RetrySummaryRequest) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateRetrySummary, req)
+}
+
+// update sends one Update and waits until the workflow has completed it. Temporal
+// deduplicates Updates by id within a run, so a retried request under the same id is
+// applied once.
+func (l Lifecycle) update(ctx context.Context, conversationID uuid.UUID, updateID, name string, arg any) (Status, error) {
+	handle, err := l.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   domain.WorkflowID(conversationID),
+		UpdateID:     updateID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var st Status
+	if err == nil {
+		err = handle.Get(ctx, &st)
+	}
+	return st, err
+}
+
+// IsMissing reports whether err says the conversation has no running workflow: its start
+// failed after the message was stored, or an operator terminated it.
+func IsMissing(err error) bool {
+	var notFound *serviceerror.NotFound
+	return errors.As(err, &notFound)
+}
+
+// Rejection returns the type (ErrInvalidTransition, ErrNotAssignable, ErrBusy) and message
+// of an Update the workflow refused; ok is false for any other error.
+func Rejection(err error) (kind, message string, ok bool) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return "", "", false
+	}
+	switch appErr.Type() {
+	case ErrInvalidTransition, ErrNotAssignable, ErrBusy:
+		return appErr.Type(), appErr.Message(), true
+	}
+	return "", "", false
+}
