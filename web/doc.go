@@ -14,6 +14,31 @@
 //   - static files (htmx, its SSE extension, app.css, app.js) embedded and
 //     served under /static/ with a content hash in the URL.
 //
+// How a page plugs in (Miniflux's shape: one small handler per page):
+//
+//	w, err := web.New(web.Deps{Secret: key, Session: accounts.SessionID, Chrome: chrome})
+//	w.Mount(engine)                 // GET /static/*
+//	pages := w.Pages(engine)        // security headers + CSRF on this group
+//	pages.GET("/w/:workspace/leads", func(c *gin.Context) {
+//		web.SetTitle(c, "Leads"); web.SetSection(c, web.SectionLeads)
+//		w.Render.Page(c, http.StatusOK, "leads", data)   // templates/leads.html
+//	})
+//	engine.NoRoute(w.NotFoundHandler())
+//
+// A page file defines "main" (and may define "title"-free fragments, such as
+// "rows"); Render.Fragment answers htmx with only that block and anything
+// else with the whole page. Every template gets a View: .Data is the
+// handler's value, .CSRFField the hidden input each form must carry (htmx
+// sends the X-CSRF-Token header by itself, from app.js). Template funcs:
+// static, datetime, date, ago (a <time> that app.js shows in the viewer's
+// zone), workspacePath, signInPath, signOutPath, csrfHeader; shared blocks
+// live in templates/partials/ ("badge", "inline-error").
+//
+// htmx is configured (layout.html, <meta name="htmx-config">) to swap 409
+// and 422 answers like successes, so a handler shows a refused move inline
+// by answering the fragment with that status; other 4xx/5xx answers are not
+// swapped and app.js shows their text in #alerts.
+//
 // The package must not decide what a person may do: the application layer
 // does that, and pages only render what it answers. It writes no SQL and
 // calls no workflow.

@@ -418,3 +418,19 @@ func (r *Renderer) funcs() template.FuncMap {
 		"csrfHeader":    func() string { return CSRFHeader },
 	}
 }
+
+// SeeOther sends the browser to path after a successful write (post,
+// redirect, get): a 303 for a plain form, HX-Redirect for htmx, which would
+// otherwise follow the redirect itself and swap a whole page into a
+// fragment. path is the server's own, never a request parameter (use
+// SafeNext for those).
+func SeeOther(c *gin.Context, path string) {
+	if IsHTMX(c) {
+		c.Header("HX-Redirect", path)
+		c.Status(http.StatusNoContent)
+		c.Abort()
+		return
+	}
+	c.Redirect(http.StatusSeeOther, path)
+	c.Abort()
+}

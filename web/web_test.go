@@ -328,3 +328,19 @@ func TestNewRejectsShortSecret(t *testing.T) {
 		t.Fatal("New accepted a 5-byte CSRF secret")
 	}
 }
+
+func TestSeeOther(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.POST("/x", func(c *gin.Context) { SeeOther(c, "/w/1/leads") })
+	rec := serve(r, httptest.NewRequest(http.MethodPost, "/x", nil))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/w/1/leads" {
+		t.Fatalf("form: %d %v", rec.Code, rec.Header())
+	}
+	req := httptest.NewRequest(http.MethodPost, "/x", nil)
+	req.Header.Set("HX-Request", "true")
+	rec = serve(r, req)
+	if rec.Code != http.StatusNoContent || rec.Header().Get("HX-Redirect") != "/w/1/leads" {
+		t.Fatalf("htmx: %d %v", rec.Code, rec.Header())
+	}
+}

@@ -128,9 +128,13 @@ func (tab *Tab) record(ev any) {
 		}
 		var parts []string
 		for _, a := range ev.Args {
-			if a.Description != "" {
+			var str string
+			switch {
+			case a.Type == runtime.RemoteObjectTypeString && json.Unmarshal([]byte(a.Value), &str) == nil:
+				parts = append(parts, str)
+			case a.Description != "":
 				parts = append(parts, a.Description)
-			} else {
+			default:
 				parts = append(parts, string(a.Value))
 			}
 		}
