@@ -117,6 +117,7 @@ func TestInBrowserNarrow(t *testing.T) {
 	if w := browser.Eval[int](tab, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 		t.Errorf("the page scrolls sideways by %dpx at 600px wide", w)
 	}
+	screenshot(t, tab, "web-foundation-narrow.png")
 	// Tab to the first control: the skip link shows and has an outline.
 	tab.Press("\t")
 	if got := browser.Eval[string](tab, `document.activeElement.className + " " + getComputedStyle(document.activeElement).outlineStyle`); got != "skip solid" {
