@@ -47,6 +47,11 @@ type Config struct {
 	TemporalStore string
 	// TemporalShards is its number of history shards; 0 lets the store choose.
 	TemporalShards int
+	// PublicURL (INBOX_PUBLIC_URL) is the base URL people open the inbox at, for the links
+	// the inbox prints or sends (invite links, the sign-in page): behind a proxy or a load
+	// balancer it is not INBOX_HTTP_ADDR. Default: http:// and INBOX_HTTP_ADDR, with
+	// localhost for a listener on all interfaces. No trailing slash.
+	PublicURL string
 }
 
 // Defaults are the values used when a variable is unset.
@@ -98,6 +103,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
 			bad(name, "want host:port, got %q", addr)
 		}
+	}
+	if raw := strings.TrimSpace(getenv("INBOX_PUBLIC_URL")); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("INBOX_PUBLIC_URL", "want an http(s) base URL such as https://inbox.example.com, got %q", raw)
+		}
+		c.PublicURL = strings.TrimRight(raw, "/")
+	} else {
+		c.PublicURL = defaultPublicURL(c.HTTPAddr)
 	}
 	if c.OpenAIBaseURL != "" {
 		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -160,6 +174,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// defaultPublicURL is where a browser on this machine reaches the API at addr: a listener
+// on all interfaces (0.0.0.0, ::, or no host) is reached through localhost.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if a, err := netip.ParseAddr(host); host == "" || (err == nil && a.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // checkLoopback accepts host:port only when host is a loopback address or localhost:

@@ -66,3 +66,27 @@ func TestTrustedProxiesAndDevKey(t *testing.T) {
 		t.Error("dev key is not stable across starts")
 	}
 }
+
+func TestPublicURL(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "http://127.0.0.1:8080"},
+		{map[string]string{"INBOX_HTTP_ADDR": "0.0.0.0:9000"}, "http://localhost:9000"},
+		{map[string]string{"INBOX_HTTP_ADDR": ":9000"}, "http://localhost:9000"},
+		{map[string]string{"INBOX_HTTP_ADDR": "[::]:9000"}, "http://localhost:9000"},
+		{map[string]string{"INBOX_PUBLIC_URL": "https://inbox.example.com/"}, "https://inbox.example.com"},
+		{map[string]string{"INBOX_PUBLIC_URL": "https://example.com/inbox"}, "https://example.com/inbox"},
+	} {
+		c, err := FromEnv(env(tc.env))
+		if err != nil || c.PublicURL != tc.want {
+			t.Errorf("%v: PublicURL = %q, %v; want %q", tc.env, c.PublicURL, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"inbox.example.com", "ftp://x", "https://x/?a=b", "http://"} {
+		if _, err := FromEnv(env(map[string]string{"INBOX_PUBLIC_URL": bad})); err == nil || !strings.Contains(err.Error(), "INBOX_PUBLIC_URL") {
+			t.Errorf("INBOX_PUBLIC_URL=%q: %v", bad, err)
+		}
+	}
+}

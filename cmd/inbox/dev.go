@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/store"
 )
 
@@ -51,7 +55,7 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	printBanner(ln.Addr().String(), cfg.TemporalUIAddr, cfg.TemporalNamespace, ts.LogFile, demo)
+	printBanner(ln.Addr().String(), cfg.TemporalUIAddr, cfg.TemporalNamespace, ts.LogFile, cfg.PublicURL, demo)
 	err = <-served
 	fmt.Println("\ninbox dev: stopping (in-flight requests finish, then the worker and Temporal) ...")
 	return err
@@ -62,38 +66,38 @@ func runDev(ctx context.Context) error {
 type demoCredentials struct {
 	store.NewWorkspace
 	ConversationID string `json:"conversation_id,omitempty"`
+	// OwnerPassword signs the demo owner in to the web admin. It is random, made on the first
+	// start, rather than a fixed documented one: INBOX_HTTP_ADDR may be a public interface
+	// (the Dockerfile listens on 0.0.0.0), and a password printed in the README would open
+	// every such inbox to anyone who read it.
+	OwnerPassword string `json:"owner_password,omitempty"`
 }
+
+// demoOwnerEmail is the demo owner's sign-in email.
+const demoOwnerEmail = "owner@demo.example"
 
 func seedDemo(ctx context.Context, a *app, dataDir, apiURL string) (demoCredentials, error) {
 	path := filepath.Join(dataDir, "demo.json")
 	var demo demoCredentials
+	seeded := false
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &demo) == nil {
-		if _, err := a.store.UserByToken(ctx, demo.OwnerToken); err == nil {
-			return demo, nil // seeded before, and the database still has it
-		}
+		_, err := a.store.UserByToken(ctx, demo.OwnerToken)
+		seeded = err == nil // seeded before, and the database still has it
 	}
-	ws, err := a.store.CreateWorkspace(ctx, "Demo workspace", "owner@demo.example", "Demo Owner")
+	if !seeded {
+		ws, err := a.store.CreateWorkspace(ctx, "Demo workspace", demoOwnerEmail, "Demo Owner")
+		if err != nil {
+			return demo, fmt.Errorf("seed demo workspace: %w", err)
+		}
+		demo = demoCredentials{NewWorkspace: ws}
+		demo.ConversationID = ingestDemoConversation(ctx, apiURL, ws.IngestKey)
+	}
+	passwordSet, err := ensureDemoPassword(ctx, accounts.New(a.store), &demo)
 	if err != nil {
-		return demo, fmt.Errorf("seed demo workspace: %w", err)
+		return demo, fmt.Errorf("set the demo owner's password: %w", err)
 	}
-	demo = demoCredentials{NewWorkspace: ws}
-	// A first conversation, through the real ingest API, so the inbox and the Temporal UI
-	// have something to show.
-	body := `{"conversation_ref":"demo-visit-1","channel":"chat",
-		"visitor":{"name":"Ana Demo","email":"ana@example.com","phone":"+64211234567"},
-		"message":{"id":"demo-m1","role":"visitor","text":"Hi! Do you ship to New Zealand, and how long does it take?"},
-		"source":{"page_url":"https://shop.example/pricing","referrer":"https://www.google.com/","user_agent":"Mozilla/5.0 (demo)"}}`
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/api/v1/ingest/messages", bytes.NewBufferString(body))
-	req.Header.Set("X-Inbox-Key", ws.IngestKey)
-	req.Header.Set("Content-Type", "application/json")
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if res, err := hc.Do(req); err == nil {
-		var out struct {
-			ConversationID string `json:"conversation_id"`
-		}
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
-		demo.ConversationID = out.ConversationID
+	if seeded && !passwordSet {
+		return demo, nil
 	}
 	b, _ := json.MarshalIndent(demo, "", "  ")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -102,7 +106,46 @@ func seedDemo(ctx context.Context, a *app, dataDir, apiURL string) (demoCredenti
 	return demo, nil
 }
 
-func printBanner(apiAddr, uiAddr, namespace, temporalLog string, demo demoCredentials) {
+// ingestDemoConversation posts a first conversation through the real ingest API, so the
+// inbox and the Temporal UI have something to show, and returns its id ("" if it failed).
+func ingestDemoConversation(ctx context.Context, apiURL, ingestKey string) string {
+	body := `{"conversation_ref":"demo-visit-1","channel":"chat",
+		"visitor":{"name":"Ana Demo","email":"ana@example.com","phone":"+64211234567"},
+		"message":{"id":"demo-m1","role":"visitor","text":"Hi! Do you ship to New Zealand, and how long does it take?"},
+		"source":{"page_url":"https://shop.example/pricing","referrer":"https://www.google.com/","user_agent":"Mozilla/5.0 (demo)"}}`
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/api/v1/ingest/messages", bytes.NewBufferString(body))
+	req.Header.Set("X-Inbox-Key", ingestKey)
+	req.Header.Set("Content-Type", "application/json")
+	hc := &http.Client{Timeout: 30 * time.Second}
+	res, err := hc.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	var out struct {
+		ConversationID string `json:"conversation_id"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return out.ConversationID
+}
+
+// ensureDemoPassword makes demo.OwnerPassword the demo owner's password, generating one on
+// the first start, and says whether it had to set it. A password that no longer matches
+// (changed in the web admin, or a database reset) is set again, so that the banner never
+// prints one that does not work.
+func ensureDemoPassword(ctx context.Context, acc *accounts.Accounts, demo *demoCredentials) (bool, error) {
+	if demo.OwnerPassword != "" && acc.VerifyPassword(ctx, demo.OwnerUserID, demo.OwnerPassword) == nil {
+		return false, nil
+	}
+	if demo.OwnerPassword == "" {
+		b := make([]byte, 10)
+		_, _ = rand.Read(b)                                                        // crypto/rand.Read never fails on supported platforms
+		demo.OwnerPassword = strings.ToLower(base32.StdEncoding.EncodeToString(b)) // 16 characters, easy to type
+	}
+	return true, acc.SetPassword(ctx, demo.OwnerUserID, demo.OwnerPassword)
+}
+
+func printBanner(apiAddr, uiAddr, namespace, temporalLog, publicURL string, demo demoCredentials) {
 	api := "http://" + apiAddr
 	ws := demo.WorkspaceID.String()
 	fmt.Printf(`
@@ -117,13 +160,18 @@ Demo workspace %[5]s
   owner token  %[6]s
   ingest key   %[7]s
 
+Web admin sign-in %[8]s
+  email        %[9]s
+  password     %[10]s
+
 Try it:
   export INBOX_TOKEN=%[6]s
   curl -s -H "Authorization: Bearer $INBOX_TOKEN" %[1]s/api/v1/workspaces/%[5]s/conversations
 
   curl -s -X POST %[1]s/api/v1/ingest/messages -H "X-Inbox-Key: %[7]s" -H "Content-Type: application/json" \
     -d '{"conversation_ref":"my-first-chat","channel":"chat","visitor":{"name":"Sam"},"message":{"role":"visitor","text":"Hello!"}}'
-`, api, uiAddr, namespace, temporalLog, ws, demo.OwnerToken, demo.IngestKey)
+`, api, uiAddr, namespace, temporalLog, ws, demo.OwnerToken, demo.IngestKey,
+		accounts.SignInURL(publicURL), demoOwnerEmail, demo.OwnerPassword)
 	if demo.ConversationID != "" {
 		fmt.Printf(`
   curl -s -X POST -H "Authorization: Bearer $INBOX_TOKEN" -H "Content-Type: application/json" \

@@ -22,7 +22,8 @@ commands:
   worker                    the Temporal worker (conversation workflows and activities)
   migrate up|down|status    manage the Postgres schema (DATABASE_URL)
   workspace create --name NAME --owner-email EMAIL [--owner-name NAME]
-                            create a workspace; prints its ingest key and the owner's token
+                            create a workspace; prints its ingest key, the owner's token
+                            and the owner's invite link (to set a web admin password)
 
 Configuration is read from environment variables; see README.md.
 `

@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/store"
 )
 
 // runWorkspace implements `inbox workspace create`: it prints one JSON object with the
-// workspace id, its ingest key, the owner's user id and API token. The secrets are shown
-// only here; Postgres keeps their hashes.
+// workspace id, its ingest key, the owner's user id and API token, and the invite link on
+// which the owner sets their web admin password. The secrets are shown only here; Postgres
+// keeps their hashes.
 func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		return fmt.Errorf("usage: inbox workspace create --name NAME --owner-email EMAIL [--owner-name NAME]")
@@ -44,6 +46,24 @@ func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(out)
-	return enc.Encode(ws)
+	// A second transaction: should it fail, the workspace stands, its secrets are still
+	// printed (they are shown only here), and a later invite can give the owner a password.
+	created := createdWorkspace{NewWorkspace: ws}
+	invite, _, inviteErr := accounts.New(s).CreateInvite(ctx, ws.OwnerUserID)
+	if inviteErr == nil {
+		created.OwnerInviteURL = accounts.InviteURL(cfg.PublicURL, invite)
+	}
+	if err := json.NewEncoder(out).Encode(created); err != nil {
+		return err
+	}
+	if inviteErr != nil {
+		return fmt.Errorf("workspace created, but not the owner's invite: %w", inviteErr)
+	}
+	return nil
+}
+
+// createdWorkspace is what `inbox workspace create` prints.
+type createdWorkspace struct {
+	store.NewWorkspace
+	OwnerInviteURL string `json:"owner_invite_url"`
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/store"
 )
@@ -23,6 +27,7 @@ func TestWorkspaceCreatePrintsTheBootstrapJSON(t *testing.T) {
 	db := *admin
 	db.Path = fmt.Sprintf("/inbox_cmd_test_%d", time.Now().UnixNano())
 	t.Setenv("DATABASE_URL", db.String())
+	t.Setenv("INBOX_PUBLIC_URL", "https://inbox.example.com/")
 	t.Cleanup(func() {
 		s, err := store.Open(context.Background(), admin.String())
 		if err == nil {
@@ -39,7 +44,7 @@ func TestWorkspaceCreatePrintsTheBootstrapJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("not one JSON object: %q", out.String())
 	}
-	for _, k := range []string{"workspace_id", "ingest_key", "owner_user_id", "owner_token"} {
+	for _, k := range []string{"workspace_id", "ingest_key", "owner_user_id", "owner_token", "owner_invite_url"} {
 		if got[k] == "" {
 			t.Errorf("missing %s in %s", k, out.String())
 		}
@@ -57,6 +62,27 @@ func TestWorkspaceCreatePrintsTheBootstrapJSON(t *testing.T) {
 	hashes, _ = s.DB.NewSelect().Table("api_tokens").Where("token_hash = sha256(?::bytea)", got["owner_token"]).Count(context.Background())
 	if hashes != 1 {
 		t.Errorf("the token is not stored as its SHA-256")
+	}
+
+	// The invite link is under INBOX_PUBLIC_URL and lets the owner set a password once.
+	invite, ok := strings.CutPrefix(got["owner_invite_url"], "https://inbox.example.com/invite/")
+	if !ok || invite == "" {
+		t.Fatalf("owner_invite_url = %q", got["owner_invite_url"])
+	}
+	acc := accounts.New(s)
+	acc.BcryptCost = bcrypt.MinCost
+	who, err := acc.InviteInfo(context.Background(), invite)
+	if err != nil || who.Email != "ana@acme.example" || who.UserID.String() != got["owner_user_id"] {
+		t.Fatalf("InviteInfo = %+v, %v", who, err)
+	}
+	if _, err := acc.AcceptInvite(context.Background(), invite, "the owner's password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.SignIn(context.Background(), "ana@acme.example", "the owner's password", "127.0.0.1"); err != nil {
+		t.Errorf("the owner cannot sign in with the password set on the invite: %v", err)
+	}
+	if _, err := acc.AcceptInvite(context.Background(), invite, "another password"); !errors.Is(err, accounts.ErrInviteInvalid) {
+		t.Errorf("the invite worked twice: %v", err)
 	}
 }
 

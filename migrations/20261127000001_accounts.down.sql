@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS sign_in_failures;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS invites;
+ALTER TABLE users DROP COLUMN IF EXISTS password_hash;
