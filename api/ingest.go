@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -196,7 +194,7 @@ func (s *server) ingest(c *gin.Context) {
 		return
 	}
 	msg.WorkspaceID = ws.ID
-	msg.Source.IP = clientIP(c.Request, s.TrustedProxies)
+	msg.Source.IP = domain.ClientIP(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"), s.TrustedProxies)
 	res, err := s.Store.Ingest(c.Request.Context(), msg)
 	if err != nil {
 		respond(c, err)
@@ -216,38 +214,3 @@ func (s *server) ingest(c *gin.Context) {
 	c.JSON(status, gin.H{"conversation_id": res.ConversationID, "message_id": res.MessageID})
 }
 
-// clientIP is the visitor's address: the peer, unless the peer is a trusted proxy, in which
-// case the right-most X-Forwarded-For entry that is not itself a trusted proxy.
-func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	peer = peer.Unmap()
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	if !isTrusted(peer) {
-		return peer
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return peer // a garbled chain is not believed past this point
-		}
-		if a = a.Unmap(); !isTrusted(a) {
-			return a
-		}
-	}
-	return peer
-}

@@ -87,3 +87,23 @@ func TestMaskIP(t *testing.T) {
 		t.Errorf("invalid address masked to %q", got)
 	}
 }
+
+func TestClientIPHonoursOnlyTrustedProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	cases := []struct{ remote, xff, want string }{
+		{"203.0.113.9:1234", "198.51.100.1", "203.0.113.9"},                  // untrusted peer: header ignored
+		{"10.1.1.1:1234", "198.51.100.1", "198.51.100.1"},                    // trusted proxy: its client
+		{"10.1.1.1:1234", "1.2.3.4, 198.51.100.1, 10.2.2.2", "198.51.100.1"}, // right-most untrusted hop
+		{"10.1.1.1:1234", "garbage", "10.1.1.1"},                             // unparsable chain: the proxy
+		{"[::ffff:203.0.113.9]:1", "", "203.0.113.9"},                        // IPv4-mapped peer
+	}
+	for _, tc := range cases {
+		var xff []string
+		if tc.xff != "" {
+			xff = []string{tc.xff}
+		}
+		if got := ClientIP(tc.remote, xff, trusted); got.String() != tc.want {
+			t.Errorf("ClientIP(%s, %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
