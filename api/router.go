@@ -70,7 +70,7 @@ func NewRouter(d Deps) *gin.Engine {
 		d.IngestConversationRate, d.IngestConversationBurst = DefaultIngestConversationRate, DefaultIngestConversationBurst
 	}
 	if d.UpdateTimeout == 0 {
-		d.UpdateTimeout = 15 * time.Second
+		d.UpdateTimeout = DefaultUpdateTimeout
 	}
 	if d.App == nil {
 		d.App = &app.Service{Store: d.Store, Lifecycle: workflows.Lifecycle{Client: d.Temporal}, Authorizer: d.Authorizer,
@@ -82,9 +82,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recoverer(), newHTTPMetrics(d.Registry).middleware(), s.logErrors())
-	r.NoRoute(func(c *gin.Context) {
-		respond(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
-	})
+	r.NoRoute(NotFound)
 	r.NoMethod(func(c *gin.Context) {
 		respond(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "this endpoint does not take that method"})
 	})
@@ -120,6 +118,15 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)
 	ws.DELETE("/settings/openai-key", s.can(policies.ManageSettings), s.deleteOpenAIKey)
 	return r
+}
+
+// DefaultUpdateTimeout is how long a lifecycle request waits for its workflow by default.
+const DefaultUpdateTimeout = 15 * time.Second
+
+// NotFound answers a path no route matches with the API's JSON 404. The web admin, which
+// owns the other unknown paths, sends it those under /api/.
+func NotFound(c *gin.Context) {
+	respond(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
 }
 
 func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }

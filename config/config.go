@@ -52,6 +52,10 @@ type Config struct {
 	// balancer it is not INBOX_HTTP_ADDR. Default: http:// and INBOX_HTTP_ADDR, with
 	// localhost for a listener on all interfaces. No trailing slash.
 	PublicURL string
+	// TemporalUIURL (INBOX_TEMPORAL_UI_URL) is the Temporal Web UI's base URL, for the link
+	// from a conversation's page to its workflow. Empty hides the link; `inbox dev` links
+	// to its own UI (INBOX_TEMPORAL_UI_ADDR).
+	TemporalUIURL string
 }
 
 // Defaults are the values used when a variable is unset.
@@ -112,6 +116,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.PublicURL = strings.TrimRight(raw, "/")
 	} else {
 		c.PublicURL = defaultPublicURL(c.HTTPAddr)
+	}
+	if raw := strings.TrimSpace(getenv("INBOX_TEMPORAL_UI_URL")); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("INBOX_TEMPORAL_UI_URL", "want an http(s) URL such as https://temporal.example.com, got %q", raw)
+		}
+		c.TemporalUIURL = strings.TrimRight(raw, "/")
 	}
 	if c.OpenAIBaseURL != "" {
 		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

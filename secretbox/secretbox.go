@@ -5,7 +5,9 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -75,4 +77,13 @@ func (b *Box) Open(sealed, context []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return out, nil
+}
+
+// Derive returns a 32-byte key for one purpose (say "csrf"), derived from key with
+// HMAC-SHA256, so one configured secret serves several uses without one use's output
+// revealing another's key.
+func Derive(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("inbox/" + purpose))
+	return m.Sum(nil)
 }

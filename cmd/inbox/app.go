@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,15 +19,19 @@ import (
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/api"
+	application "github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/config"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/summarizer"
+	"github.com/bestai/inbox/web"
 	"github.com/bestai/inbox/worker"
+	"github.com/bestai/inbox/workflows"
 )
 
 // app is what every long-running command shares.
@@ -36,6 +41,9 @@ type app struct {
 	store    *store.Store
 	temporal client.Client
 	secrets  *secretbox.Box
+	// secretKey is INBOX_SECRET_KEY; the pages' CSRF key is derived from it, so every
+	// replica agrees on it.
+	secretKey []byte
 	registry *prometheus.Registry
 	scope    tally.Scope
 	closers  []func()
@@ -59,7 +67,7 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 	if err != nil {
 		return nil, fmt.Errorf("INBOX_SECRET_KEY: %w", err)
 	}
-	a.secrets = box
+	a.secrets, a.secretKey = box, secretKey
 	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -166,13 +174,29 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	service := &application.Service{
+		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,
+		Secrets: a.secrets, Logger: a.logger, UpdateTimeout: api.DefaultUpdateTimeout,
+	}
 	router := api.NewRouter(api.Deps{
+		App:   service,
 		Store: a.store, Temporal: a.temporal, Authorizer: authz, Secrets: a.secrets,
 		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
 		Registry: a.registry, Gatherer: a.registry,
 		IngestRate: a.cfg.IngestRate, IngestBurst: a.cfg.IngestBurst,
 		IngestConversationRate: a.cfg.IngestConversationRate, IngestConversationBurst: a.cfg.IngestConversationBurst,
 	})
+	site, err := web.NewSite(web.SiteDeps{
+		App: service, Accounts: accounts.New(a.store),
+		Secret:        secretbox.Derive(a.secretKey, "csrf"),
+		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		TemporalUIURL: a.cfg.TemporalUIURL, TemporalNamespace: a.cfg.TemporalNamespace,
+		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	site.Register(router, api.NotFound)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("INBOX_HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)

@@ -34,6 +34,9 @@ func runDev(ctx context.Context) error {
 	}
 	defer ts.Stop()
 
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = "http://" + cfg.TemporalUIAddr // the UI this process serves
+	}
 	a, err := newApp(ctx, cfg, secretKey, true)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -28,15 +29,19 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/openaitest"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/summarizer"
+	"github.com/bestai/inbox/web"
 	"github.com/bestai/inbox/worker"
 	"github.com/bestai/inbox/workflows"
 )
@@ -107,6 +112,12 @@ type Env struct {
 	Secrets  *secretbox.Box
 	Router   *gin.Engine
 	Acts     *activities.Activities
+	// App is the application layer the API (and, after Serve, the pages) call.
+	App *app.Service
+	// Accounts signs people in to the pages; bcrypt runs at its cheapest here.
+	Accounts *accounts.Accounts
+	// Site is the web admin, once Serve has mounted it.
+	Site *web.Site
 
 	worker sdkworker.Worker
 }
@@ -143,14 +154,61 @@ func New(t *testing.T, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	updateTimeout := opts.UpdateTimeout
+	if updateTimeout == 0 {
+		updateTimeout = api.DefaultUpdateTimeout
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.App = &app.Service{
+		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
+		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
+	}
+	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
 	e.Router = api.NewRouter(api.Deps{
+		App:   e.App,
 		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:     logger,
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
 		IngestConversationRate: opts.ConversationRate, IngestConversationBurst: opts.ConversationBurst,
 		UpdateTimeout: opts.UpdateTimeout,
 	})
 	return e
+}
+
+// Serve mounts the web admin on the router (once) and serves both on a loopback port
+// until the test ends; it returns the base URL. temporalUI, when not "", is the Temporal
+// UI address the pages link to.
+func (e *Env) Serve(temporalUI string) string {
+	e.T.Helper()
+	if e.Site == nil {
+		secret := make([]byte, 32)
+		_, _ = crand.Read(secret)
+		site, err := web.NewSite(web.SiteDeps{
+			App: e.App, Accounts: e.Accounts, Secret: secret,
+			TemporalUIURL: temporalUI, TemporalNamespace: e.Temporal.GetDefaultNamespace(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			e.T.Fatalf("web: %v", err)
+		}
+		site.Register(e.Router, api.NotFound)
+		e.Site = site
+	}
+	srv := httptest.NewServer(e.Router)
+	e.T.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// SetPassword gives a user a password for the pages, as accepting an invite does.
+func (e *Env) SetPassword(email, password string) {
+	e.T.Helper()
+	u, err := e.Store.SignInUserByEmail(context.Background(), email)
+	if err != nil {
+		e.T.Fatalf("user %s: %v", email, err)
+	}
+	if err := e.Accounts.SetPassword(context.Background(), u.ID, password); err != nil {
+		e.T.Fatalf("set password of %s: %v", email, err)
+	}
 }
 
 // StartWorker starts a worker on the inbox task queue (again, after StopWorker).
@@ -195,11 +253,16 @@ type Workspace = store.NewWorkspace
 // NewWorkspace bootstraps a workspace as `inbox workspace create` does.
 func (e *Env) NewWorkspace(name string) Workspace {
 	e.T.Helper()
-	ws, err := e.Store.CreateWorkspace(context.Background(), name, strings.ToLower(strings.ReplaceAll(name, " ", "-"))+"-owner@example.com", name+" Owner")
+	ws, err := e.Store.CreateWorkspace(context.Background(), name, OwnerEmail(name), name+" Owner")
 	if err != nil {
 		e.T.Fatalf("create workspace: %v", err)
 	}
 	return ws
+}
+
+// OwnerEmail is the email NewWorkspace gives the owner of the workspace named name.
+func OwnerEmail(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, " ", "-")) + "-owner@example.com"
 }
 
 // Response is a recorded HTTP answer.
