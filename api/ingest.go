@@ -213,4 +213,3 @@ func (s *server) ingest(c *gin.Context) {
 	}
 	c.JSON(status, gin.H{"conversation_id": res.ConversationID, "message_id": res.MessageID})
 }
-

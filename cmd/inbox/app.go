@@ -44,9 +44,9 @@ type app struct {
 	// secretKey is INBOX_SECRET_KEY; the pages' CSRF key is derived from it, so every
 	// replica agrees on it.
 	secretKey []byte
-	registry *prometheus.Registry
-	scope    tally.Scope
-	closers  []func()
+	registry  *prometheus.Registry
+	scope     tally.Scope
+	closers   []func()
 }
 
 func loadConfig() (config.Config, error) {
