@@ -12,6 +12,7 @@ import (
 // here runs after requireSession and member, so callerOf(c) is the member acting.
 func (s *Site) registerWorkspacePages(ws *gin.RouterGroup) {
 	ws.GET("/", s.inbox)
+	s.registerAdminPages(ws)
 }
 
 // inbox is the inbox list.
