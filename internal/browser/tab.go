@@ -236,10 +236,12 @@ func (tab *Tab) Click(selector string) {
 // Fill replaces the value of an input or textarea by typing value.
 func (tab *Tab) Fill(selector, value string) {
 	tab.t.Helper()
-	if _, err := run(tab, chromedp.Steps(
-		chromedp.SetValue(chromedp.CSS(selector), ""),
-		chromedp.SendKeys(chromedp.CSS(selector), value),
-	)); err != nil {
+	// Cleared in JavaScript: chromedp.SetValue refuses some input types (email).
+	clear := fmt.Sprintf(`(function(){var e=document.querySelector(%s); if(!e){return false} e.value=""; return true})()`, jsString(selector))
+	if !Eval[bool](tab, clear) {
+		tab.t.Fatalf("browser: fill %s: no such element", selector)
+	}
+	if _, err := run(tab, chromedp.SendKeys(chromedp.CSS(selector), value)); err != nil {
 		tab.fatal("fill "+selector, err)
 	}
 }
