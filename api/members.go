@@ -38,7 +38,7 @@ func (s *server) addMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"member": added.Member, "api_token": added.APIToken})
+	c.JSON(http.StatusCreated, gin.H{"member": added.Member, "api_token": added.APIToken, "invite_url": added.InviteURL})
 }
 
 func (s *server) changeMemberRole(c *gin.Context) {

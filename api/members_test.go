@@ -3,12 +3,18 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/web"
 )
 
 func TestMembersLifecycleAndRoleChangesApplyAtOnce(t *testing.T) {
@@ -257,5 +263,57 @@ func TestLastOwnerRuleHoldsUnderConcurrency(t *testing.T) {
 			}
 			t.Logf("%d of %d workspaces raced to the last-owner check", raced, workspaces)
 		})
+	}
+}
+
+// TestAddMemberReturnsAnInviteLinkThatWorksOnce follows the invite_url of POST /members on
+// the served inbox: the new member sets a password there once, and the link is used up.
+func TestAddMemberReturnsAnInviteLinkThatWorksOnce(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Invite Co")
+	served := env.Serve("")
+	res := env.As(ws.OwnerToken, http.MethodPost, fmt.Sprintf("/api/v1/workspaces/%s/members", ws.WorkspaceID),
+		map[string]any{"email": "ivy@invite.example", "name": "Ivy", "role": "support"})
+	var added struct {
+		APIToken  string `json:"api_token"`
+		InviteURL string `json:"invite_url"`
+	}
+	res.JSON(t, &added)
+	if res.Code != http.StatusCreated || added.APIToken == "" || !strings.HasPrefix(added.InviteURL, served+accounts.InvitePath) {
+		t.Fatalf("add member: %d %s, want an invite_url on %s", res.Code, res.Body, served)
+	}
+
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func() (int, string) {
+		t.Helper()
+		resp, err := client.Get(added.InviteURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, page := get()
+	token := regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`).FindStringSubmatch(page)
+	if code != http.StatusOK || token == nil || !strings.Contains(page, "ivy@invite.example") {
+		t.Fatalf("invite page: %d\n%s", code, page)
+	}
+	form := url.Values{"password": {"a long enough password"}, "confirm": {"a long enough password"}, web.CSRFFormField: {token[1]}}
+	req, _ := http.NewRequest(http.MethodPost, added.InviteURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", served)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set the password on the invite link: %d", resp.StatusCode)
+	}
+	if code, page := get(); code != http.StatusNotFound || !strings.Contains(page, "does not work") {
+		t.Fatalf("second use of the invite link: %d", code)
 	}
 }

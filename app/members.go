@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
@@ -75,6 +77,8 @@ type AddedMember struct {
 	Member    *store.Member
 	APIToken  string
 	InviteURL string
+	// InviteExpiresAt is when the invite link stops working; zero without a link.
+	InviteExpiresAt time.Time
 }
 
 // AddMember adds a person to the workspace; only owners add owners.
@@ -101,7 +105,18 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*Adde
 	case err != nil:
 		return nil, err
 	}
-	return &AddedMember{Member: m, APIToken: token}, nil
+	added := &AddedMember{Member: m, APIToken: token}
+	if s.Invites != nil {
+		// The member is added and their API token is shown only now: a failed invite must
+		// not hide it. Without a link the answer says so (an empty invite_url).
+		invite, expires, err := s.Invites.CreateInvite(ctx, m.UserID)
+		if err != nil {
+			s.Logger.Error("create the invite of a new member", "user", m.UserID, "error", err)
+		} else {
+			added.InviteURL, added.InviteExpiresAt = accounts.InviteURL(s.PublicURL, invite), expires
+		}
+	}
+	return added, nil
 }
 
 // memberError maps the store's refusals of a role change or removal.

@@ -24,6 +24,16 @@ type Service struct {
 	Logger     *slog.Logger
 	// UpdateTimeout bounds how long a lifecycle change waits for its workflow.
 	UpdateTimeout time.Duration
+	// Invites creates the one-time link on which a new member sets a password
+	// (*accounts.Accounts); nil adds members without one.
+	Invites Inviter
+	// PublicURL is the address people reach the inbox at, the base of invite links.
+	PublicURL string
+}
+
+// Inviter creates a one-time invite for a user: its token and when it expires.
+type Inviter interface {
+	CreateInvite(ctx context.Context, userID uuid.UUID) (token string, expiresAt time.Time, err error)
 }
 
 // Caller is a member acting in one workspace, as looked up for this request.

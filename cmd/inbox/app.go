@@ -174,9 +174,11 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	people := accounts.New(a.store)
 	service := &application.Service{
 		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,
 		Secrets: a.secrets, Logger: a.logger, UpdateTimeout: api.DefaultUpdateTimeout,
+		Invites: people, PublicURL: a.cfg.PublicURL,
 	}
 	router := api.NewRouter(api.Deps{
 		App:   service,
@@ -187,7 +189,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		IngestConversationRate: a.cfg.IngestConversationRate, IngestConversationBurst: a.cfg.IngestConversationBurst,
 	})
 	site, err := web.NewSite(web.SiteDeps{
-		App: service, Accounts: accounts.New(a.store),
+		App: service, Accounts: people,
 		Secret:        secretbox.Derive(a.secretKey, "csrf"),
 		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		TemporalUIURL: a.cfg.TemporalUIURL, TemporalNamespace: a.cfg.TemporalNamespace,

@@ -159,11 +159,13 @@ func New(t *testing.T, opts Options) *Env {
 		updateTimeout = api.DefaultUpdateTimeout
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
 	e.App = &app.Service{
 		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
 		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
+		// Invite links point here until Serve gives the inbox a real address.
+		Invites: e.Accounts, PublicURL: "http://inbox.test",
 	}
-	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
 	e.Router = api.NewRouter(api.Deps{
 		App:   e.App,
 		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
@@ -196,6 +198,7 @@ func (e *Env) Serve(temporalUI string) string {
 	}
 	srv := httptest.NewServer(e.Router)
 	e.T.Cleanup(srv.Close)
+	e.App.PublicURL = srv.URL // invite links from now on open on this server
 	return srv.URL
 }
 
