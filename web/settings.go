@@ -1,0 +1,100 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/store"
+)
+
+// settingsData is the Data of the Settings page.
+type settingsData struct {
+	Workspace string
+	Key       store.OpenAIKeySetting
+	Error     string
+	Notice    string
+	// ConfirmRemove is the confirm step before removing the key.
+	ConfirmRemove bool
+}
+
+// KeyPath is where the key form posts.
+func (d settingsData) KeyPath() string {
+	return WorkspacePath(d.Workspace, SectionSettings) + "/openai-key"
+}
+
+var settingsNotices = map[string]string{
+	"saved":   "Key saved. New summaries use it from now on.",
+	"removed": "Key removed. Summaries use the platform key again.",
+}
+
+// settingsForbidden explains the refusal of the page to anyone but an owner.
+func (s *Site) settingsForbidden(c *gin.Context) {
+	s.web.Render.errorPage(c, http.StatusForbidden, "Settings are for owners",
+		"Only an owner of this workspace can see and change its settings (its own OpenAI key). Ask an owner if something here needs changing.")
+}
+
+// settingsPage renders the page, or the refusal; status is the answer's status.
+func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
+	caller := callerOf(c)
+	SetTitle(c, "Settings")
+	SetSection(c, SectionSettings)
+	d.Workspace = caller.WorkspaceID.String()
+	key, err := s.App.Settings(c.Request.Context(), caller)
+	if err != nil {
+		if errors.Is(err, app.ErrForbidden) {
+			s.settingsForbidden(c)
+			return
+		}
+		s.fail(c, err)
+		return
+	}
+	d.Key = key
+	d.ConfirmRemove = d.ConfirmRemove && key.Configured
+	s.web.Render.Page(c, status, "settings", d)
+}
+
+// settings is the Settings page: the workspace's own OpenAI key (BYOK).
+func (s *Site) settings(c *gin.Context) {
+	s.settingsPage(c, http.StatusOK, settingsData{
+		Notice: settingsNotices[c.Query("done")], ConfirmRemove: c.Query("confirm") == "remove",
+	})
+}
+
+// settingsError answers a refused write: the refusal page for a non-owner, the page with
+// the refusal in words next to the form for a bad key, a whole page for anything else.
+func (s *Site) settingsError(c *gin.Context, err error) {
+	if errors.Is(err, app.ErrForbidden) {
+		s.settingsForbidden(c)
+		return
+	}
+	status, text, ok := refusal(err)
+	if !ok {
+		s.fail(c, err)
+		return
+	}
+	if status == http.StatusBadRequest {
+		text = "That does not look like an OpenAI API key. Paste the whole key: it starts with sk- and has no spaces."
+	}
+	s.settingsPage(c, status, settingsData{Error: text})
+}
+
+// setOpenAIKey sets or replaces the key.
+func (s *Site) setOpenAIKey(c *gin.Context) {
+	if _, err := s.App.SetOpenAIKey(c.Request.Context(), callerOf(c), c.PostForm("api_key")); err != nil {
+		s.settingsError(c, err)
+		return
+	}
+	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=saved")
+}
+
+// deleteOpenAIKey removes the key, after the confirm step.
+func (s *Site) deleteOpenAIKey(c *gin.Context) {
+	if err := s.App.DeleteOpenAIKey(c.Request.Context(), callerOf(c)); err != nil {
+		s.settingsError(c, err)
+		return
+	}
+	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=removed")
+}
