@@ -15,7 +15,7 @@ build: ## build bin/inbox
 	$(GO) build -o $(BIN) ./cmd/inbox
 
 .PHONY: run
-run: build ## build and start `inbox dev`: embedded Temporal + UI, migrations, worker, API, demo workspace
+run: build ## build and start `inbox dev`: embedded Temporal + UI, migrations, worker, API, web admin, demo workspace
 	./$(BIN) dev
 
 .PHONY: test
