@@ -72,3 +72,19 @@ func (s *server) removeMember(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// newInvite answers a new one-time invite link for a member (a lost or expired link, a
+// forgotten password).
+func (s *server) newInvite(c *gin.Context) {
+	userID, err := pathID(c, "user_id")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	inv, err := s.App.NewInvite(c.Request.Context(), caller(c), userID)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"invite_url": inv.URL, "expires_at": inv.ExpiresAt.UTC()})
+}

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/internal/testenv"
@@ -315,5 +318,69 @@ func TestAddMemberReturnsAnInviteLinkThatWorksOnce(t *testing.T) {
 	}
 	if code, page := get(); code != http.StatusNotFound || !strings.Contains(page, "does not work") {
 		t.Fatalf("second use of the invite link: %d", code)
+	}
+}
+
+// TestNewInviteLinkReplacesTheOldOne: an owner or admin can give a member a new link (a
+// lost link, a forgotten password); it replaces the unused one, only owners do it for
+// owners, and a viewer may not.
+func TestNewInviteLinkReplacesTheOldOne(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Reinvite Co")
+	served := env.Serve("")
+	members := fmt.Sprintf("/api/v1/workspaces/%s/members", ws.WorkspaceID)
+	add := func(email, role string) (userID, token, invite string) {
+		t.Helper()
+		res := env.As(ws.OwnerToken, http.MethodPost, members, map[string]any{"email": email, "role": role})
+		var added struct {
+			Member struct {
+				UserID string `json:"user_id"`
+			} `json:"member"`
+			APIToken  string `json:"api_token"`
+			InviteURL string `json:"invite_url"`
+		}
+		res.JSON(t, &added)
+		if res.Code != http.StatusCreated {
+			t.Fatalf("add %s: %d %s", email, res.Code, res.Body)
+		}
+		return added.Member.UserID, added.APIToken, added.InviteURL
+	}
+	supportID, _, oldLink := add("sue@reinvite.example", "support")
+	_, adminToken, _ := add("ada@reinvite.example", "admin")
+	_, viewerToken, _ := add("vic@reinvite.example", "viewer")
+	status := func(link string) int {
+		t.Helper()
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	res := env.As(adminToken, http.MethodPost, members+"/"+supportID+"/invite", nil)
+	var inv struct {
+		InviteURL string    `json:"invite_url"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	res.JSON(t, &inv)
+	if res.Code != http.StatusCreated || !strings.HasPrefix(inv.InviteURL, served+accounts.InvitePath) || time.Until(inv.ExpiresAt) < 24*time.Hour {
+		t.Fatalf("new invite: %d %s", res.Code, res.Body)
+	}
+	if got := status(oldLink); got != http.StatusNotFound {
+		t.Errorf("the replaced link: %d, want 404", got)
+	}
+	if got := status(inv.InviteURL); got != http.StatusOK {
+		t.Errorf("the new link: %d, want 200", got)
+	}
+	if res := env.As(adminToken, http.MethodPost, members+"/"+ws.OwnerUserID.String()+"/invite", nil); res.Code != http.StatusForbidden {
+		t.Errorf("an admin re-inviting an owner: %d, want 403", res.Code)
+	}
+	if res := env.As(viewerToken, http.MethodPost, members+"/"+supportID+"/invite", nil); res.Code != http.StatusForbidden {
+		t.Errorf("a viewer re-inviting: %d, want 403", res.Code)
+	}
+	if res := env.As(ws.OwnerToken, http.MethodPost, members+"/"+uuid.NewString()+"/invite", nil); res.Code != http.StatusNotFound {
+		t.Errorf("a stranger: %d, want 404", res.Code)
 	}
 }

@@ -113,6 +113,7 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.POST("/members", s.can(policies.ManageMembers), s.addMember)
 	ws.PATCH("/members/:user_id", s.can(policies.ManageMembers), s.changeMemberRole)
 	ws.DELETE("/members/:user_id", s.can(policies.ManageMembers), s.removeMember)
+	ws.POST("/members/:user_id/invite", s.can(policies.ManageMembers), s.newInvite)
 
 	ws.GET("/settings", s.can(policies.ManageSettings), s.getSettings)
 	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)

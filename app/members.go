@@ -119,6 +119,39 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*Adde
 	return added, nil
 }
 
+// Invite is a one-time link on which a member sets a password (again): for a link that was
+// lost or expired, or a forgotten password.
+type Invite struct {
+	URL       string
+	ExpiresAt time.Time
+}
+
+// errNoInvites: this process was built without the accounts that make invite links.
+var errNoInvites = Unavailable("invite links cannot be made by this server", 60)
+
+// NewInvite makes a new invite link for a member, replacing their unused ones; only owners
+// do it for owners, as for any change to an owner.
+func (s *Service) NewInvite(ctx context.Context, c *Caller, userID uuid.UUID) (*Invite, error) {
+	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+		return nil, err
+	}
+	m, err := s.Store.MemberOf(ctx, c.WorkspaceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayManage(c, m.Role); err != nil {
+		return nil, err
+	}
+	if s.Invites == nil {
+		return nil, errNoInvites
+	}
+	token, expires, err := s.Invites.CreateInvite(ctx, m.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &Invite{URL: accounts.InviteURL(s.PublicURL, token), ExpiresAt: expires}, nil
+}
+
 // memberError maps the store's refusals of a role change or removal.
 func memberError(err error) error {
 	if errors.Is(err, store.ErrLastOwner) {

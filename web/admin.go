@@ -13,6 +13,7 @@ func (s *Site) registerAdminPages(ws *gin.RouterGroup) {
 	ws.GET("/team", s.team)
 	ws.POST("/team/invite", s.invite)
 	ws.POST("/team/:user_id/role", s.changeRole)
+	ws.POST("/team/:user_id/invite", s.newInvite)
 	ws.GET("/team/:user_id/remove", s.confirmRemove)
 	ws.POST("/team/:user_id/remove", s.removeMember)
 

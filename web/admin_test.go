@@ -110,3 +110,37 @@ func TestLeadsPagingFiltersAndFallbacks(t *testing.T) {
 		t.Fatalf("htmx status change: %d\n%s", resp.StatusCode, row)
 	}
 }
+
+// TestTeamPageMakesANewInviteLink: the owner's "New invite link" shows a working link once.
+func TestTeamPageMakesANewInviteLink(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	ws := e.NewWorkspace("Acme")
+	e.SetPassword(testenv.OwnerEmail("Acme"), password)
+	base := e.Serve("")
+	res := e.As(ws.OwnerToken, http.MethodPost, "/api/v1/workspaces/"+ws.WorkspaceID.String()+"/members",
+		map[string]any{"email": "lost@acme.example", "name": "Lost", "role": "support"})
+	var added struct {
+		Member struct {
+			UserID string `json:"user_id"`
+		} `json:"member"`
+	}
+	res.JSON(t, &added)
+
+	v := newVisitor(t, base)
+	if code, _, _ := v.signIn(testenv.OwnerEmail("Acme"), password); code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", code)
+	}
+	team := web.WorkspacePath(ws.WorkspaceID.String(), web.SectionTeam)
+	v.get(team)
+	code, page, _ := v.post(team+"/"+added.Member.UserID+"/invite", url.Values{}, true)
+	link := regexp.MustCompile(`id="reinvite-url"[^>]*value="([^"]+)"`).FindStringSubmatch(page)
+	if code != http.StatusOK || link == nil {
+		t.Fatalf("new invite link: %d\n%s", code, page)
+	}
+	if code, page, _ := newVisitor(t, base).get(strings.TrimPrefix(link[1], base)); code != http.StatusOK || !strings.Contains(page, "lost@acme.example") {
+		t.Fatalf("the new link: %d", code)
+	}
+	if _, page, _ := v.get(team); strings.Contains(page, link[1]) {
+		t.Errorf("the link is shown again on the next visit")
+	}
+}

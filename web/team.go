@@ -31,6 +31,9 @@ type teamData struct {
 	InviteError string
 	// Added is the member just invited, with the link shown this once.
 	Added *app.AddedMember
+	// Reinvited is a new invite link for an existing member (ReinvitedUser), shown once.
+	Reinvited     *app.Invite
+	ReinvitedUser uuid.UUID
 	// Refused names the member whose change was refused, and why.
 	RefusedUser uuid.UUID
 	RefusedText string
@@ -204,6 +207,40 @@ func (s *Site) changeRole(c *gin.Context) {
 		_, err = s.App.ChangeRole(c.Request.Context(), callerOf(c), userID, role)
 		return err
 	})
+}
+
+// newInvite makes a new invite link for a member (lost or expired link, forgotten
+// password) and shows it on the answer, the only time it is shown.
+func (s *Site) newInvite(c *gin.Context) {
+	userID, err := uuid.Parse(c.Param("user_id"))
+	if err != nil {
+		s.web.Render.NotFound(c)
+		return
+	}
+	inv, err := s.App.NewInvite(c.Request.Context(), callerOf(c), userID)
+	if err != nil {
+		status, text, shown := refusal(err)
+		if !shown {
+			s.fail(c, err)
+			return
+		}
+		d, lerr := s.teamPage(c)
+		if lerr != nil {
+			s.fail(c, lerr)
+			return
+		}
+		d.RefusedUser, d.RefusedText = userID, text
+		s.web.Render.Page(c, status, "team", d)
+		return
+	}
+	d, err := s.teamPage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store") // the link is a secret
+	d.Reinvited, d.ReinvitedUser = inv, userID
+	s.web.Render.Page(c, http.StatusOK, "team", d)
 }
 
 // removeMember removes a member, after the confirm step.
