@@ -178,6 +178,9 @@ func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read boo
 			Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
+		if err := notifyChange(ctx, tx, Change{workspaceID, id, ChangeRead}); err != nil {
+			return err
+		}
 		action := domain.AuditRead
 		if !read {
 			action = domain.AuditUnread

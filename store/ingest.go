@@ -115,6 +115,9 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			return nil
 		}
 		out.MessageID = msg.ID
+		if err := notifyChange(ctx, tx, Change{in.WorkspaceID, conv.ID, ChangeMessage}); err != nil {
+			return err
+		}
 		if out.Created {
 			return nil
 		}

@@ -129,6 +129,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, workspaceID, id uuid.UUID, st
 			Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update lead: %w", err)
 		}
+		if err := notifyChange(ctx, tx, Change{workspaceID, cur.ConversationID, ChangeLead}); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, &AuditEntry{
 			WorkspaceID: workspaceID, ConversationID: uuid.NullUUID{UUID: cur.ConversationID, Valid: true},
 			Actor: actor, Action: domain.AuditLeadStatusChanged,

@@ -86,7 +86,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return notifyChange(ctx, tx, Change{ch.WorkspaceID, ch.ConversationID, lifecycleKind(ch)})
 	})
 	if errors.Is(err, errDuplicateRequest) {
 		return nil // applied by an earlier attempt
