@@ -106,7 +106,9 @@
       pending(el);
       return;
     }
-    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML" });
+    // settle:0ms: htmx wires up the new forms at once, so a click right after a
+    // refresh never lands on a form htmx has not seen yet (a plain post).
+    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms" });
   }
 
   var timers = {};
@@ -149,6 +151,14 @@
     source.addEventListener("resync", function () { refreshAll(null); });
     window.addEventListener("pagehide", function () { source.close(); });
   }
+
+  // A page restored by the Back button shows its own URL's filters, not the boxes
+  // ticked just before leaving it.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) { return; }
+    var forms = document.querySelectorAll("form.filters");
+    for (var i = 0; i < forms.length; i++) { forms[i].reset(); }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var el = document.querySelector("[data-live]");
