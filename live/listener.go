@@ -63,6 +63,9 @@ type Event struct {
 	Change store.Change
 }
 
+// pingRetry is how often an unanswered ping is repeated.
+const pingRetry = 200 * time.Millisecond
+
 // Listener holds the process's one LISTEN connection and fans its notifications out to
 // subscribers. Create it with New, start Run once, and Subscribe from request handlers.
 type Listener struct {
@@ -325,37 +328,48 @@ func (l *Listener) session(ctx context.Context) (heard bool, err error) {
 	if err := conn.Listen(ctx, store.ChangesChannel, l.pingChannel); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
-	// LISTEN is only written, not awaited; our own ping coming back proves the connection
-	// delivers, and only then is a resync useful (a page re-fetching earlier could still
-	// miss a change made before LISTEN took effect).
+	// LISTEN is only written, not awaited, so a ping sent at once may be committed before
+	// LISTEN takes effect and go unheard: while a ping is outstanding it is repeated every
+	// pingRetry, and only PingTimeout without any answer declares the connection dead. Our
+	// own ping coming back proves the connection delivers, and only then is a resync useful
+	// (a page re-fetching earlier could still miss a change made before LISTEN took effect).
 	confirmed := false
-	pingSent := time.Now()
-	if err := l.store.NotifyPing(ctx, l.pingChannel); err != nil {
-		return false, fmt.Errorf("ping: %w", err)
+	var pingSince, pingAgain time.Time // zero when no ping is outstanding
+	ping := func() error {
+		now := time.Now()
+		if pingSince.IsZero() {
+			pingSince = now
+		}
+		pingAgain = now.Add(min(pingRetry, l.opts.PingTimeout))
+		if err := l.store.NotifyPing(ctx, l.pingChannel); err != nil {
+			return fmt.Errorf("ping: %w", err)
+		}
+		return nil
+	}
+	if err := ping(); err != nil {
+		return false, err
 	}
 	for {
 		wait := l.opts.PingEvery
-		if !pingSent.IsZero() {
-			wait = time.Until(pingSent.Add(l.opts.PingTimeout))
-			if wait <= 0 {
+		if !pingSince.IsZero() {
+			if time.Since(pingSince) >= l.opts.PingTimeout {
 				return confirmed, errors.New("the listen connection did not answer a ping")
 			}
+			wait = max(time.Until(pingAgain), time.Millisecond)
 		}
 		channel, payload, err := conn.ReceiveTimeout(ctx, wait)
 		if err != nil {
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if pingSent.IsZero() { // silent for PingEvery: check the connection
-					pingSent = time.Now()
-					if err := l.store.NotifyPing(ctx, l.pingChannel); err != nil {
-						return confirmed, fmt.Errorf("ping: %w", err)
-					}
-				}
-				continue
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return confirmed, err
 			}
-			return confirmed, err
+			// Silent for PingEvery, or the ping is not back yet: (re)check the connection.
+			if err := ping(); err != nil {
+				return confirmed, err
+			}
+			continue
 		}
-		pingSent = time.Time{} // anything heard proves the connection alive
+		pingSince = time.Time{} // anything heard proves the connection alive
 		if !confirmed {
 			confirmed = true
 			l.resyncAll()

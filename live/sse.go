@@ -23,12 +23,11 @@ const retryMillis = 3000
 // changed while it was away was not sent to anyone.
 func ServeSSE(w http.ResponseWriter, r *http.Request, l *Listener, workspaces []uuid.UUID) {
 	sub, cancel, err := l.Subscribe(workspaces)
-	if err != nil {
-		status := http.StatusServiceUnavailable
+	if err != nil { // full, or shutting down: either way another replica or a retry can serve
 		if errors.Is(err, ErrFull) {
 			w.Header().Set("Retry-After", "30")
 		}
-		http.Error(w, err.Error(), status)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	defer cancel()

@@ -238,7 +238,7 @@ const signInLockClass = 0x51_6e_49_6e // "SnIn"
 func (s *Store) BeginSignInAttempt(ctx context.Context, keys []ThrottleKey, window time.Duration, now time.Time) (ids []int64, retryAfter time.Duration, err error) {
 	locks := make([]int32, 0, len(keys))
 	for _, k := range keys {
-		locks = append(locks, int32(binary.BigEndian.Uint32(k.Key)))
+		locks = append(locks, int32(binary.BigEndian.Uint32(Hash(string(k.Key)))))
 	}
 	slices.Sort(locks) // one order for everyone, so two attempts cannot deadlock
 	since := now.Add(-window)
@@ -253,7 +253,7 @@ func (s *Store) BeginSignInAttempt(ctx context.Context, keys []ThrottleKey, wind
 			// at its limit; when it leaves, one more attempt is allowed.
 			var at time.Time
 			err := tx.NewRaw(`SELECT at FROM sign_in_failures WHERE key = ? AND at > ?
-				ORDER BY at DESC OFFSET ? LIMIT 1`, k.Key, since, k.Max-1).Scan(ctx, &at)
+				ORDER BY at DESC OFFSET ? LIMIT 1`, k.Key, since, max(k.Max, 1)-1).Scan(ctx, &at)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
