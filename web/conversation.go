@@ -240,6 +240,8 @@ func auditChange(e store.AuditEntry) string {
 		a, inA := e.After[k]
 		label := strings.ReplaceAll(k, "_", " ")
 		switch {
+		case inB && inA && auditValue(b) == auditValue(a):
+			continue // unchanged: nothing to say
 		case inB && inA:
 			parts = append(parts, fmt.Sprintf("%s: %s → %s", label, auditValue(b), auditValue(a)))
 		case inA:
@@ -251,9 +253,26 @@ func auditChange(e store.AuditEntry) string {
 	return strings.Join(parts, "; ")
 }
 
+// auditValue words one value of an audit entry: a person by name, a time in UTC (the
+// entry's own time, beside it, is in the viewer's zone), anything else as it is.
 func auditValue(v any) string {
-	if v == nil {
+	switch v := v.(type) {
+	case nil:
 		return "none"
+	case map[string]any:
+		if name, ok := v["name"].(string); ok && name != "" {
+			return name
+		}
+		if id, ok := v["user_id"]; ok {
+			return fmt.Sprint(id)
+		}
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t.UTC().Format(timeLayout)
+		}
+		if v == "" {
+			return "none"
+		}
 	}
 	return fmt.Sprint(v)
 }

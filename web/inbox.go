@@ -27,7 +27,7 @@ type inboxFilters struct {
 	Q               string
 }
 
-// any reports whether a filter narrows the list.
+// Any reports whether a filter narrows the list.
 func (f inboxFilters) Any() bool {
 	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
 		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != ""

@@ -39,6 +39,10 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 	inbox := base + web.WorkspacePath(ws.WorkspaceID.String(), web.SectionInbox)
 
 	ana := ingest(t, e, ws.IngestKey, "ref-ana", "Ana", "Hi, do you ship to New Zealand?")
+	if r := e.Ingest(ws.IngestKey, map[string]any{"conversation_ref": "ref-ana", "channel": "chat",
+		"message": map[string]any{"role": "assistant", "text": "Yes, we ship to New Zealand within five days."}}); r.Code != http.StatusOK {
+		t.Fatalf("assistant message: %d %s", r.Code, r.Body)
+	}
 	bo := ingest(t, e, ws.IngestKey, "ref-bo", "Bo", "What are your opening hours?")
 	ingest(t, e, ws.IngestKey, "ref-cy", "Cy", "Can I change my booking to Friday?")
 	// Bo's conversation was read by someone through the API already.
@@ -84,6 +88,15 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 		t.Errorf("after opening, unread = %v", got)
 	}
 	markNoReload(tab)
+	// Mark as unread, and read again, in place.
+	tab.Click("#mark-unread")
+	tab.WaitText(".conv-unread", "unread", 5*time.Second)
+	// (Through the list: the API's detail would mark it read again.)
+	if r := e.As(ws.OwnerToken, http.MethodGet, "/api/v1/workspaces/"+ws.WorkspaceID.String()+"/conversations?unread=true", nil); !strings.Contains(string(r.Body), ana) {
+		t.Errorf("after Mark as unread, the unread list is %s", r.Body)
+	}
+	tab.Click("#mark-read")
+	tab.WaitText(".conv-read", "Read", 5*time.Second)
 
 	// 2. Claim it.
 	tab.Select("#assignee", ws.OwnerUserID.String())
