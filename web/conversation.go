@@ -165,6 +165,8 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 		Errors:       errs,
 	}
 	d.CanRetry = d.CanChange && v.State.CanSummarize()
+	// The Temporal UI's /namespaces/<ns>/workflows/<id> opens the workflow's latest run,
+	// which stays right after a restart of a missing workflow.
 	if s.TemporalUIURL != "" && v.WorkflowID != "" {
 		d.WorkflowURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" +
 			url.PathEscape(s.TemporalNamespace) + "/workflows/" + url.PathEscape(v.WorkflowID)

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,10 +107,31 @@ func TestInboxFiltersAndRefusals(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(page, "That filter does not work") || !strings.Contains(page, `name="unread"`) {
 		t.Fatalf("bad filter: %d\n%s", code, page)
 	}
-	// Paging: one per page, Older then Newest.
-	code, page, _ = v.get(inbox + "?limit=1")
-	if code != http.StatusOK || !strings.Contains(page, ">Older<") {
+	// Paging: one per page, Older then Newest; the filters stay on both links.
+	code, page, _ = v.get(inbox + "?limit=1&q=")
+	if code != http.StatusOK || !strings.Contains(page, ">Bo<") || strings.Contains(page, ">Ana<") {
 		t.Fatalf("first page: %d\n%s", code, page)
+	}
+	older := regexp.MustCompile(`href="([^"]*)" rel="next">Older<`).FindStringSubmatch(page)
+	if older == nil {
+		t.Fatalf("no Older link:\n%s", page)
+	}
+	code, page, _ = v.get(html.UnescapeString(older[1]))
+	if code != http.StatusOK || !strings.Contains(page, ">Ana<") || strings.Contains(page, ">Bo<") ||
+		!strings.Contains(page, `href="`+inbox+`?limit=1">Newest<`) || strings.Contains(page, ">Older<") {
+		t.Fatalf("second page: %d\n%s", code, page)
+	}
+	// The event stream of another workspace is the 404 page, like its conversations.
+	if code, _, _ := v.get(web.WorkspacePath(other.WorkspaceID.String(), "events")); code != http.StatusNotFound {
+		t.Errorf("another workspace's events: %d, want 404", code)
+	}
+	// A workspace with no conversation says what to do next.
+	empty := e.NewWorkspace("Empty")
+	e.SetPassword(testenv.OwnerEmail("Empty"), password)
+	ve := newVisitor(t, base)
+	ve.signIn(testenv.OwnerEmail("Empty"), password)
+	if _, page, _ := ve.get(web.WorkspacePath(empty.WorkspaceID.String(), web.SectionInbox)); !strings.Contains(page, "No conversations yet: send the first message with the curl that <code>inbox dev</code> printed.") {
+		t.Errorf("empty inbox:\n%s", page)
 	}
 
 	// The detail, with the Temporal UI link and the audit log.
