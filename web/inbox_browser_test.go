@@ -21,6 +21,14 @@ const (
 // there, which it is only if the page was not reloaded or left meanwhile.
 func markNoReload(tab *browser.Tab) { browser.Eval[bool](tab, `(window.__sameDocument = true)`) }
 
+// focus moves the keyboard focus to the first element matching selector.
+func focus(t *testing.T, tab *browser.Tab, selector string) {
+	t.Helper()
+	if !browser.Eval[bool](tab, `(function(){var e=document.querySelector(`+jsQuote(selector)+`); if(!e){return false} e.focus(); return document.activeElement===e})()`) {
+		t.Fatalf("browser: cannot focus %s", selector)
+	}
+}
+
 func stillLoaded(tab *browser.Tab) bool {
 	return browser.Eval[bool](tab, `window.__sameDocument === true`)
 }
@@ -58,8 +66,11 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 	if !tab.Exists(row(ana)+" .badge-unread") || tab.Exists(row(bo)+" .badge-unread") {
 		t.Fatalf("unread badges: ana %v, bo %v", tab.Exists(row(ana)+" .badge-unread"), tab.Exists(row(bo)+" .badge-unread"))
 	}
-	tab.Click("#f-unread")
-	tab.Click(`.filters button[type="submit"]`)
+	// From the keyboard: Space ticks the box, Enter in the search field sends the form.
+	focus(t, tab, "#f-unread")
+	tab.Press(" ")
+	focus(t, tab, "#f-q")
+	tab.Press("\r")
 	tab.WaitGone(row(bo), 5*time.Second)
 	if loc := tab.Location(); !strings.Contains(loc, "unread=true") {
 		t.Fatalf("the filter is not in the URL: %s", loc)
@@ -105,7 +116,8 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 		t.Fatal("not assigned after choosing myself")
 	}
 	// Pending, then Closed.
-	tab.Click(`button[data-state="pending"]`)
+	focus(t, tab, `button[data-state="pending"]`) // a real button: Enter presses it
+	tab.Press("\r")
 	tab.WaitText(".conv-state", "pending", 10*time.Second)
 	e.OpenAI.SetDefault(openaitest.Response{Body: firstSummary})
 	tab.Click(`button[data-state="closed"]`)
