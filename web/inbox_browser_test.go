@@ -52,7 +52,7 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 		t.Fatalf("assistant message: %d %s", r.Code, r.Body)
 	}
 	bo := ingest(t, e, ws.IngestKey, "ref-bo", "Bo", "What are your opening hours?")
-	ingest(t, e, ws.IngestKey, "ref-cy", "Cy", "Can I change my booking to Friday?")
+	cy := ingest(t, e, ws.IngestKey, "ref-cy", "Cy", "Can I change my booking to Friday?")
 	// Bo's conversation was read by someone through the API already.
 	apiConversation(t, e, ws, bo)
 	// The visitor writes again: Ana's conversation is the newest.
@@ -173,6 +173,25 @@ func TestSmallTeamFlowInBrowser(t *testing.T) {
 		t.Fatal("the list reloaded instead of updating")
 	}
 	screenshot(t, tab, "inbox")
+
+	// A move refused because the page was stale is shown inline, and the page stays usable.
+	tab.Navigate(inbox + "c/" + cy)
+	tab.WaitText(".conv-state", "open", 5*time.Second)
+	// This page misses the live refresh, as one would whose event stream is slow.
+	browser.Eval[bool](tab, `(document.querySelector("#conversation").removeAttribute("data-live-refresh"), true)`)
+	if r := e.As(ws.OwnerToken, http.MethodPost, "/api/v1/workspaces/"+ws.WorkspaceID.String()+"/conversations/"+cy+"/state",
+		map[string]any{"state": "closed"}); r.Code != http.StatusOK {
+		t.Fatalf("close through the API: %d %s", r.Code, r.Body)
+	}
+	tab.Expect("/c/"+cy+"/state", http.StatusConflict)
+	tab.Click(`button[data-state="pending"]`)
+	tab.WaitText("#control-state .error", "Cannot move a conversation from closed to pending", 10*time.Second)
+	tab.WaitText(".conv-state", "closed", 5*time.Second)
+	tab.Click(`button[data-state="open"]`)
+	tab.WaitText(".conv-state", "open", 10*time.Second)
+	if tab.Exists("#control-state .error") {
+		t.Error("the refusal stayed after a move that worked")
+	}
 	b.AssertClean(t)
 }
 
