@@ -15,11 +15,12 @@ build: ## build bin/inbox
 	$(GO) build -o $(BIN) ./cmd/inbox
 
 .PHONY: run
-run: build ## build and start `inbox dev`: embedded Temporal + UI, migrations, worker, API, demo workspace
+run: build ## build and start `inbox dev`: embedded Temporal + UI, migrations, worker, API, web admin, demo workspace
 	./$(BIN) dev
 
 .PHONY: test
-test: ## every test, against real Postgres and an in-process Temporal server
+test: ## every test, against real Postgres, an in-process Temporal server and headless Chromium (the pages)
+	@scripts/ensure-chromium.sh
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) test -count=1 -timeout 40m $(PKGS)
 

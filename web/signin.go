@@ -130,37 +130,35 @@ type inviteData struct {
 }
 
 func (s *Site) invitePage(c *gin.Context) {
-	token := c.Param("token")
-	d := inviteData{Token: token, Min: accounts.MinPasswordLength}
-	who, err := s.Accounts.InviteInfo(c.Request.Context(), token)
+	if d, ok := s.invitee(c); ok {
+		s.renderInvite(c, http.StatusOK, d)
+	}
+}
+
+// invitee reads the invite of the link, rendering the "does not work" page when it is
+// unknown, used or expired; ok is false when it has answered.
+func (s *Site) invitee(c *gin.Context) (d inviteData, ok bool) {
+	d = inviteData{Token: c.Param("token"), Min: accounts.MinPasswordLength}
+	who, err := s.Accounts.InviteInfo(c.Request.Context(), d.Token)
 	switch {
 	case errors.Is(err, accounts.ErrInviteInvalid):
 		d.Invalid = true
 		s.renderInvite(c, http.StatusNotFound, d)
-		return
+		return d, false
 	case err != nil:
 		s.fail(c, err)
-		return
+		return d, false
 	}
 	d.Email, d.Name = who.Email, who.Name
-	s.renderInvite(c, http.StatusOK, d)
+	return d, true
 }
 
 // acceptInvite sets the password the invitee chose and signs them in. The link works once.
 func (s *Site) acceptInvite(c *gin.Context) {
-	token := c.Param("token")
-	d := inviteData{Token: token, Min: accounts.MinPasswordLength}
-	who, err := s.Accounts.InviteInfo(c.Request.Context(), token)
-	switch {
-	case errors.Is(err, accounts.ErrInviteInvalid):
-		d.Invalid = true
-		s.renderInvite(c, http.StatusNotFound, d)
-		return
-	case err != nil:
-		s.fail(c, err)
+	d, ok := s.invitee(c)
+	if !ok {
 		return
 	}
-	d.Email, d.Name = who.Email, who.Name
 	password, confirm := c.PostForm("password"), c.PostForm("confirm")
 	if len(password) > maxPasswordField {
 		d.Error = accounts.ErrPasswordTooLong.Error() + "."
@@ -172,7 +170,7 @@ func (s *Site) acceptInvite(c *gin.Context) {
 		s.renderInvite(c, http.StatusBadRequest, d)
 		return
 	}
-	session, err := s.Accounts.AcceptInvite(c.Request.Context(), token, password)
+	session, err := s.Accounts.AcceptInvite(c.Request.Context(), d.Token, password)
 	switch {
 	case errors.Is(err, accounts.ErrPasswordTooShort), errors.Is(err, accounts.ErrPasswordTooLong):
 		d.Error = err.Error() + "."

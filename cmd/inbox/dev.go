@@ -166,6 +166,7 @@ Demo workspace %[5]s
 Web admin sign-in %[8]s
   email        %[9]s
   password     %[10]s
+  Open the sign-in URL, sign in, and the demo conversation is at the top of the inbox.
 
 Try it:
   export INBOX_TOKEN=%[6]s
