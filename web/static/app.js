@@ -111,10 +111,13 @@
     window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms" });
   }
 
+  // One re-fetch per element at most every DEBOUNCE_MS: events that arrive
+  // while one is scheduled ride along with it, and a steady stream of events
+  // cannot postpone it for ever.
   var timers = {};
   function pending(el) {
     var key = el.id;
-    if (timers[key]) { clearTimeout(timers[key]); }
+    if (timers[key]) { return; }
     timers[key] = setTimeout(function () {
       delete timers[key];
       var now = document.getElementById(key);
