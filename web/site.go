@@ -14,6 +14,7 @@ import (
 
 	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/live"
 	"github.com/bestai/inbox/store"
 )
 
@@ -35,6 +36,10 @@ type SiteDeps struct {
 	// sign-in throttle.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
+	// Live carries the store's change notifications to open pages (GET /w/<id>/events);
+	// nil serves no events and the pages update on reload only. Its Run is started by
+	// whoever builds the site.
+	Live *live.Listener
 }
 
 // Site is the web admin: every page, mounted on the engine that also serves the API.

@@ -36,6 +36,7 @@ import (
 	"github.com/bestai/inbox/api"
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/openaitest"
+	"github.com/bestai/inbox/live"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
@@ -118,6 +119,10 @@ type Env struct {
 	Accounts *accounts.Accounts
 	// Site is the web admin, once Serve has mounted it.
 	Site *web.Site
+	// Live is the listener of the pages' live updates, running once Serve has started it.
+	Live *live.Listener
+
+	stopLive func()
 
 	worker sdkworker.Worker
 }
@@ -185,10 +190,18 @@ func (e *Env) Serve(temporalUI string) string {
 	if e.Site == nil {
 		secret := make([]byte, 32)
 		_, _ = crand.Read(secret)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		// The pages' live updates: one listener, as the process has, stopped when the test
+		// ends (before the server closes: see below).
+		e.Live = live.New(e.Store, live.Options{Logger: quiet})
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = e.Live.Run(ctx) }()
+		e.stopLive = func() { stop(); <-done }
 		site, err := web.NewSite(web.SiteDeps{
 			App: e.App, Accounts: e.Accounts, Secret: secret,
 			TemporalUIURL: temporalUI, TemporalNamespace: e.Temporal.GetDefaultNamespace(),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Logger: quiet, Live: e.Live,
 		})
 		if err != nil {
 			e.T.Fatalf("web: %v", err)
@@ -199,6 +212,9 @@ func (e *Env) Serve(temporalUI string) string {
 	srv := httptest.NewServer(e.Router)
 	e.T.Cleanup(srv.Close)
 	e.App.PublicURL = srv.URL // invite links from now on open on this server
+	// Cleanups run last-in first-out: the listener stops first, which ends the open event
+	// streams, so Close does not wait for pages that are still listening.
+	e.T.Cleanup(e.stopLive)
 	return srv.URL
 }
 

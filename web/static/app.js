@@ -86,3 +86,85 @@
     alertText("The server could not be reached. Check your connection and try again.");
   });
 })();
+
+// ---- Inbox and conversation: live updates --------------------------------
+// A page element with data-live="<events URL>" listens to its workspace's
+// Server-Sent Events. Each element with data-live-refresh="<URL>" is
+// re-fetched (htmx, swapping itself) when something changes: one that names
+// data-live-conversation only for changes of that conversation, any other for
+// every change, debounced. "resync" and a reconnection re-fetch everything.
+(function () {
+  "use strict";
+
+  var DEBOUNCE_MS = 250;
+
+  function refresh(el) {
+    var url = el.getAttribute("data-live-refresh");
+    if (!url || !window.htmx || !el.id) { return; }
+    // A person in the middle of choosing in a <select> is not interrupted.
+    if (el.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
+      pending(el);
+      return;
+    }
+    // settle:0ms: htmx wires up the new forms at once, so a click right after a
+    // refresh never lands on a form htmx has not seen yet (a plain post).
+    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms" });
+  }
+
+  // One re-fetch per element at most every DEBOUNCE_MS: events that arrive
+  // while one is scheduled ride along with it, and a steady stream of events
+  // cannot postpone it for ever.
+  var timers = {};
+  function pending(el) {
+    var key = el.id;
+    if (timers[key]) { return; }
+    timers[key] = setTimeout(function () {
+      delete timers[key];
+      var now = document.getElementById(key);
+      if (now) { refresh(now); }
+    }, DEBOUNCE_MS);
+  }
+
+  function targets(conversationID) {
+    var out = [];
+    var nodes = document.querySelectorAll("[data-live-refresh]");
+    for (var i = 0; i < nodes.length; i++) {
+      var only = nodes[i].getAttribute("data-live-conversation");
+      if (conversationID === null || !only || only === conversationID) { out.push(nodes[i]); }
+    }
+    return out;
+  }
+
+  function refreshAll(conversationID) {
+    var list = targets(conversationID);
+    for (var i = 0; i < list.length; i++) { pending(list[i]); }
+  }
+
+  function listen(url) {
+    if (typeof EventSource !== "function") { return; }
+    var source = new EventSource(url);
+    // "ready" starts every connection, the first and each reconnection: whatever
+    // changed while the page was loading or away was not sent, so re-fetch.
+    source.addEventListener("ready", function () { refreshAll(null); });
+    source.addEventListener("change", function (e) {
+      var id = null;
+      try { id = JSON.parse(e.data).conversation_id || null; } catch (err) { id = null; }
+      refreshAll(id === null ? null : String(id));
+    });
+    source.addEventListener("resync", function () { refreshAll(null); });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // A page restored by the Back button shows its own URL's filters, not the boxes
+  // ticked just before leaving it.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) { return; }
+    var forms = document.querySelectorAll("form.filters");
+    for (var i = 0; i < forms.length; i++) { forms[i].reset(); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.querySelector("[data-live]");
+    if (el) { listen(el.getAttribute("data-live")); }
+  });
+})();

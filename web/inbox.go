@@ -1,0 +1,166 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
+)
+
+// inboxFilters are the list's filters as the form shows them: the URL's own values, dates
+// as the date inputs hold them.
+type inboxFilters struct {
+	Unread          bool
+	IncludeArchived bool
+	State           string
+	Assignee        string
+	Channel         string
+	CreatedAfter    string
+	CreatedBefore   string
+	Q               string
+}
+
+// Any reports whether a filter narrows the list.
+func (f inboxFilters) Any() bool {
+	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
+		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != ""
+}
+
+// inboxPage is the Data of templates/inbox.html.
+type inboxPage struct {
+	Workspace string
+	Filters   inboxFilters
+	Items     []store.ConversationView
+	// Error is a refused filter, shown above the list; the form stays as typed.
+	Error     string
+	Paged     bool   // this is not the first page
+	OlderURL  string // the next page, "" on the last one
+	NewestURL string
+	ClearURL  string
+	// ListURL is what a live refresh re-fetches: this very page.
+	ListURL  string
+	LiveURL  string
+	States   []domain.State
+	Channels []domain.Channel
+	Members  []store.Member
+}
+
+// dateInput is what an <input type=date> sends.
+const dateInput = "2006-01-02"
+
+// inboxQuery turns the page's URL into the list's query in the API's terms: empty fields
+// are no filter, a checkbox is "true", and a date of the date inputs becomes an RFC 3339
+// time in UTC (created_before includes the day it names). Anything else passes as given, so
+// the application layer words what is wrong with it.
+func inboxQuery(values url.Values) (url.Values, inboxFilters) {
+	q := url.Values{}
+	var f inboxFilters
+	for name, vs := range values {
+		for _, v := range vs {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue
+			}
+			switch name {
+			case "created_after", "created_before":
+				if d, err := time.Parse(dateInput, v); err == nil {
+					if name == "created_before" {
+						d = d.AddDate(0, 0, 1)
+					}
+					q.Add(name, d.Format(time.RFC3339))
+				} else {
+					q.Add(name, v)
+				}
+			default:
+				q.Add(name, v)
+			}
+		}
+	}
+	f.Unread = q.Get("unread") == "true"
+	f.IncludeArchived = q.Get("include_archived") == "true"
+	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
+	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
+	return q, f
+}
+
+// inbox is the inbox list: GET /w/<id>/. Its filters live in the URL, in the API's names.
+// An htmx request (a live refresh) gets only the list.
+func (s *Site) inbox(c *gin.Context) {
+	caller := callerOf(c)
+	ctx := c.Request.Context()
+	base := WorkspacePath(caller.WorkspaceID.String(), SectionInbox)
+	values := c.Request.URL.Query()
+	query, filters := inboxQuery(values)
+	d := inboxPage{
+		Workspace: caller.WorkspaceID.String(),
+		Filters:   filters,
+		ClearURL:  base,
+		NewestURL: base,
+		ListURL:   c.Request.URL.RequestURI(),
+		LiveURL:   s.liveURL(caller.WorkspaceID.String()),
+		States:    domain.States,
+		Channels:  domain.Channels,
+		Paged:     values.Get("cursor") != "",
+	}
+	// The page's own links carry the filters as the person typed them, without empty ones.
+	kept := url.Values{}
+	for name, vs := range values {
+		for _, v := range vs {
+			if strings.TrimSpace(v) != "" && name != "cursor" {
+				kept.Add(name, v)
+			}
+		}
+	}
+	if len(kept) > 0 {
+		d.NewestURL = base + "?" + kept.Encode()
+	}
+	members, err := s.App.Assignable(ctx, caller)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d.Members = members
+
+	status := http.StatusOK
+	page, err := func() (store.ConversationPage, error) {
+		q, err := app.ReadQuery(query, app.ConversationListParams...)
+		if err != nil {
+			return store.ConversationPage{}, err
+		}
+		return s.App.ListConversations(ctx, caller, q)
+	}()
+	var refused *app.Error
+	switch {
+	case err == nil:
+		d.Items = page.Items
+		if page.NextCursor != "" {
+			older := url.Values{}
+			for k, v := range kept {
+				older[k] = v
+			}
+			older.Set("cursor", page.NextCursor)
+			d.OlderURL = base + "?" + older.Encode()
+		}
+	case errors.As(err, &refused) && refused.Status == http.StatusBadRequest:
+		status = http.StatusBadRequest
+		d.Error = "That filter does not work: " + refused.Message + "."
+	default:
+		s.fail(c, err)
+		return
+	}
+	SetTitle(c, "Inbox")
+	SetSection(c, SectionInbox)
+	s.web.Render.Fragment(c, status, "inbox", "conversation-list", d)
+}
+
+// conversationPath is the path of a conversation's detail page.
+func conversationPath(workspaceID, id string) string {
+	return WorkspacePath(workspaceID, SectionInbox) + "c/" + url.PathEscape(id)
+}
