@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,12 +104,7 @@ func toDetail(v *store.ConversationView) conversationDetail {
 		GeneratedAt: timePtr(v.SummaryGeneratedAt.Time, v.SummaryGeneratedAt.Valid), Attempts: v.SummaryAttempts,
 	}
 	d.Source.PageURL, d.Source.Referrer, d.Source.UserAgent = nonEmpty(v.PageURL), nonEmpty(v.Referrer), nonEmpty(v.UserAgent)
-	if v.IP.Valid {
-		// The full address stays on the server; only the network leaves it.
-		if addr, err := netip.ParseAddr(v.IP.String); err == nil {
-			d.Source.IPMasked = nonEmpty(domain.MaskIP(addr))
-		}
-	}
+	d.Source.IPMasked = nonEmpty(app.MaskedIP(v)) // only the network leaves the server
 	d.Lead.ID, d.Lead.Status = v.LeadID, v.LeadStatus
 	d.Workflow.WorkflowID, d.Workflow.RunID = v.WorkflowID, nonEmpty(v.WorkflowRunID)
 	return d

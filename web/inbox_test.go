@@ -34,7 +34,6 @@ func ingest(t *testing.T, e *testenv.Env, key, ref, name, text string) string {
 	return out.ConversationID
 }
 
-
 // apiConversation reads a conversation through the API, as the owner.
 func apiConversation(t *testing.T, e *testenv.Env, ws testenv.Workspace, id string) map[string]any {
 	t.Helper()

@@ -24,6 +24,7 @@ import (
 	"github.com/bestai/inbox/api"
 	application "github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/config"
+	"github.com/bestai/inbox/live"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
@@ -188,8 +189,14 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		IngestRate: a.cfg.IngestRate, IngestBurst: a.cfg.IngestBurst,
 		IngestConversationRate: a.cfg.IngestConversationRate, IngestConversationBurst: a.cfg.IngestConversationBurst,
 	})
+	// One LISTEN connection per process feeds every open page's event stream.
+	listener := live.New(a.store, live.Options{Logger: a.logger})
+	liveCtx, stopLive := context.WithCancel(context.Background())
+	go func() { _ = listener.Run(liveCtx) }()
+	a.closers = append(a.closers, stopLive)
 	site, err := web.NewSite(web.SiteDeps{
-		App: service, Accounts: people,
+		Live: listener,
+		App:  service, Accounts: people,
 		Secret:        secretbox.Derive(a.secretKey, "csrf"),
 		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		TemporalUIURL: a.cfg.TemporalUIURL, TemporalNamespace: a.cfg.TemporalNamespace,
@@ -210,6 +217,9 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Event streams never finish on their own: stopping the listener ends them, so a
+	// shutdown waits only for ordinary requests.
+	srv.RegisterOnShutdown(stopLive)
 	return srv, ln, nil
 }
 
