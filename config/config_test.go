@@ -90,3 +90,19 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+func TestTemporalUIURL(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil || c.TemporalUIURL != "" {
+		t.Errorf("unset: %q, %v; want no link", c.TemporalUIURL, err)
+	}
+	c, err = FromEnv(env(map[string]string{"INBOX_TEMPORAL_UI_URL": "https://temporal.example.com/"}))
+	if err != nil || c.TemporalUIURL != "https://temporal.example.com" {
+		t.Errorf("set: %q, %v", c.TemporalUIURL, err)
+	}
+	for _, bad := range []string{"temporal.example.com", "javascript:alert(1)", "http://"} {
+		if _, err := FromEnv(env(map[string]string{"INBOX_TEMPORAL_UI_URL": bad})); err == nil || !strings.Contains(err.Error(), "INBOX_TEMPORAL_UI_URL") {
+			t.Errorf("INBOX_TEMPORAL_UI_URL=%q: %v", bad, err)
+		}
+	}
+}
