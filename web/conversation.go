@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -119,26 +120,17 @@ func (s *Site) conversationID(c *gin.Context) (uuid.UUID, bool) {
 }
 
 // conversation is the detail page; opening it marks it read.
-func (s *Site) conversation(c *gin.Context) {
-	id, ok := s.conversationID(c)
-	if !ok {
-		return
-	}
-	v, err := s.App.OpenConversation(c.Request.Context(), callerOf(c), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.renderConversation(c, http.StatusOK, v, nil)
-}
+func (s *Site) conversation(c *gin.Context) { s.showConversation(c, s.App.OpenConversation) }
 
 // conversationDetail is the detail without marking it read: what a live refresh fetches.
-func (s *Site) conversationDetail(c *gin.Context) {
+func (s *Site) conversationDetail(c *gin.Context) { s.showConversation(c, s.App.Conversation) }
+
+func (s *Site) showConversation(c *gin.Context, read func(context.Context, *app.Caller, uuid.UUID) (*store.ConversationView, error)) {
 	id, ok := s.conversationID(c)
 	if !ok {
 		return
 	}
-	v, err := s.App.Conversation(c.Request.Context(), callerOf(c), id)
+	v, err := read(c.Request.Context(), callerOf(c), id)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -180,21 +180,27 @@ func (s *Site) memberAction(c *gin.Context, done string, act func(userID uuid.UU
 		return
 	}
 	if err := act(userID); err != nil {
-		status, text, shown := refusal(err)
-		if !shown {
-			s.fail(c, err)
-			return
-		}
-		d, lerr := s.teamPage(c)
-		if lerr != nil {
-			s.fail(c, lerr)
-			return
-		}
-		d.RefusedUser, d.RefusedText = userID, text
-		s.web.Render.Page(c, status, "team", d)
+		s.refuseOnTeam(c, userID, err)
 		return
 	}
 	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionTeam)+"?done="+done)
+}
+
+// refuseOnTeam shows the refusal of a change to a member next to the member's row, in
+// words; anything else (a 404, an outage) is a whole page.
+func (s *Site) refuseOnTeam(c *gin.Context, userID uuid.UUID, err error) {
+	status, text, shown := refusal(err)
+	if !shown {
+		s.fail(c, err)
+		return
+	}
+	d, lerr := s.teamPage(c)
+	if lerr != nil {
+		s.fail(c, lerr)
+		return
+	}
+	d.RefusedUser, d.RefusedText = userID, text
+	s.web.Render.Page(c, status, "team", d)
 }
 
 // changeRole changes a member's role, under the API's owner rules.
@@ -219,18 +225,7 @@ func (s *Site) newInvite(c *gin.Context) {
 	}
 	inv, err := s.App.NewInvite(c.Request.Context(), callerOf(c), userID)
 	if err != nil {
-		status, text, shown := refusal(err)
-		if !shown {
-			s.fail(c, err)
-			return
-		}
-		d, lerr := s.teamPage(c)
-		if lerr != nil {
-			s.fail(c, lerr)
-			return
-		}
-		d.RefusedUser, d.RefusedText = userID, text
-		s.web.Render.Page(c, status, "team", d)
+		s.refuseOnTeam(c, userID, err)
 		return
 	}
 	d, err := s.teamPage(c)
