@@ -1,7 +1,13 @@
 // Package web is the HTML face of the inbox: server-rendered pages and htmx
 // fragments over the same application layer that the JSON API calls.
 //
-// This file set is the foundation that the page handlers plug into:
+// Site (site.go) is the web admin as the binary mounts it: sign-in, sign-out and invite
+// pages (signin.go), the session cookie and the membership lookup of every workspace page
+// (/w/<workspace>/...), the Inbox and Conversation pages (inbox.go, conversation.go), Leads,
+// Team and Settings (leads.go, team.go, settings.go) and the live event stream (live.go).
+// Each handler reads the request, calls the application layer (package app) and renders.
+//
+// Under it is the foundation the page handlers plug into:
 //
 //   - templates (templates/*.html, embedded) parsed once at start into named
 //     pages that share layout.html and templates/partials/*.html;
