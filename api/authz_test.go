@@ -72,6 +72,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"POST /members":                         {allowed: admins},
 		"PATCH /members/:user_id":               {allowed: admins, body: map[string]any{"role": "viewer"}},
 		"DELETE /members/:user_id":              {allowed: admins},
+		"POST /members/:user_id/invite":         {allowed: admins},
 		"GET /settings":                         {allowed: owners},
 		"PUT /settings/openai-key":              {allowed: owners, body: map[string]any{"api_key": "sk-test-authz-1234"}},
 		"DELETE /settings/openai-key":           {allowed: owners},
