@@ -17,7 +17,7 @@
 //     same-origin check, on every request that is not GET or HEAD;
 //   - security headers (a strict Content-Security-Policy: no inline script or
 //     style anywhere, so templates must not use style= or on*= attributes);
-//   - static files (htmx, its SSE extension, app.css, app.js) embedded and
+//   - static files (htmx, app.css, app.js with the live-update client) embedded and
 //     served under /static/ with a content hash in the URL.
 //
 // How a page plugs in (Miniflux's shape: one small handler per page):
