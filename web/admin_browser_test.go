@@ -167,6 +167,12 @@ func TestLeadsPageInBrowser(t *testing.T) {
 	if !strings.HasPrefix(tab.Location(), base) || !strings.Contains(tab.Location(), "from="+from) {
 		t.Errorf("the status change left the page: %s", tab.Location())
 	}
+	// The wide table scrolls inside its frame; the page itself never scrolls sideways.
+	if over := browser.Eval[string](tab, `(function(){var w=document.documentElement.clientWidth, out=[];
+		document.querySelectorAll("body *").forEach(function(e){var r=e.getBoundingClientRect(); if(r.right>w+1 && !e.closest(".table-wrap")){out.push(e.tagName+"."+e.className+" "+Math.round(r.right))}});
+		return out.slice(0,5).join("; ")})()`); over != "" {
+		t.Errorf("the Leads page is wider than the window: %s", over)
+	}
 	screenshot(t, tab, "leads")
 
 	// Export CSV: the downloaded file is the API's export of the same filters.
