@@ -69,6 +69,19 @@ func (s *Service) Messages(ctx context.Context, c *Caller, id uuid.UUID, q Query
 	return s.Store.ListMessages(ctx, c.WorkspaceID, id, limit, cursor)
 }
 
+// RecentMessages is the transcript as a reader opens it: the page ending at the newest
+// message, or with before (a cursor it handed out) the page before that, shown oldest
+// first; earlier is the cursor of the page before this one, "" at the first message.
+func (s *Service) RecentMessages(ctx context.Context, c *Caller, id uuid.UUID, limit int, before string) (items []store.Message, earlier string, err error) {
+	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+		return nil, "", err
+	}
+	if limit < 1 || limit > MaxLimit {
+		return nil, "", BadRequest("limit: want a whole number from 1 to %d", MaxLimit)
+	}
+	return s.Store.RecentMessages(ctx, c.WorkspaceID, id, limit, before)
+}
+
 // Audit is a page of the conversation's audit log (owner and admin).
 func (s *Service) Audit(ctx context.Context, c *Caller, id uuid.UUID, q Query) (store.AuditPage, error) {
 	if err := s.Authorize(c, policies.ReadAudit); err != nil {

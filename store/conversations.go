@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -130,6 +131,33 @@ func (s *Store) ListMessages(ctx context.Context, workspaceID, conversationID uu
 	page.Items, page.NextCursor = cutPage(items, limit, messageCursorKind,
 		func(m Message) (time.Time, uuid.UUID) { return m.SentAt, m.ID })
 	return page, nil
+}
+
+// RecentMessages is the page of a conversation's messages that ends at the newest one (or,
+// with before, just before that cursor), shown oldest first. EarlierCursor continues back
+// in time; "" when the page starts at the first message. It is the transcript as a reader
+// wants it: the latest messages at once, the history a page at a time.
+func (s *Store) RecentMessages(ctx context.Context, workspaceID, conversationID uuid.UUID, limit int, before string) (items []Message, earlierCursor string, err error) {
+	if _, err := s.ConversationIn(ctx, workspaceID, conversationID); err != nil {
+		return nil, "", err
+	}
+	q := s.DB.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ?", conversationID).
+		OrderExpr("sent_at DESC, id DESC").Limit(limit + 1)
+	if before != "" {
+		c, err := decodeListCursor(before, earlierMessagesCursorKind)
+		if err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(sent_at, id) < (?, ?)", c.At, c.ID)
+	}
+	if err := q.Scan(ctx, &items); err != nil {
+		return nil, "", err
+	}
+	items, earlierCursor = cutPage(items, limit, earlierMessagesCursorKind,
+		func(m Message) (time.Time, uuid.UUID) { return m.SentAt, m.ID })
+	slices.Reverse(items)
+	return items, earlierCursor, nil
 }
 
 // ConversationIn checks that the conversation exists in the workspace and returns its state.

@@ -20,8 +20,10 @@ const (
 	conversationCursorKind = "c"
 	leadCursorKind         = "l"
 	messageCursorKind      = "m"
-	auditCursorKind        = "a"
-	memberCursorKind       = "u"
+	// earlierMessagesCursorKind walks a transcript back from its newest message.
+	earlierMessagesCursorKind = "e"
+	auditCursorKind           = "a"
+	memberCursorKind          = "u"
 )
 
 // listCursor is the keyset position after the last row of a page.

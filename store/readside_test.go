@@ -462,3 +462,61 @@ func TestExportLeadsCancelled(t *testing.T) {
 		t.Errorf("export with a done context: %v", err)
 	}
 }
+
+// TestRecentMessagesWalksBackFromTheNewest: the transcript opens on its newest messages,
+// each page shown oldest first, and walks back page by page to the first message without
+// a gap or a repeat, even when messages share a timestamp; a message that arrives meanwhile
+// is on the newest page, and another conversation's cursor or workspace is refused.
+func TestRecentMessagesWalksBackFromTheNewest(t *testing.T) {
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws := rsWorkspace(t, s, "transcript")
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	var conv uuid.UUID
+	for i := range 23 {
+		res, err := s.Ingest(ctx, store.IngestMessage{
+			WorkspaceID: ws.WorkspaceID, Ref: "long", Channel: domain.Chat, Role: domain.VisitorMessage,
+			Text: fmt.Sprintf("m%02d", i), SentAt: base.Add(time.Duration(i/2) * time.Minute), // pairs share a time
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv = res.ConversationID
+	}
+	texts := func(ms []store.Message) []string {
+		out := make([]string, len(ms))
+		for i, m := range ms {
+			out[i] = m.Text
+		}
+		return out
+	}
+	page, earlier, err := s.RecentMessages(ctx, ws.WorkspaceID, conv, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(page); len(got) != 10 || got[9] != "m22" || earlier == "" {
+		t.Fatalf("newest page: %v (earlier %q), want m13..m22", got, earlier)
+	}
+	var seen []string
+	seen = append(texts(page), seen...)
+	for earlier != "" {
+		if page, earlier, err = s.RecentMessages(ctx, ws.WorkspaceID, conv, 10, earlier); err != nil {
+			t.Fatal(err)
+		}
+		seen = append(texts(page), seen...)
+	}
+	if len(seen) != 23 || !slices.IsSortedFunc(seen, strings.Compare) || seen[0] != "m00" {
+		t.Fatalf("walked back: %v, want m00..m22 once each, in order", seen)
+	}
+	other := rsWorkspace(t, s, "stranger")
+	if _, _, err := s.RecentMessages(ctx, other.WorkspaceID, conv, 10, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another workspace: %v, want ErrNotFound", err)
+	}
+	list, err := s.ListMessages(ctx, ws.WorkspaceID, conv, 5, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RecentMessages(ctx, ws.WorkspaceID, conv, 10, list.NextCursor); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("a forward cursor: %v, want ErrBadCursor", err)
+	}
+}

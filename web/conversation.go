@@ -63,8 +63,8 @@ type conversationPage struct {
 	Assignable   []store.Member
 	LeadStatuses []domain.LeadStatus
 	Messages     []store.Message
-	NewerURL     string // the next page of the transcript
-	FirstURL     string // back to its first page, when not on it
+	EarlierURL   string // the page of the transcript before this one
+	LatestURL    string // back to its newest messages, when not on them
 	Audit        []auditRow
 	MaskedIP     string
 	WorkflowURL  string
@@ -171,25 +171,22 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 		}
 		d.Assignable = members
 	}
-	// The transcript, a page at a time from the first message; "Newer messages" walks on.
-	cursor := c.Query("messages")
-	mq := url.Values{}
-	if cursor != "" {
-		mq.Set("cursor", cursor)
-	}
-	msgs, err := s.App.Messages(ctx, caller, v.ID, app.QueryOf(mq))
+	// The transcript opens on its newest messages; "Earlier messages" walks back a page at
+	// a time, "Latest messages" returns.
+	before := c.Query("before")
+	msgs, earlier, err := s.App.RecentMessages(ctx, caller, v.ID, app.DefaultLimit, before)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	d.Messages = msgs.Items
+	d.Messages = msgs
 	d.DetailURL = d.Path + "/detail"
-	if cursor != "" {
-		d.DetailURL += "?messages=" + url.QueryEscape(cursor)
-		d.FirstURL = d.Path
+	if before != "" {
+		d.DetailURL += "?before=" + url.QueryEscape(before)
+		d.LatestURL = d.Path
 	}
-	if msgs.NextCursor != "" {
-		d.NewerURL = d.Path + "?messages=" + url.QueryEscape(msgs.NextCursor)
+	if earlier != "" {
+		d.EarlierURL = d.Path + "?before=" + url.QueryEscape(earlier)
 	}
 	if d.CanAudit {
 		page, err := s.App.Audit(ctx, caller, v.ID, app.QueryOf(url.Values{"limit": {fmt.Sprint(app.MaxLimit)}}))
