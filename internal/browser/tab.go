@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -225,11 +226,25 @@ func Eval[T any](tab *Tab, expr string) T {
 	return v
 }
 
-// Click clicks the first element matching the CSS selector, once visible.
+// Click clicks the first element matching the CSS selector, once visible, with the mouse.
+// A page that swaps parts of itself (htmx, live updates) can replace the element between
+// chromedp finding it and clicking it; chromedp then waits on the detached node for ever.
+// So each attempt is short, and a new attempt looks the selector up again: an attempt that
+// timed out never clicked, so trying again cannot click twice.
 func (tab *Tab) Click(selector string) {
 	tab.t.Helper()
-	if _, err := run(tab, chromedp.Click(chromedp.CSS(selector))); err != nil {
-		tab.fatal("click "+selector, err)
+	const attempt = 2 * time.Second
+	deadline := time.Now().Add(tab.Timeout)
+	for {
+		ctx, cancel := context.WithTimeout(tab.ctx, attempt)
+		_, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS(selector)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+			tab.fatal("click "+selector, err)
+		}
 	}
 }
 

@@ -98,17 +98,36 @@
 
   var DEBOUNCE_MS = 250;
 
+  // The person's own requests (a button, a form) come first: while one is on its
+  // way, and for QUIET_MS after its answer, refreshes wait, so a refresh never
+  // replaces the part of the page the person is clicking in. Their own change's
+  // event arrives meanwhile and is answered by the refresh that follows.
+  var QUIET_MS = 600;
+  var ownInFlight = 0;
+  var quietUntil = 0;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (!e.detail.requestConfig || !e.detail.requestConfig.headers["X-Inbox-Live"]) { ownInFlight++; }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (!e.detail.requestConfig || !e.detail.requestConfig.headers["X-Inbox-Live"]) {
+      ownInFlight = Math.max(0, ownInFlight - 1);
+      quietUntil = Date.now() + QUIET_MS;
+    }
+  });
+
   function refresh(el) {
     var url = el.getAttribute("data-live-refresh");
     if (!url || !window.htmx || !el.id) { return; }
-    // A person in the middle of choosing in a <select> is not interrupted.
-    if (el.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
+    // A person in the middle of choosing in a <select>, or waiting for the answer
+    // to their own request, is not interrupted.
+    var choosing = el.contains(document.activeElement) && document.activeElement.tagName === "SELECT";
+    if (choosing || ownInFlight > 0 || Date.now() < quietUntil) {
       pending(el);
       return;
     }
     // settle:0ms: htmx wires up the new forms at once, so a click right after a
     // refresh never lands on a form htmx has not seen yet (a plain post).
-    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms" });
+    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms", headers: { "X-Inbox-Live": "1" } });
   }
 
   // One re-fetch per element at most every DEBOUNCE_MS: events that arrive
