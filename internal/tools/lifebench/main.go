@@ -130,7 +130,7 @@ type summaryRound struct {
 	n, ready, failed      int
 	closes, closeToReady  []time.Duration // sorted
 	closeErrors           int
-	lastReady, waitedTill time.Duration
+	waitedTill            time.Duration
 }
 
 type storeResult struct {
