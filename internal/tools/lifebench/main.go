@@ -126,11 +126,11 @@ type phase struct {
 }
 
 type summaryRound struct {
-	delay                 time.Duration
-	n, ready, failed      int
-	closes, closeToReady  []time.Duration // sorted
-	closeErrors           int
-	waitedTill            time.Duration
+	delay                time.Duration
+	n, ready, failed     int
+	closes, closeToReady []time.Duration // sorted
+	closeErrors          int
+	waitedTill           time.Duration
 }
 
 type storeResult struct {
