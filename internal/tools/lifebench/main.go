@@ -70,7 +70,7 @@ func main() {
 	flag.DurationVar(&o.floorD, "floor-d", 5*time.Second, "duration of each Postgres floor run")
 	flag.DurationVar(&o.ingestD, "ingest-d", 10*time.Second, "duration of each ingest run")
 	flag.IntVar(&o.ingestClients, "ingest-clients", 32, "ingest clients")
-	flag.IntVar(&o.summaries, "summaries", 200, "conversations closed at once per summary round (0: skip)")
+	flag.IntVar(&o.summaries, "summaries", 500, "conversations closed at once per summary round (0: skip)")
 	flag.Parse()
 	var err error
 	if o.stores = strings.Split(*stores, ","); slices.ContainsFunc(o.stores, func(s string) bool { return s != "sqlite" && s != "postgres" }) {
