@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -129,7 +130,7 @@ type summaryRound struct {
 	delay                time.Duration
 	n, ready, failed     int
 	closes, closeToReady []time.Duration // sorted
-	closeErrors          int
+	closeErrors          map[string]int  // by HTTP status (with its error code) or "transport"
 	waitedTill           time.Duration
 }
 
@@ -396,7 +397,7 @@ func floor(ctx context.Context, dbURL, workspace string, ids []string, d time.Du
 // failed, for at most 3 minutes. Close-to-ready runs from sending the close request to the
 // first poll that sees "ready".
 func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, prefix string, n int) (summaryRound, error) {
-	r := summaryRound{n: n}
+	r := summaryRound{n: n, closeErrors: map[string]int{}}
 	ids, err := ingestMany(ctx, c, ws, prefix, n)
 	if err != nil {
 		return r, err
@@ -406,7 +407,7 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 	defer db.Close()
 	sent := make([]time.Time, n)
 	closes := make([]time.Duration, n)
-	closeErr := make([]bool, n)
+	closeErr := make([]string, n)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range n {
@@ -415,9 +416,20 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 		go func() {
 			defer wg.Done()
 			path := fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s/state", in.demo.WorkspaceID, ids[i])
-			code, _, _, err := c.Do(ctx, http.MethodPost, path, "Authorization", "Bearer "+in.demo.OwnerToken, map[string]any{"state": "closed"})
+			code, body, _, err := c.Do(ctx, http.MethodPost, path, "Authorization", "Bearer "+in.demo.OwnerToken, map[string]any{"state": "closed"})
 			closes[i] = time.Since(sent[i])
-			closeErr[i] = err != nil || code != http.StatusOK
+			switch {
+			case err != nil:
+				closeErr[i] = "transport"
+			case code != http.StatusOK:
+				var e struct {
+					Error struct {
+						Code string `json:"code"`
+					} `json:"error"`
+				}
+				_ = json.Unmarshal(body, &e)
+				closeErr[i] = strings.TrimSpace(fmt.Sprintf("%d %s", code, e.Error.Code))
+			}
 		}()
 	}
 	index := make(map[string]int, n)
@@ -458,8 +470,8 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 	wg.Wait()
 	r.waitedTill = time.Since(start)
 	for i := range n {
-		if closeErr[i] {
-			r.closeErrors++
+		if closeErr[i] != "" {
+			r.closeErrors[closeErr[i]]++
 		} else {
 			r.closes = append(r.closes, closes[i])
 		}

@@ -83,7 +83,7 @@ func render(o options, results []storeResult, began time.Time, load0, load1, pg 
 		w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, r := range results {
 			for _, s := range r.summaries {
-				w("| %s | %s | %d/%d | %d | %d | %s | %s | %s | %s | %s | %s |\n", r.store, s.delay, s.ready, s.n, s.failed, s.closeErrors, s.waitedTill.Round(time.Millisecond),
+				w("| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.store, s.delay, s.ready, s.n, s.failed, countMap(s.closeErrors), s.waitedTill.Round(time.Millisecond),
 					ms(loadgen.Quantile(s.closes, 0.5)), ms(loadgen.Quantile(s.closes, 0.99)),
 					ms(loadgen.Quantile(s.closeToReady, 0.5)), ms(loadgen.Quantile(s.closeToReady, 0.99)), ms(loadgen.Quantile(s.closeToReady, 1)))
 			}
@@ -120,4 +120,16 @@ func render(o options, results []storeResult, began time.Time, load0, load1, pg 
 		}
 	}
 	return b.String()
+}
+
+// countMap is "0", or the total and the counts by kind.
+func countMap(m map[string]int) string {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d %v", n, m)
 }
