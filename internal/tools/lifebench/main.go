@@ -132,6 +132,7 @@ type summaryRound struct {
 	closes, closeToReady []time.Duration // sorted
 	closeErrors          map[string]int  // by HTTP status (with its error code) or "transport"
 	waitedTill           time.Duration
+	pollErrors           int // failed polls of the database, retried
 }
 
 type storeResult struct {
@@ -403,8 +404,16 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 		return r, err
 	}
 	time.Sleep(2 * time.Second)
+	// One connection, taken before the closes: a server near max_connections must not stop
+	// the watch (a failed poll is retried until the bound).
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(in.dbURL)))
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	if err := db.PingContext(ctx); err != nil {
+		return r, err
+	}
 	sent := make([]time.Time, n)
 	closes := make([]time.Duration, n)
 	closeErr := make([]string, n)
@@ -442,7 +451,12 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 			WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND summary_status IN ('ready', 'failed')`,
 			in.demo.WorkspaceID, "{"+strings.Join(ids, ",")+"}")
 		if err != nil {
-			return r, err
+			if ctx.Err() != nil {
+				return r, err
+			}
+			r.pollErrors++
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		now := time.Now()
 		for rows.Next() {

@@ -88,6 +88,13 @@ func render(o options, results []storeResult, began time.Time, load0, load1, pg 
 					ms(loadgen.Quantile(s.closeToReady, 0.5)), ms(loadgen.Quantile(s.closeToReady, 0.99)), ms(loadgen.Quantile(s.closeToReady, 1)))
 			}
 		}
+		for _, r := range results {
+			for _, s := range r.summaries {
+				if s.pollErrors > 0 {
+					w("\n%s, model after %s: %d polls of the database failed and were retried.\n", r.store, s.delay, s.pollErrors)
+				}
+			}
+		}
 		w("\n")
 	}
 
