@@ -51,7 +51,7 @@ lint: ## gofmt, go vet, staticcheck and workflowcheck
 	$(GO) tool workflowcheck ./workflows/...
 
 .PHONY: bench
-bench: bench-read bench-lifecycle ## both benchmarks below, one after the other (about 10 minutes on 2 cores)
+bench: bench-read bench-lifecycle ## both benchmarks below, one after the other (see BENCHMARKS.md)
 
 .PHONY: bench-read
 bench-read: ## seed 1,000,000 conversations and measure list latency and CSV export (see BENCHMARKS.md)
