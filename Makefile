@@ -51,9 +51,20 @@ lint: ## gofmt, go vet, staticcheck and workflowcheck
 	$(GO) tool workflowcheck ./workflows/...
 
 .PHONY: bench
-bench: ## seed 1,000,000 conversations and measure list latency and CSV export (see BENCHMARKS.md)
+bench: bench-read bench-lifecycle ## both benchmarks below, one after the other (see BENCHMARKS.md)
+
+.PHONY: bench-read
+bench-read: ## seed 1,000,000 conversations and measure list latency and CSV export (see BENCHMARKS.md)
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	INBOX_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+# Extra flags for the lifecycle benchmark, e.g. LIFEBENCH_FLAGS='-stores postgres -profile-dir bin/prof'.
+LIFEBENCH_FLAGS ?=
+.PHONY: bench-lifecycle
+bench-lifecycle: ## transitions, Postgres floor, ingest and summaries on real `inbox dev` (SQLite and Postgres); report in bin/lifecycle.md
+	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
+	$(GO) build -o $(BIN) ./cmd/inbox
+	$(GO) run ./internal/tools/lifebench -bin $(BIN) -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
 
 # Histories for workflows/replay_test.go, taken from a running `inbox dev` (same env:
 # TEMPORAL_ADDRESS, INBOX_HTTP_ADDR, INBOX_DATA_DIR). One workflow, or every run of it:

@@ -49,7 +49,7 @@ import (
 //	INBOX_BENCH_EXPLAIN=1              print EXPLAIN (ANALYZE, BUFFERS) of each list query
 func BenchmarkReadSide(b *testing.B) {
 	if os.Getenv("INBOX_BENCH") == "" {
-		b.Skip("set INBOX_BENCH=1 (make bench): this seeds 1,000,000 conversations")
+		b.Skip("set INBOX_BENCH=1 (make bench-read): this seeds 1,000,000 conversations")
 	}
 	n := envInt("INBOX_BENCH_CONVERSATIONS", 1_000_000)
 	noise := envInt("INBOX_BENCH_NOISE", 100_000)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/internal/loadgen"
 	"github.com/bestai/inbox/store"
 )
 
@@ -176,10 +177,5 @@ func measureSummaries(n int, ingest func(ref string) string, closeConv func(id s
 
 // serveFakeOpenAI answers every chat completion at once with three sentences.
 func serveFakeOpenAI(addr string) error {
-	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"id":"chatcmpl-local","object":"chat.completion","created":%d,"model":"local",
-			"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"The visitor asked about a late order. The assistant explained the delay. The visitor accepted a new delivery date."}}],
-			"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`, time.Now().Unix())
-	}))
+	return http.ListenAndServe(addr, loadgen.FakeOpenAI(0))
 }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/bestai/inbox/internal/loadgen"
+)
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+func errs(s loadgen.Stats) string {
+	if s.ErrorCount() == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d %v", s.ErrorCount(), s.Errors)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// render is the markdown report: conditions, one table per measurement, and the targets of
+// issue 10 with met/not met computed from the figures.
+func render(o options, results []storeResult, began time.Time, load0, load1, pg string) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	host, _ := os.Hostname()
+	w("Run of %s UTC on %s: nproc %d, %s, PostgreSQL %s, client and server on the same host.\n",
+		began.UTC().Format("2006-01-02 15:04"), host, runtime.NumCPU(), runtime.Version(), pg)
+	w("Load average (1, 5, 15 min) before: %s; after: %s. The run took %s.\n\n", load0, load1, time.Since(began).Round(time.Second))
+	w("```sh\n%s\n```\n\n", strings.Join(append([]string{"go run ./internal/tools/lifebench"}, os.Args[1:]...), " "))
+	w("`inbox dev` runs with INBOX_INGEST_RATE, INBOX_INGEST_BURST, INBOX_INGEST_CONVERSATION_RATE and\n")
+	w("INBOX_INGEST_CONVERSATION_BURST at 1000000 so the ingest limits never answer 429; the\n")
+	w("Temporal history shards are the store's default (SQLite 1, Postgres 4). CPU is the inbox\n")
+	w("process's user+system time over the run (100%% = one core of %d).\n\n", runtime.NumCPU())
+
+	w("### Transitions (open<->pending, POST .../state, one conversation per client, %s each) and the Postgres floor (%s each)\n\n", o.d, o.floorD)
+	w("| store | clients | transitions/s | p50 | p99 | max | errors | inbox CPU | floor tx/s | floor p50 | floor p99 | floor / API |\n")
+	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range results {
+		for i, p := range r.transitions {
+			f := r.floor[i].stats
+			ratio := "n/a"
+			if p.stats.Rate() > 0 {
+				ratio = fmt.Sprintf("%.1fx", f.Rate()/p.stats.Rate())
+			}
+			w("| %s | %d | %.0f | %s | %s | %s | %s | %.0f%% | %.0f | %s | %s | %s |\n", r.store, p.stats.Clients, p.stats.Rate(),
+				ms(p.stats.Quantile(0.5)), ms(p.stats.Quantile(0.99)), ms(p.stats.Quantile(1)), errs(p.stats), p.cpu,
+				f.Rate(), ms(f.Quantile(0.5)), ms(f.Quantile(0.99)), ratio)
+		}
+	}
+	w("\nThe floor is `BEGIN; UPDATE conversations SET state, closed_at WHERE id AND workspace_id; INSERT INTO audit_log (...); COMMIT`\n")
+	w("from a Go loop (database/sql, pgdriver, one connection per client) on the same conversations.\n\n")
+
+	w("### Ingest (%d clients over %d ingest keys, one workspace each, %s each)\n\n", o.ingestClients, keys, o.ingestD)
+	w("| store | messages | messages/s | p50 | p99 | max | errors | inbox CPU |\n| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
+	for _, r := range results {
+		for _, x := range []struct {
+			name string
+			p    phase
+		}{{"first (each starts a workflow)", r.ingestFirst}, {"follow-up (to those conversations)", r.ingestFollow}} {
+			w("| %s | %s | %.0f | %s | %s | %s | %s | %.0f%% |\n", r.store, x.name, x.p.stats.Rate(), ms(x.p.stats.Quantile(0.5)),
+				ms(x.p.stats.Quantile(0.99)), ms(x.p.stats.Quantile(1)), errs(x.p.stats), x.p.cpu)
+		}
+	}
+	w("\n")
+
+	if o.summaries > 0 && len(o.summaryDelays) > 0 {
+		w("### Summaries (%d conversations closed at once; local chat-completions endpoint; the database polled every 5 ms)\n\n", o.summaries)
+		w("| store | model answers after | ready | failed | close errors | watched for | close request p50 | close request p99 | close-to-ready p50 | p99 | max |\n")
+		w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, r := range results {
+			for _, s := range r.summaries {
+				w("| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.store, s.delay, s.ready, s.n, s.failed, countMap(s.closeErrors), s.waitedTill.Round(time.Millisecond),
+					ms(loadgen.Quantile(s.closes, 0.5)), ms(loadgen.Quantile(s.closes, 0.99)),
+					ms(loadgen.Quantile(s.closeToReady, 0.5)), ms(loadgen.Quantile(s.closeToReady, 0.99)), ms(loadgen.Quantile(s.closeToReady, 1)))
+			}
+		}
+		for _, r := range results {
+			for _, s := range r.summaries {
+				if s.pollErrors > 0 {
+					w("\n%s, model after %s: %d polls of the database failed and were retried.\n", r.store, s.delay, s.pollErrors)
+				}
+			}
+		}
+		w("\n")
+	}
+
+	w("### Against the targets of issue 10\n\n| store | target | measured | |\n| --- | --- | --- | --- |\n")
+	for _, r := range results {
+		if i := len(r.transitions) - 1; i >= 0 {
+			p, f := r.transitions[i].stats, r.floor[i].stats
+			w("| %s | ≥ 500 transitions/s at 32 clients, p99 ≤ 100 ms | %.0f/s, p99 %s at %d clients | %s |\n", r.store,
+				p.Rate(), ms(p.Quantile(0.99)), p.Clients, verdict(p.Clients >= 32 && p.Rate() >= 500 && p.Quantile(0.99) <= 100*time.Millisecond))
+			ratio := 0.0
+			if p.Rate() > 0 {
+				ratio = f.Rate() / p.Rate()
+			}
+			w("| %s | within 10x of the floor | floor %.0f/s is %.1fx the API | %s |\n", r.store, f.Rate(), ratio, verdict(p.Rate() > 0 && ratio <= 10))
+		}
+		w("| %s | ingest ≥ 1,000 messages/s | first %.0f/s, follow-up %.0f/s | %s |\n", r.store, r.ingestFirst.stats.Rate(), r.ingestFollow.stats.Rate(),
+			verdict(r.ingestFirst.stats.Rate() >= 1000 && r.ingestFollow.stats.Rate() >= 1000))
+		for _, s := range r.summaries {
+			if s.delay != 0 {
+				continue
+			}
+			p50 := loadgen.Quantile(s.closeToReady, 0.5)
+			w("| %s | %d closed at once all ready, close-to-ready p50 ≤ 200 ms | %d/%d ready, p50 %s, p99 %s | %s |\n", r.store, s.n,
+				s.ready, s.n, ms(p50), ms(loadgen.Quantile(s.closeToReady, 0.99)), verdict(s.ready == s.n && p50 > 0 && p50 <= 200*time.Millisecond))
+		}
+	}
+	for _, r := range results {
+		if r.profile != "" {
+			w("\nCPU profile of %s under the largest transition run: `%s` (`go tool pprof -top %s`).\n", r.store, r.profile, r.profile)
+		}
+	}
+	return b.String()
+}
+
+// countMap is "0", or the total and the counts by kind.
+func countMap(m map[string]int) string {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d %v", n, m)
+}
