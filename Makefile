@@ -66,6 +66,15 @@ bench-lifecycle: ## transitions, Postgres floor, ingest and summaries on real `i
 	$(GO) build -o $(BIN) ./cmd/inbox
 	$(GO) run ./internal/tools/lifebench -bin $(BIN) -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
 
+# The idle phase alone (about 15 minutes at 10,000 and 100,000); add it to bench-lifecycle
+# with LIFEBENCH_FLAGS='-idle 10000,100000'.
+IDLE_STEPS ?= 10000,100000
+.PHONY: bench-idle
+bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on one `inbox dev` (Temporal on Postgres); report in bin/idle.md
+	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
+	$(GO) build -o $(BIN) ./cmd/inbox
+	$(GO) run ./internal/tools/lifebench -bin $(BIN) -stores '' -idle $(IDLE_STEPS) -out bin/idle.md $(LIFEBENCH_FLAGS)
+
 # Histories for workflows/replay_test.go, taken from a running `inbox dev` (same env:
 # TEMPORAL_ADDRESS, INBOX_HTTP_ADDR, INBOX_DATA_DIR). One workflow, or every run of it:
 #   make record-history WORKFLOW_ID=conversation/<id> OUT=workflows/testdata/v2-<name>.json [ALL_RUNS=1]

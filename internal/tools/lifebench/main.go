@@ -56,6 +56,10 @@ type options struct {
 	d, floorD, ingestD             time.Duration
 	ingestClients, summaries       int
 	summaryDelays                  []time.Duration
+	idle                           []int // steps of the idle phase, ascending (none: skip it)
+	idleClients                    int
+	idleBudget, idleWindow         time.Duration
+	idleMaxRSS                     int64
 }
 
 func main() {
@@ -72,9 +76,18 @@ func main() {
 	flag.DurationVar(&o.ingestD, "ingest-d", 10*time.Second, "duration of each ingest run")
 	flag.IntVar(&o.ingestClients, "ingest-clients", 32, "ingest clients")
 	flag.IntVar(&o.summaries, "summaries", 500, "conversations closed at once per summary round (0: skip)")
+	idle := flag.String("idle", "", "idle phase: open conversations to grow to, in steps, e.g. 10000,100000 (empty: skip); on its own inbox dev with the postgres store")
+	flag.IntVar(&o.idleClients, "idle-clients", 32, "ingest clients creating the idle phase's conversations")
+	flag.DurationVar(&o.idleBudget, "idle-budget", 12*time.Minute, "time for creating the idle phase's conversations, all steps together; the step that runs out stops there and is measured")
+	flag.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "idle window over which each step's CPU is measured")
+	maxRSS := flag.Int("idle-max-rss", 8192, "MiB: the idle phase stops creating conversations once the process's RSS passes this (a guard for the machine)")
 	flag.Parse()
+	o.idleMaxRSS = int64(*maxRSS) << 20
 	var err error
-	if o.stores = strings.Split(*stores, ","); slices.ContainsFunc(o.stores, func(s string) bool { return s != "sqlite" && s != "postgres" }) {
+	if *stores != "" {
+		o.stores = strings.Split(*stores, ",")
+	}
+	if slices.ContainsFunc(o.stores, func(s string) bool { return s != "sqlite" && s != "postgres" }) {
 		err = errors.New("-stores: sqlite and/or postgres")
 	}
 	for _, f := range strings.Split(*clients, ",") {
@@ -102,6 +115,25 @@ func main() {
 	if o.ingestClients < 1 || o.ingestClients > maxClients || o.summaries < 0 || o.summaries > maxSummaries {
 		err = errors.Join(err, fmt.Errorf("-ingest-clients 1..%d, -summaries 0..%d", maxClients, maxSummaries))
 	}
+	for f := range strings.SplitSeq(*idle, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, e := strconv.Atoi(f)
+		if e != nil || n < 1 || n > maxIdle || (len(o.idle) > 0 && n <= o.idle[len(o.idle)-1]) {
+			err = errors.Join(err, fmt.Errorf("-idle: %q is not 1..%d, ascending", f, maxIdle))
+		}
+		o.idle = append(o.idle, n)
+	}
+	if o.idleClients < 1 || o.idleClients > maxClients || o.idleBudget <= 0 || o.idleBudget > maxIdleBudget || o.idleWindow < 5*time.Second || o.idleWindow > 5*time.Minute {
+		err = errors.Join(err, fmt.Errorf("-idle-clients 1..%d, -idle-budget (0, %s], -idle-window 5s..5m", maxClients, maxIdleBudget))
+	}
+	if *maxRSS < 256 {
+		err = errors.Join(err, errors.New("-idle-max-rss: at least 256 (MiB)"))
+	}
+	if len(o.stores) == 0 && len(o.idle) == 0 {
+		err = errors.Join(err, errors.New("nothing to measure: -stores and -idle are both empty"))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		flag.Usage()
@@ -112,7 +144,7 @@ func main() {
 	// Bounded as a whole, and a ^C still stops the processes and drops the databases.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute+o.idleBudget)
 	defer cancel()
 	if err := run(ctx, o); err != nil {
 		log.Print(err)
@@ -191,7 +223,15 @@ func run(ctx context.Context, o options) error {
 		}
 		results = append(results, r)
 	}
-	report := render(o, results, began, load0, loadAvg(), pgVersion(ctx, o.adminURL))
+	var idle *idleResult
+	if len(o.idle) > 0 {
+		r, err := runIdle(ctx, o, bin, openaiURL)
+		if err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+		idle = &r
+	}
+	report := render(o, results, idle, began, load0, loadAvg(), pgVersion(ctx, o.adminURL))
 	fmt.Print(report)
 	if o.out != "" {
 		return os.WriteFile(o.out, []byte(report), 0o644)

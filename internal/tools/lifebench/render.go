@@ -33,7 +33,7 @@ func verdict(ok bool) string {
 
 // render is the markdown report: conditions, one table per measurement, and the targets of
 // issue 10 with met/not met computed from the figures.
-func render(o options, results []storeResult, began time.Time, load0, load1, pg string) string {
+func render(o options, results []storeResult, idle *idleResult, began time.Time, load0, load1, pg string) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	host, _ := os.Hostname()
@@ -45,7 +45,17 @@ func render(o options, results []storeResult, began time.Time, load0, load1, pg 
 	w("INBOX_INGEST_CONVERSATION_BURST at 1000000 so the ingest limits never answer 429; the\n")
 	w("Temporal history shards are the store's default (SQLite 1, Postgres 4). CPU is the inbox\n")
 	w("process's user+system time over the run (100%% = one core of %d).\n\n", runtime.NumCPU())
+	if len(results) > 0 {
+		renderStores(&b, o, results)
+	}
+	if idle != nil {
+		renderIdle(&b, o, *idle)
+	}
+	return b.String()
+}
 
+func renderStores(b *strings.Builder, o options, results []storeResult) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("### Transitions (open<->pending, POST .../state, one conversation per client, %s each) and the Postgres floor (%s each)\n\n", o.d, o.floorD)
 	w("| store | clients | transitions/s | p50 | p99 | max | errors | inbox CPU | floor tx/s | floor p50 | floor p99 | floor / API |\n")
 	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
@@ -126,7 +136,6 @@ func render(o options, results []storeResult, began time.Time, load0, load1, pg 
 			w("\nCPU profile of %s under the largest transition run: `%s` (`go tool pprof -top %s`).\n", r.store, r.profile, r.profile)
 		}
 	}
-	return b.String()
 }
 
 // countMap is "0", or the total and the counts by kind.
@@ -139,4 +148,45 @@ func countMap(m map[string]int) string {
 		return "0"
 	}
 	return fmt.Sprintf("%d %v", n, m)
+}
+
+// renderIdle is the idle phase's table: the process and its databases at each step, and
+// RSS and CPU per 1,000 conversations against the baseline.
+func renderIdle(b *strings.Builder, o options, r idleResult) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	w("### Cost of idle conversations (one `inbox dev`, Temporal on Postgres, default shards; started in %s)\n\n", r.startup.Round(time.Second))
+	w("Each step creates conversations with first messages (%d clients over %d ingest keys; each starts a\n", o.idleClients, keys)
+	w("workflow that then waits), waits until the process is idle (at least %s, then until a %s\n", settleMin, settleProbe)
+	w("probe is under %.0f%% of a core, at most %s), then measures the CPU over a %s window and reads\n", settleCPU, settleMax, o.idleWindow)
+	w("VmRSS/VmHWM from /proc, HeapInuse and goroutines from the pprof listener, and pg_database_size.\n\n")
+	w("| conversations | running workflows | created at | settled in | RSS | RSS per 1,000 (vs. baseline) | peak RSS | Go heap in use | goroutines | idle CPU | CPU per 1,000 | inbox DB | temporal DB | visibility DB |\n")
+	w("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	if len(r.steps) == 0 {
+		return
+	}
+	b0 := r.steps[0]
+	for i, s := range r.steps {
+		created, per, cpuPer := "baseline", "", ""
+		if i > 0 {
+			created = fmt.Sprintf("%.0f/s (p99 %s, %s errors)", s.created.Rate(), ms(s.created.Quantile(0.99)), errs(s.created))
+			if k := float64(s.conversations-b0.conversations) / 1000; k > 0 {
+				per = fmt.Sprintf("%.1f MiB", float64(s.rss-b0.rss)/(1<<20)/k)
+				cpuPer = fmt.Sprintf("%.3f%%", (s.cpu-b0.cpu)/k)
+			}
+		}
+		settled := s.settled.Round(time.Second).String()
+		if !s.settledIdle {
+			settled += " (not idle)"
+		}
+		gor := "n/a"
+		if s.goroutines >= 0 {
+			gor = fmt.Sprint(s.goroutines)
+		}
+		w("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s | %s | %s | %s |\n", s.conversations, s.running, created, settled,
+			mib(s.rss), per, mib(s.hwm), mib(s.heapInuse), gor, s.cpu, cpuPer, mib(s.dbInbox), mib(s.dbTemporal), mib(s.dbVisibility))
+	}
+	if r.stopped != "" {
+		w("\nStopped early: %s.\n", r.stopped)
+	}
+	w("\n")
 }
