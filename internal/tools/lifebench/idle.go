@@ -130,7 +130,7 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 		return res, err
 	}
 	res.steps = append(res.steps, base)
-	deadline := time.Now().Add(o.idleBudget)
+	var spent time.Duration // creating, over the steps so far: the budget counts only this
 	made := 0
 	for _, n := range o.idle {
 		if n <= made {
@@ -141,7 +141,7 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 			prev := res.steps[len(res.steps)-1]
 			if rate := prev.created.Rate(); rate > 0 {
 				need := time.Duration(float64(n-made) / rate * float64(time.Second))
-				if left := time.Until(deadline); need > left {
+				if left := o.idleBudget - spent; need > left {
 					log.Printf("idle: %d more conversations at %.0f/s would take %s, %s of the budget left: creating what fits", n-made, rate, need.Round(time.Second), left.Round(time.Second))
 				}
 			}
@@ -164,6 +164,7 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 			}
 		}()
 		c0, t0 := in.cpu(), time.Now()
+		deadline := t0.Add(o.idleBudget - spent)
 		s.created = createN(ctx, o.idleClients, n-made, deadline, overRSS.Load, func(ctx context.Context, k int) loadgen.Outcome {
 			t := time.Now()
 			code, _, err := c.Ingest(ctx, ws[k%len(ws)].IngestKey, fmt.Sprintf("idle-%s-%d-%d", runID, n, k), "Hello, where is my order?")
@@ -171,6 +172,7 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 		})
 		s.createCPU = 100 * float64(in.cpu()-c0) / float64(time.Since(t0))
 		mstop()
+		spent += time.Since(t0)
 		made += len(s.created.OK)
 		s.rssHit = overRSS.Load()
 		s.budgetHit = made < n && !time.Now().Before(deadline)
