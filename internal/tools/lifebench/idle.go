@@ -24,9 +24,8 @@ import (
 
 const (
 	maxIdle       = 200_000          // conversations, the largest step -idle accepts
-	maxIdleBudget = 20 * time.Minute // creation time over all steps
+	maxIdleBudget = 20 * time.Minute // creation time over all steps, and the longest settle
 	settleMin     = 20 * time.Second // every step waits at least this long before it samples
-	settleMax     = 3 * time.Minute  // and at most this long for the CPU to drop
 	settleProbe   = 5 * time.Second  // CPU window of each settle probe
 	settleCPU     = 10.0             // percent of one core under which the process counts as idle
 )
@@ -35,10 +34,11 @@ const (
 type idleSample struct {
 	target, conversations int           // asked for, and rows in conversations
 	running               int           // running workflows in Temporal's visibility (-1: unknown)
+	backlog               int           // rows in Temporal's tasks table: tasks not yet taken by the worker (-1: unknown)
 	created               loadgen.Stats // the ingest of this step's first messages
 	createCPU             float64       // inbox CPU over that ingest (percent of one core)
 	settled               time.Duration // from the end of the ingest to the start of the window
-	settledIdle           bool          // the CPU dropped under settleCPU (else settleMax ran out)
+	settledIdle           bool          // the CPU dropped under settleCPU (else o.idleSettleMax ran out)
 	rss, hwm              int64         // VmRSS and VmHWM, bytes
 	cpu                   float64       // over the idle window, percent of one core
 	window                time.Duration
@@ -90,7 +90,7 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 	sample := func(s *idleSample) error {
 		t0 := time.Now()
 		s.settledIdle = false
-		for time.Since(t0) < settleMax && ctx.Err() == nil {
+		for time.Since(t0) < o.idleSettleMax && ctx.Err() == nil {
 			c0, p0 := in.cpu(), time.Now()
 			time.Sleep(settleProbe)
 			cpu := 100 * float64(in.cpu()-c0) / float64(time.Since(p0))
@@ -119,9 +119,9 @@ func runIdle(ctx context.Context, o options, bin, openaiURL string) (res idleRes
 				return fmt.Errorf("pg_database_size(%s): %w", x.name, err)
 			}
 		}
-		s.conversations, s.running = counts(ctx, in)
-		log.Printf("idle: %d conversations (%d running workflows): RSS %s (peak %s), heap in use %s, goroutines %d, idle CPU %.1f%%, databases %s + %s + %s",
-			s.conversations, s.running, mib(s.rss), mib(s.hwm), mib(s.heapInuse), s.goroutines, s.cpu, mib(s.dbInbox), mib(s.dbTemporal), mib(s.dbVisibility))
+		s.conversations, s.running, s.backlog = counts(ctx, in)
+		log.Printf("idle: %d conversations (%d running workflows, %d queued tasks): RSS %s (peak %s), heap in use %s, goroutines %d, idle CPU %.1f%%, databases %s + %s + %s",
+			s.conversations, s.running, s.backlog, mib(s.rss), mib(s.hwm), mib(s.heapInuse), s.goroutines, s.cpu, mib(s.dbInbox), mib(s.dbTemporal), mib(s.dbVisibility))
 		return nil
 	}
 
@@ -300,10 +300,11 @@ func goMem(ctx context.Context, addr string) (heapInuse, sys int64, goroutines i
 	return heapInuse, sys, goroutines
 }
 
-// counts is the number of conversations in the inbox database and of running workflows in
-// Temporal's visibility database (-1 for what it cannot read).
-func counts(ctx context.Context, in *inbox) (conversations, running int) {
-	conversations, running = -1, -1
+// counts is the number of conversations in the inbox database, of running workflows in
+// Temporal's visibility database and of queued tasks (matching's tasks table) in Temporal's
+// database (-1 for what it cannot read).
+func counts(ctx context.Context, in *inbox) (conversations, running, backlog int) {
+	conversations, running, backlog = -1, -1, -1
 	one := func(dsn, q string, v *int) {
 		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
 		defer db.Close()
@@ -316,7 +317,9 @@ func counts(ctx context.Context, in *inbox) (conversations, running int) {
 	one(in.dbURL, `SELECT count(*) FROM conversations`, &conversations)
 	vis := strings.Replace(in.dbURL, "/"+in.dbName, "/"+in.dbName+"_temporal_visibility", 1)
 	one(vis, `SELECT count(*) FROM executions_visibility WHERE status = 1`, &running)
-	return conversations, running
+	tmp := strings.Replace(in.dbURL, "/"+in.dbName, "/"+in.dbName+"_temporal", 1)
+	one(tmp, `SELECT count(*) FROM tasks`, &backlog)
+	return conversations, running, backlog
 }
 
 func mib(b int64) string {

@@ -59,6 +59,7 @@ type options struct {
 	idle                           []int // steps of the idle phase, ascending (none: skip it)
 	idleClients                    int
 	idleBudget, idleWindow         time.Duration
+	idleSettleMax                  time.Duration
 	idleMaxRSS                     int64
 }
 
@@ -79,6 +80,7 @@ func main() {
 	idle := flag.String("idle", "", "idle phase: open conversations to grow to, in steps, e.g. 10000,100000 (empty: skip); on its own inbox dev with the postgres store")
 	flag.IntVar(&o.idleClients, "idle-clients", 32, "ingest clients creating the idle phase's conversations")
 	flag.DurationVar(&o.idleBudget, "idle-budget", 12*time.Minute, "time for creating the idle phase's conversations, all steps together; the step that runs out stops there and is measured")
+	flag.DurationVar(&o.idleSettleMax, "idle-settle-max", 10*time.Minute, "longest wait, after each step's creation, for the process's CPU to drop before the idle window")
 	flag.DurationVar(&o.idleWindow, "idle-window", 30*time.Second, "idle window over which each step's CPU is measured")
 	maxRSS := flag.Int("idle-max-rss", 8192, "MiB: the idle phase stops creating conversations once the process's RSS passes this (a guard for the machine)")
 	flag.Parse()
@@ -125,8 +127,8 @@ func main() {
 		}
 		o.idle = append(o.idle, n)
 	}
-	if o.idleClients < 1 || o.idleClients > maxClients || o.idleBudget <= 0 || o.idleBudget > maxIdleBudget || o.idleWindow < 5*time.Second || o.idleWindow > 5*time.Minute {
-		err = errors.Join(err, fmt.Errorf("-idle-clients 1..%d, -idle-budget (0, %s], -idle-window 5s..5m", maxClients, maxIdleBudget))
+	if o.idleClients < 1 || o.idleClients > maxClients || o.idleBudget <= 0 || o.idleBudget > maxIdleBudget || o.idleWindow < 5*time.Second || o.idleWindow > 5*time.Minute || o.idleSettleMax < settleMin || o.idleSettleMax > maxIdleBudget {
+		err = errors.Join(err, fmt.Errorf("-idle-clients 1..%d, -idle-budget (0, %s], -idle-window 5s..5m, -idle-settle-max %s..%s", maxClients, maxIdleBudget, settleMin, maxIdleBudget))
 	}
 	if *maxRSS < 256 {
 		err = errors.Join(err, errors.New("-idle-max-rss: at least 256 (MiB)"))
@@ -144,7 +146,7 @@ func main() {
 	// Bounded as a whole, and a ^C still stops the processes and drops the databases.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute+o.idleBudget)
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Minute+o.idleBudget+time.Duration(len(o.idle)+1)*o.idleSettleMax)
 	defer cancel()
 	if err := run(ctx, o); err != nil {
 		log.Print(err)

@@ -40,7 +40,14 @@ func render(o options, results []storeResult, idle *idleResult, began time.Time,
 	w("Run of %s UTC on %s: nproc %d, %s, PostgreSQL %s, client and server on the same host.\n",
 		began.UTC().Format("2006-01-02 15:04"), host, runtime.NumCPU(), runtime.Version(), pg)
 	w("Load average (1, 5, 15 min) before: %s; after: %s. The run took %s.\n\n", load0, load1, time.Since(began).Round(time.Second))
-	w("```sh\n%s\n```\n\n", strings.Join(append([]string{"go run ./internal/tools/lifebench"}, os.Args[1:]...), " "))
+	args := []string{"go run ./internal/tools/lifebench"}
+	for _, a := range os.Args[1:] {
+		if a == "" {
+			a = "''" // as typed: -stores ''
+		}
+		args = append(args, a)
+	}
+	w("```sh\n%s\n```\n\n", strings.Join(args, " "))
 	w("`inbox dev` runs with INBOX_INGEST_RATE, INBOX_INGEST_BURST, INBOX_INGEST_CONVERSATION_RATE and\n")
 	w("INBOX_INGEST_CONVERSATION_BURST at 1000000 so the ingest limits never answer 429; the\n")
 	w("Temporal history shards are the store's default (SQLite 1, Postgres 4). CPU is the inbox\n")
@@ -157,10 +164,11 @@ func renderIdle(b *strings.Builder, o options, r idleResult) {
 	w("### Cost of idle conversations (one `inbox dev`, Temporal on Postgres, default shards; started in %s)\n\n", r.startup.Round(time.Second))
 	w("Each step creates conversations with first messages (%d clients over %d ingest keys; each starts a\n", o.idleClients, keys)
 	w("workflow that then waits), waits until the process is idle (at least %s, then until a %s\n", settleMin, settleProbe)
-	w("probe is under %.0f%% of a core, at most %s), then measures the CPU over a %s window and reads\n", settleCPU, settleMax, o.idleWindow)
-	w("VmRSS/VmHWM from /proc, HeapInuse and goroutines from the pprof listener, and pg_database_size.\n\n")
-	w("| conversations | running workflows | created at | settled in | RSS | RSS per 1,000 (vs. baseline) | peak RSS | Go heap in use | goroutines | idle CPU | CPU per 1,000 | inbox DB | temporal DB | visibility DB |\n")
-	w("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	w("probe is under %.0f%% of a core, at most %s), then measures the CPU over a %s window and reads\n", settleCPU, o.idleSettleMax, o.idleWindow)
+	w("VmRSS/VmHWM from /proc, HeapInuse and goroutines from the pprof listener, pg_database_size, and\n")
+	w("the queued tasks (rows of Temporal's `tasks` table: workflow tasks the worker has not taken yet).\n\n")
+	w("| conversations | running workflows | queued tasks | created at | settled in | RSS | RSS per 1,000 (vs. baseline) | peak RSS | Go heap in use | goroutines | idle CPU | CPU per 1,000 | inbox DB | temporal DB | visibility DB |\n")
+	w("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	if len(r.steps) == 0 {
 		return
 	}
@@ -182,7 +190,7 @@ func renderIdle(b *strings.Builder, o options, r idleResult) {
 		if s.goroutines >= 0 {
 			gor = fmt.Sprint(s.goroutines)
 		}
-		w("| %d | %d | %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s | %s | %s | %s |\n", s.conversations, s.running, created, settled,
+		w("| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s | %s | %s | %s |\n", s.conversations, s.running, s.backlog, created, settled,
 			mib(s.rss), per, mib(s.hwm), mib(s.heapInuse), gor, s.cpu, cpuPer, mib(s.dbInbox), mib(s.dbTemporal), mib(s.dbVisibility))
 	}
 	if r.stopped != "" {
