@@ -66,8 +66,9 @@ bench-lifecycle: ## transitions, Postgres floor, ingest and summaries on real `i
 	$(GO) build -o $(BIN) ./cmd/inbox
 	$(GO) run ./internal/tools/lifebench -bin $(BIN) -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
 
-# The idle phase alone (about 15 minutes at 10,000 and 100,000); add it to bench-lifecycle
-# with LIFEBENCH_FLAGS='-idle 10000,100000'.
+# The idle phase alone (up to about 25 minutes at 10,000 and 100,000: creation is capped at
+# 12 minutes, each step's settling at 10); add it to bench-lifecycle with
+# LIFEBENCH_FLAGS='-idle 10000,100000'.
 IDLE_STEPS ?= 10000,100000
 .PHONY: bench-idle
 bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on one `inbox dev` (Temporal on Postgres); report in bin/idle.md
