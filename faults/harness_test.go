@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +21,8 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/internal/devproc"
 )
 
 // freePort asks the kernel for a free loopback port. Another process may take it before
@@ -38,12 +38,7 @@ func freePort(t testing.TB) int {
 }
 
 // demoCreds are what `inbox dev` keeps in <data dir>/demo.json.
-type demoCreds struct {
-	WorkspaceID string `json:"workspace_id"`
-	IngestKey   string `json:"ingest_key"`
-	OwnerUserID string `json:"owner_user_id"`
-	OwnerToken  string `json:"owner_token"`
-}
+type demoCreds = devproc.Demo
 
 // proc is one OS process of the inbox binary (and its restarts), its output appended to
 // stdout and stderr under logDir.
@@ -193,38 +188,12 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 	if err := in.spawn(env, "dev"); err != nil {
 		return 0, err
 	}
-	cmd, exited := in.cmd, in.exited
-
-	// Bounded: a busy machine may take a while to open SQLite and start Temporal.
-	deadline := time.Now().Add(150 * time.Second)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	for {
-		select {
-		case <-exited:
-			return 0, fmt.Errorf("inbox dev exited: %v", cmd.ProcessState)
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return 0, errors.New("not ready within 150s")
-		}
-		res, err := hc.Get(in.baseURL() + "/readyz")
-		if err != nil {
-			continue
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			continue
-		}
-		if in.demo.OwnerToken == "" {
-			b, err := os.ReadFile(filepath.Join(in.dataDir, "demo.json"))
-			if err != nil || json.Unmarshal(b, &in.demo) != nil || in.demo.OwnerToken == "" {
-				continue // written just after the API starts listening
-			}
-		}
-		return time.Since(began), nil
+	demo, err := devproc.WaitReady(ctx, in.baseURL(), in.dataDir, in.exited, 150*time.Second)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", err, in.cmd.ProcessState)
 	}
+	in.demo = demo
+	return time.Since(began), nil
 }
 
 // kill9 sends SIGKILL to the process and waits until it is gone.

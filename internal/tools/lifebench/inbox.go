@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/bestai/inbox/internal/devproc"
 )
 
 // freeAddr asks the kernel for a free loopback port. Another process may take it before
@@ -148,33 +149,12 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 		close(exited)
 	}()
 	in.cmd, in.exited = cmd, exited
-	deadline := time.Now().Add(150 * time.Second)
-	hc := &http.Client{Timeout: 5 * time.Second}
-	for {
-		select {
-		case <-exited:
-			return 0, fmt.Errorf("inbox dev exited: %v", cmd.ProcessState)
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return 0, errors.New("inbox dev not ready within 150s")
-		}
-		res, err := hc.Get(in.base() + "/readyz")
-		if err != nil {
-			continue
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(in.dataDir, "demo.json"))
-		if err != nil || json.Unmarshal(b, &in.demo) != nil || in.demo.OwnerToken == "" {
-			continue // written just after the API starts listening
-		}
-		return time.Since(began), nil
+	demo, err := devproc.WaitReady(ctx, in.base(), in.dataDir, exited, 150*time.Second)
+	if err != nil {
+		return 0, fmt.Errorf("inbox dev: %w: %v", err, cmd.ProcessState)
 	}
+	in.demo = creds{WorkspaceID: demo.WorkspaceID, IngestKey: demo.IngestKey, OwnerToken: demo.OwnerToken}
+	return time.Since(began), nil
 }
 
 // createWorkspace runs `inbox workspace create` against the same database.
