@@ -6,6 +6,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,8 @@ type Activities struct {
 	Secrets     *secretbox.Box
 	PlatformKey string // OPENAI_API_KEY; "" when not configured
 	Model       string
+	// WebhookClient sends webhooks (webhooks.NewClient); nil refuses private addresses.
+	WebhookClient *http.Client
 }
 
 // ApplyLifecycleChange writes one accepted change and its audit rows, at most once.

@@ -29,6 +29,9 @@ type Service struct {
 	Invites Inviter
 	// PublicURL is the address people reach the inbox at, the base of invite links.
 	PublicURL string
+	// WebhookAllowPrivate accepts webhook URLs on private and loopback addresses
+	// (INBOX_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 }
 
 // Inviter creates a one-time invite for a user: its token and when it expires.

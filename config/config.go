@@ -56,6 +56,13 @@ type Config struct {
 	// from a conversation's page to its workflow. Empty hides the link; `inbox dev` links
 	// to its own UI (INBOX_TEMPORAL_UI_ADDR).
 	TemporalUIURL string
+	// WebhookAllowPrivate (INBOX_WEBHOOK_ALLOW_PRIVATE=true) lets webhooks reach private,
+	// loopback and other non-public addresses: tests and local setups only.
+	WebhookAllowPrivate bool
+	// WebhookRetryInitial and WebhookRetryMax shape a webhook's retries: the first retry
+	// after Initial, each next one 4 times later, at most Max apart, for up to 3 days.
+	WebhookRetryInitial time.Duration
+	WebhookRetryMax     time.Duration
 }
 
 // Defaults are the values used when a variable is unset.
@@ -73,6 +80,8 @@ var Defaults = map[string]string{
 	"INBOX_INGEST_CONVERSATION_RATE":  "5",
 	"INBOX_INGEST_CONVERSATION_BURST": "20",
 	"INBOX_TEMPORAL_STORE":            "sqlite",
+	"INBOX_WEBHOOK_RETRY_INITIAL":     "30s",
+	"INBOX_WEBHOOK_RETRY_MAX":         "24h",
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
@@ -179,6 +188,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.IngestRate, c.IngestBurst = positive("INBOX_INGEST_RATE"), count("INBOX_INGEST_BURST")
 	c.IngestConversationRate, c.IngestConversationBurst = positive("INBOX_INGEST_CONVERSATION_RATE"), count("INBOX_INGEST_CONVERSATION_BURST")
+	switch v := strings.ToLower(get("INBOX_WEBHOOK_ALLOW_PRIVATE")); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		c.WebhookAllowPrivate = true
+	default:
+		bad("INBOX_WEBHOOK_ALLOW_PRIVATE", "want true or false, got %q", v)
+	}
+	for name, dst := range map[string]*time.Duration{"INBOX_WEBHOOK_RETRY_INITIAL": &c.WebhookRetryInitial, "INBOX_WEBHOOK_RETRY_MAX": &c.WebhookRetryMax} {
+		if d, err := time.ParseDuration(get(name)); err != nil || d <= 0 || d > 24*time.Hour {
+			bad(name, "want a duration from 1ms to 24h such as 30s, got %q", get(name))
+		} else {
+			*dst = d
+		}
+	}
 	if c.PprofAddr = get("INBOX_PPROF_ADDR"); c.PprofAddr != "" {
 		if err := checkLoopback(c.PprofAddr); err != nil {
 			bad("INBOX_PPROF_ADDR", "%v", err)

@@ -32,6 +32,7 @@ func TestTableOfApiMd(t *testing.T) {
 		ManageMembers:       yes(domain.Owner, domain.Admin),
 		ManageOwners:        yes(domain.Owner),
 		ManageSettings:      yes(domain.Owner),
+		ManageWebhooks:      yes(domain.Owner, domain.Admin),
 	}
 	for perm, allowed := range table {
 		for _, role := range domain.Roles {

@@ -118,6 +118,9 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 		if err := notifyChange(ctx, tx, Change{in.WorkspaceID, conv.ID, ChangeMessage}); err != nil {
 			return err
 		}
+		if err := ingestEvents(ctx, tx, in, msg, out.Created); err != nil {
+			return err
+		}
 		if out.Created {
 			return nil
 		}

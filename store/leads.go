@@ -132,6 +132,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, workspaceID, id uuid.UUID, st
 		if err := notifyChange(ctx, tx, Change{workspaceID, cur.ConversationID, ChangeLead}); err != nil {
 			return err
 		}
+		if err := leadEvent(ctx, tx, workspaceID, cur.ConversationID, id, cur.Status, status, actor); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, &AuditEntry{
 			WorkspaceID: workspaceID, ConversationID: uuid.NullUUID{UUID: cur.ConversationID, Valid: true},
 			Actor: actor, Action: domain.AuditLeadStatusChanged,

@@ -86,6 +86,9 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
+		if err := lifecycleEvent(ctx, tx, ch); err != nil {
+			return err
+		}
 		return notifyChange(ctx, tx, Change{ch.WorkspaceID, ch.ConversationID, lifecycleKind(ch)})
 	})
 	if errors.Is(err, errDuplicateRequest) {

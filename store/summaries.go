@@ -71,6 +71,9 @@ func (s *Store) RecordSummaryResult(ctx context.Context, r domain.SummaryResult)
 		if err := notifyChange(ctx, tx, Change{r.WorkspaceID, r.ConversationID, ChangeSummary}); err != nil {
 			return err
 		}
+		if err := summaryEvent(ctx, tx, r); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, &AuditEntry{
 			WorkspaceID: r.WorkspaceID, ConversationID: uuid.NullUUID{UUID: r.ConversationID, Valid: true},
 			Action: action, At: r.At,

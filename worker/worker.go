@@ -29,4 +29,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: workflows.ActivityApplyChange})
 	r.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: workflows.ActivitySummarize})
 	r.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: workflows.ActivityRecordSummary})
+	// Webhooks: a workflow of their own per delivery, on the same task queue.
+	r.RegisterWorkflowWithOptions(workflows.WebhookDelivery, workflow.RegisterOptions{Name: workflows.WebhookDeliveryWorkflow})
+	r.RegisterActivityWithOptions(acts.DeliverWebhook, activity.RegisterOptions{Name: workflows.ActivityDeliverWebhook})
+	r.RegisterActivityWithOptions(acts.FailWebhookDelivery, activity.RegisterOptions{Name: workflows.ActivityFailWebhookDelivery})
 }

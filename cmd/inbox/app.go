@@ -31,6 +31,7 @@ import (
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/summarizer"
 	"github.com/bestai/inbox/web"
+	"github.com/bestai/inbox/webhooks"
 	"github.com/bestai/inbox/worker"
 	"github.com/bestai/inbox/workflows"
 )
@@ -156,6 +157,8 @@ func (a *app) activities() *activities.Activities {
 		Secrets:     a.secrets,
 		PlatformKey: a.cfg.OpenAIAPIKey,
 		Model:       a.cfg.SummaryModel,
+
+		WebhookClient: webhooks.NewClient(a.cfg.WebhookAllowPrivate),
 	}
 }
 
@@ -166,7 +169,19 @@ func (a *app) startWorker() (func(), error) {
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	return w.Stop, nil
+	stopDispatcher := a.startWebhookDispatcher()
+	return func() { stopDispatcher(); w.Stop() }, nil
+}
+
+// startWebhookDispatcher starts the worker's webhook dispatcher (outbox rows to
+// WebhookDelivery workflows); the returned function stops it and waits for it.
+func (a *app) startWebhookDispatcher() func() {
+	d := &webhooks.Dispatcher{Store: a.store, Temporal: a.temporal, Logger: a.logger,
+		Retry: workflows.WebhookRetry{Initial: a.cfg.WebhookRetryInitial, Maximum: a.cfg.WebhookRetryMax}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // listenAPI binds the API's address and returns a server ready to Serve.
@@ -180,6 +195,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,
 		Secrets: a.secrets, Logger: a.logger, UpdateTimeout: api.DefaultUpdateTimeout,
 		Invites: people, PublicURL: a.cfg.PublicURL,
+		WebhookAllowPrivate: a.cfg.WebhookAllowPrivate,
 	}
 	router := api.NewRouter(api.Deps{
 		App:   service,

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ import (
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/summarizer"
 	"github.com/bestai/inbox/web"
+	"github.com/bestai/inbox/webhooks"
 	"github.com/bestai/inbox/worker"
 	"github.com/bestai/inbox/workflows"
 )
@@ -101,6 +103,13 @@ type Options struct {
 	ConversationBurst int
 	// UpdateTimeout is api.Deps.UpdateTimeout; 0 keeps the API's default.
 	UpdateTimeout time.Duration
+	// WebhookRetry is the webhook retry schedule; the zero value is a short one for tests
+	// (50ms, at most 200ms apart), not production's.
+	WebhookRetry workflows.WebhookRetry
+	// WebhookDenyPrivate makes the worker refuse private addresses (production's default);
+	// by default tests allow them, so receivers on loopback work. URLs with a literal
+	// private IP are refused at creation too then.
+	WebhookDenyPrivate bool
 }
 
 // Env is one complete inbox: Postgres, Temporal, worker, model server and API.
@@ -124,7 +133,9 @@ type Env struct {
 
 	stopLive func()
 
-	worker sdkworker.Worker
+	worker         sdkworker.Worker
+	stopDispatcher func()
+	webhookRetry   workflows.WebhookRetry
 }
 
 // New builds an Env for t; everything is torn down when t ends.
@@ -151,6 +162,12 @@ func New(t *testing.T, opts Options) *Env {
 		Secrets:     e.Secrets,
 		PlatformKey: opts.PlatformKey,
 		Model:       "test-model",
+
+		WebhookClient: webhooks.NewClient(!opts.WebhookDenyPrivate),
+	}
+	e.webhookRetry = opts.WebhookRetry
+	if e.webhookRetry == (workflows.WebhookRetry{}) {
+		e.webhookRetry = workflows.WebhookRetry{Initial: 50 * time.Millisecond, Maximum: 200 * time.Millisecond}
 	}
 	if !opts.NoWorker {
 		e.StartWorker()
@@ -170,6 +187,7 @@ func New(t *testing.T, opts Options) *Env {
 		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
 		// Invite links point here until Serve gives the inbox a real address.
 		Invites: e.Accounts, PublicURL: "http://inbox.test",
+		WebhookAllowPrivate: !opts.WebhookDenyPrivate,
 	}
 	e.Router = api.NewRouter(api.Deps{
 		App:   e.App,
@@ -240,10 +258,23 @@ func (e *Env) StartWorker() {
 	}
 	e.worker = w
 	e.T.Cleanup(w.Stop)
+	// The worker process's webhook dispatcher, as `inbox worker` runs it.
+	d := &webhooks.Dispatcher{Store: e.Store, Temporal: e.Client, Retry: e.webhookRetry,
+		Sweep: 500 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	var once sync.Once
+	e.stopDispatcher = func() { once.Do(func() { cancel(); <-done }) }
+	e.T.Cleanup(e.stopDispatcher)
 }
 
 // StopWorker stops the running worker, as a crash of the worker process would.
 func (e *Env) StopWorker() {
+	if e.stopDispatcher != nil {
+		e.stopDispatcher()
+		e.stopDispatcher = nil
+	}
 	if e.worker != nil {
 		e.worker.Stop()
 		e.worker = nil
