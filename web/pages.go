@@ -11,4 +11,5 @@ func (s *Site) registerWorkspacePages(ws *gin.RouterGroup) {
 	s.registerConversationPages(ws)
 	s.registerLivePages(ws)
 	s.registerAdminPages(ws)
+	s.registerWebhookPages(ws)
 }

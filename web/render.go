@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"database/sql"
 	"embed"
 	"fmt"
 	"html/template"
@@ -350,6 +351,8 @@ func asTime(v any) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		return *t, !t.IsZero()
+	case sql.NullTime:
+		return t.Time, t.Valid && !t.Time.IsZero()
 	}
 	return time.Time{}, false
 }
