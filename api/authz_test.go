@@ -56,26 +56,35 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		body    any
 	}
 	table := map[string]route{
-		"GET /conversations":                    {allowed: all},
-		"GET /conversations/:id":                {allowed: all},
-		"GET /conversations/:id/messages":       {allowed: all},
-		"POST /conversations/:id/state":         {allowed: changers, body: map[string]any{"state": "pending"}},
-		"PUT /conversations/:id/assignee":       {allowed: changers, body: map[string]any{"user_id": nil}},
-		"POST /conversations/:id/read":          {allowed: all},
-		"POST /conversations/:id/unread":        {allowed: all},
-		"POST /conversations/:id/summary/retry": {allowed: changers},
-		"GET /conversations/:id/audit":          {allowed: admins},
-		"GET /leads":                            {allowed: all},
-		"GET /leads/export.csv":                 {allowed: all},
-		"PATCH /leads/:id":                      {allowed: changers, body: map[string]any{"status": "contacted"}},
-		"GET /members":                          {allowed: all},
-		"POST /members":                         {allowed: admins},
-		"PATCH /members/:user_id":               {allowed: admins, body: map[string]any{"role": "viewer"}},
-		"DELETE /members/:user_id":              {allowed: admins},
-		"POST /members/:user_id/invite":         {allowed: admins},
-		"GET /settings":                         {allowed: owners},
-		"PUT /settings/openai-key":              {allowed: owners, body: map[string]any{"api_key": "sk-test-authz-1234"}},
-		"DELETE /settings/openai-key":           {allowed: owners},
+		"GET /conversations":                                   {allowed: all},
+		"GET /conversations/:id":                               {allowed: all},
+		"GET /conversations/:id/messages":                      {allowed: all},
+		"POST /conversations/:id/state":                        {allowed: changers, body: map[string]any{"state": "pending"}},
+		"PUT /conversations/:id/assignee":                      {allowed: changers, body: map[string]any{"user_id": nil}},
+		"POST /conversations/:id/read":                         {allowed: all},
+		"POST /conversations/:id/unread":                       {allowed: all},
+		"POST /conversations/:id/summary/retry":                {allowed: changers},
+		"GET /conversations/:id/audit":                         {allowed: admins},
+		"GET /leads":                                           {allowed: all},
+		"GET /leads/export.csv":                                {allowed: all},
+		"PATCH /leads/:id":                                     {allowed: changers, body: map[string]any{"status": "contacted"}},
+		"GET /members":                                         {allowed: all},
+		"POST /members":                                        {allowed: admins},
+		"PATCH /members/:user_id":                              {allowed: admins, body: map[string]any{"role": "viewer"}},
+		"DELETE /members/:user_id":                             {allowed: admins},
+		"POST /members/:user_id/invite":                        {allowed: admins},
+		"GET /settings":                                        {allowed: owners},
+		"PUT /settings/openai-key":                             {allowed: owners, body: map[string]any{"api_key": "sk-test-authz-1234"}},
+		"DELETE /settings/openai-key":                          {allowed: owners},
+		"GET /webhooks":                                        {allowed: admins},
+		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},
+		"GET /webhooks/:id":                                    {allowed: admins},
+		"PATCH /webhooks/:id":                                  {allowed: admins, body: map[string]any{"enabled": false}},
+		"DELETE /webhooks/:id":                                 {allowed: admins},
+		"POST /webhooks/:id/rotate-secret":                     {allowed: admins},
+		"GET /webhooks/:id/deliveries":                         {allowed: admins},
+		"GET /webhooks/:id/deliveries/:delivery_id":            {allowed: admins},
+		"POST /webhooks/:id/deliveries/:delivery_id/redeliver": {allowed: admins},
 	}
 	const prefix = "/api/v1/workspaces/:workspace_id"
 	seen := map[string]bool{}
@@ -95,6 +104,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 			if strings.Contains(p, "/leads/:id") {
 				return strings.Replace(p, ":id", lead, 1)
 			}
+			p = strings.Replace(p, ":delivery_id", "0192a5e4-0000-7000-8000-000000000001", 1)
 			p = strings.Replace(p, ":id", conv, 1)
 			return strings.Replace(p, ":user_id", newTarget(), 1)
 		}

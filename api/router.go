@@ -118,6 +118,16 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.GET("/settings", s.can(policies.ManageSettings), s.getSettings)
 	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)
 	ws.DELETE("/settings/openai-key", s.can(policies.ManageSettings), s.deleteOpenAIKey)
+
+	ws.GET("/webhooks", s.can(policies.ManageWebhooks), s.listWebhooks)
+	ws.POST("/webhooks", s.can(policies.ManageWebhooks), s.createWebhook)
+	ws.GET("/webhooks/:id", s.can(policies.ManageWebhooks), s.getWebhook)
+	ws.PATCH("/webhooks/:id", s.can(policies.ManageWebhooks), s.patchWebhook)
+	ws.DELETE("/webhooks/:id", s.can(policies.ManageWebhooks), s.deleteWebhook)
+	ws.POST("/webhooks/:id/rotate-secret", s.can(policies.ManageWebhooks), s.rotateWebhookSecret)
+	ws.GET("/webhooks/:id/deliveries", s.can(policies.ManageWebhooks), s.listDeliveries)
+	ws.GET("/webhooks/:id/deliveries/:delivery_id", s.can(policies.ManageWebhooks), s.getDelivery)
+	ws.POST("/webhooks/:id/deliveries/:delivery_id/redeliver", s.can(policies.ManageWebhooks), s.redeliver)
 	return r
 }
 

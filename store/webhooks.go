@@ -389,7 +389,8 @@ func (s *Store) MarkDispatched(ctx context.Context, ref DeliveryRef) error {
 
 // DeliveryToSend is a pending delivery with its endpoint, as the delivery activity needs it.
 type DeliveryToSend struct {
-	Delivery
+	Delivery `bun:",extend"`
+
 	URL                     string       `bun:"url"`
 	Enabled                 bool         `bun:"enabled"`
 	SecretSealed            []byte       `bun:"secret_sealed"`
