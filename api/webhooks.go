@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -220,7 +221,7 @@ func (s *server) getDelivery(c *gin.Context) {
 			log[i].StatusCode = &code
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"delivery": toDelivery(d), "attempt_log": log})
+	c.JSON(http.StatusOK, gin.H{"delivery": toDelivery(d), "body": json.RawMessage(d.Body), "attempt_log": log})
 }
 
 func (s *server) redeliver(c *gin.Context) {

@@ -454,6 +454,7 @@ func TestRetriesUntilAcceptedOnceWithTheSameID(t *testing.T) {
 	res := env.As(ws.OwnerToken, http.MethodGet, hooksPath(ws, "/"+hook.ID+"/deliveries/"+d.ID), nil)
 	var detail struct {
 		Delivery   deliveryJSON `json:"delivery"`
+		Body       eventJSON    `json:"body"`
 		AttemptLog []struct {
 			Attempt    int     `json:"attempt"`
 			StatusCode *int    `json:"status_code"`
@@ -462,6 +463,9 @@ func TestRetriesUntilAcceptedOnceWithTheSameID(t *testing.T) {
 		} `json:"attempt_log"`
 	}
 	res.JSON(t, &detail)
+	if detail.Body.Type != "conversation.created" || detail.Delivery.ID != d.ID {
+		t.Errorf("detail %s", res.Body)
+	}
 	if len(detail.AttemptLog) != 6 {
 		t.Fatalf("attempt log %s", res.Body)
 	}

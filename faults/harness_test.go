@@ -125,6 +125,8 @@ type inbox struct {
 	uiAdr   string
 	openai  string // OPENAI_BASE_URL
 	demo    demoCreds
+	// env is added to the process's environment on every start.
+	env []string
 }
 
 // newInbox prepares (does not start) an inbox on the Postgres server of adminURL, in a
@@ -184,6 +186,7 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 		"OPENAI_API_KEY=sk-faults-test",
 		"INBOX_SECRET_KEY=",
 	}
+	env = append(env, in.env...)
 	began := time.Now()
 	if err := in.spawn(env, "dev"); err != nil {
 		return 0, err
