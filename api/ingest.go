@@ -14,6 +14,7 @@ import (
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
 )
 
 // Size limits of an ingested message; a larger body is a 413, a larger field a 400.
@@ -205,6 +206,17 @@ func (s *server) ingest(c *gin.Context) {
 		// Should this fail, the message is kept and the next message or change starts it.
 		if err := s.App.StartWorkflow(c.Request.Context(), ws.ID, res.ConversationID); err != nil {
 			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
+		}
+	}
+	if res.Snoozed && msg.Role == domain.VisitorMessage {
+		// The visitor wrote to a snoozed conversation: its workflow reopens it now. The
+		// message is committed first; should this Signal fail or the process die before it,
+		// the channel gets no 2xx and retries the same message.id, which stores nothing
+		// new but sends the Signal again (and at worst the snooze's own timer wakes it).
+		if err := s.App.Lifecycle.TellVisitorMessage(c.Request.Context(), res.ConversationID, res.MessageID); err != nil && !workflows.IsMissing(err) {
+			s.Logger.Error("wake snoozed conversation", "conversation_id", res.ConversationID, "error", err)
+			respond(c, err)
+			return
 		}
 	}
 	status := http.StatusOK
