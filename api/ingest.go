@@ -14,7 +14,6 @@ import (
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
-	"github.com/bestai/inbox/workflows"
 )
 
 // Size limits of an ingested message; a larger body is a 413, a larger field a 400.
@@ -213,7 +212,7 @@ func (s *server) ingest(c *gin.Context) {
 		// message is committed first; should this Signal fail or the process die before it,
 		// the channel gets no 2xx and retries the same message.id, which stores nothing
 		// new but sends the Signal again (and at worst the snooze's own timer wakes it).
-		if err := s.App.Lifecycle.TellVisitorMessage(c.Request.Context(), res.ConversationID, res.MessageID); err != nil && !workflows.IsMissing(err) {
+		if err := s.App.WakeOnMessage(c.Request.Context(), res.ConversationID, res.MessageID); err != nil {
 			s.Logger.Error("wake snoozed conversation", "conversation_id", res.ConversationID, "error", err)
 			respond(c, err)
 			return

@@ -25,12 +25,14 @@ type inboxFilters struct {
 	CreatedAfter    string
 	CreatedBefore   string
 	Q               string
+	WakesToday      bool
+	TZ              string // the viewer's time zone, which "wakes today" is computed in
 }
 
 // Any reports whether a filter narrows the list.
 func (f inboxFilters) Any() bool {
 	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
-		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != ""
+		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.WakesToday
 }
 
 // inboxPage is the Data of templates/inbox.html.
@@ -69,6 +71,13 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 				continue
 			}
 			switch name {
+			case "tz":
+			case "wakes_today":
+				if v == "true" {
+					q.Set("wakes_before", endOfToday(time.Now(), viewerZone(values.Get("tz"))).Format(time.RFC3339))
+				} else {
+					q.Add(name, v) // refused by the application layer, in words
+				}
 			case "created_after", "created_before":
 				if d, err := time.Parse(dateInput, v); err == nil {
 					if name == "created_before" {
@@ -87,6 +96,7 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	f.IncludeArchived = q.Get("include_archived") == "true"
 	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
 	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
+	f.WakesToday, f.TZ = values.Get("wakes_today") == "true", values.Get("tz")
 	return q, f
 }
 
