@@ -22,7 +22,7 @@ type settingsData struct {
 	AutoArchiveDays *int
 	ArchiveError    string
 	Error           string
-	Notice    string
+	Notice          string
 	// ConfirmRemove is the confirm step before removing the key.
 	ConfirmRemove bool
 }
