@@ -26,7 +26,7 @@ type inboxFilters struct {
 	CreatedBefore   string
 	Q               string
 	WakesToday      bool
-	TZ              string // the viewer's time zone, which "wakes today" is computed in
+	TZ              string // the viewer's time zone "wakes today" was computed in, if known
 }
 
 // Any reports whether a filter narrows the list.
@@ -71,13 +71,10 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 				continue
 			}
 			switch name {
-			case "tz":
 			case "wakes_today":
-				if v == "true" {
-					q.Set("wakes_before", endOfToday(time.Now(), viewerZone(values.Get("tz"))).Format(time.RFC3339))
-				} else {
-					q.Add(name, v) // refused by the application layer, in words
-				}
+				// The box's value is the viewer's time zone (app.js fills it in), or "true"
+				// without JavaScript: today is then the UTC day.
+				q.Set("wakes_before", endOfToday(time.Now(), viewerZone(v)).Format(time.RFC3339))
 			case "created_after", "created_before":
 				if d, err := time.Parse(dateInput, v); err == nil {
 					if name == "created_before" {
@@ -96,7 +93,12 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	f.IncludeArchived = q.Get("include_archived") == "true"
 	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
 	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
-	f.WakesToday, f.TZ = values.Get("wakes_today") == "true", values.Get("tz")
+	if v := strings.TrimSpace(values.Get("wakes_today")); v != "" {
+		f.WakesToday = true
+		if v != "true" {
+			f.TZ = v
+		}
+	}
 	return q, f
 }
 

@@ -62,13 +62,13 @@ func TestSnoozePresetInBrowser(t *testing.T) {
 	tab.Navigate(inbox)
 	row := `tr.conversation-row[data-id="` + id + `"]`
 	tab.WaitText(row+" .pending-until", "until", 5*time.Second)
-	tab.Navigate(inbox + "?wakes_today=true&tz=" + zone)
+	tab.Navigate(inbox + "?wakes_today=" + zone)
 	tab.WaitText("h1", "Inbox", 5*time.Second)
 	if tab.Exists(row) {
 		t.Error("Wakes today lists a conversation that wakes tomorrow")
 	}
-	if !strings.Contains(tab.Text(".filters"), "Wakes today") {
-		t.Error("no Wakes today filter")
+	if !strings.Contains(tab.Text(".filters"), "Wakes today") || !browser.Eval[bool](tab, `document.querySelector("#f-wakes-today").checked`) {
+		t.Error("no ticked Wakes today filter")
 	}
 	tab.AssertClean(t)
 	b.AssertClean(t)

@@ -68,6 +68,15 @@
     for (var j = 0; j < notes.length; j++) { notes[j].textContent = "Times in " + zone + "."; }
   }
 
+  // A box marked data-zone-on-submit ("Wakes today") is sent as the viewer's
+  // time zone instead of "true", set only as its form is sent.
+  document.addEventListener("submit", function (e) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { zone = ""; }
+    var boxes = e.target.querySelectorAll ? e.target.querySelectorAll("input[data-zone-on-submit]") : [];
+    for (var i = 0; i < boxes.length; i++) { if (zone) { boxes[i].value = zone; } }
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); viewerZones(document); });
   document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); viewerZones(e.target); });
   document.addEventListener("htmx:oobAfterSwap", function (e) { localTimes(e.target); viewerZones(e.target); });
