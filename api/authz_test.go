@@ -73,7 +73,8 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"PATCH /members/:user_id":               {allowed: admins, body: map[string]any{"role": "viewer"}},
 		"DELETE /members/:user_id":              {allowed: admins},
 		"POST /members/:user_id/invite":         {allowed: admins},
-		"GET /settings":                         {allowed: owners},
+		"GET /settings":                         {allowed: admins},
+		"PATCH /settings":                       {allowed: admins, body: map[string]any{"auto_archive_days": 30}},
 		"PUT /settings/openai-key":              {allowed: owners, body: map[string]any{"api_key": "sk-test-authz-1234"}},
 		"DELETE /settings/openai-key":           {allowed: owners},
 	}

@@ -38,6 +38,7 @@ var (
 	ManageMembers       = Permission{"members", "manage"}
 	ManageOwners        = Permission{"owners", "manage"}
 	ManageSettings      = Permission{"settings", "manage"}
+	ManageAutoArchive   = Permission{"auto_archive", "manage"}
 )
 
 // Authorizer answers "may this role do this in this workspace?".

@@ -29,4 +29,6 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: workflows.ActivityApplyChange})
 	r.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: workflows.ActivitySummarize})
 	r.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: workflows.ActivityRecordSummary})
+	r.RegisterWorkflowWithOptions(workflows.AutoArchiveFanOut, workflow.RegisterOptions{Name: workflows.AutoArchiveFanOutWorkflow})
+	r.RegisterActivityWithOptions(acts.ClosedConversationsPage, activity.RegisterOptions{Name: workflows.ActivityClosedPage})
 }
