@@ -40,13 +40,38 @@ type Activities struct {
 	WebhookClient *http.Client
 }
 
-// ApplyLifecycleChange writes one accepted change and its audit rows, at most once.
-func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) error {
+// ApplyLifecycleChange writes one accepted change and its audit rows, at most once. For a
+// change to Closed it answers the workspace's auto-archive setting, which the workflow arms
+// its timer with.
+func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) (workflows.ApplyResult, error) {
+	var result workflows.ApplyResult
 	err := a.Store.ApplyLifecycleChange(ctx, change)
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
+		return result, temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
 	}
-	return err
+	if err != nil || change.ToState != domain.Closed {
+		return result, err
+	}
+	setting, err := a.Store.AutoArchive(ctx, change.WorkspaceID)
+	if err != nil {
+		return result, err
+	}
+	result.AutoArchive = &workflows.AutoArchiveSetting{Days: setting.Days, Stamp: AutoArchiveStamp(setting.ChangedAt)}
+	return result, nil
+}
+
+// AutoArchiveStamp orders auto-archive settings: Unix microseconds of the change, 0 if never.
+func AutoArchiveStamp(changedAt time.Time) int64 {
+	if changedAt.IsZero() {
+		return 0
+	}
+	return changedAt.UnixMicro()
+}
+
+// ClosedConversationsPage lists one page of a workspace's closed conversations, for the
+// auto-archive fan-out.
+func (a *Activities) ClosedConversationsPage(ctx context.Context, in workflows.ClosedPageInput) ([]uuid.UUID, error) {
+	return a.Store.ClosedConversationIDs(ctx, in.WorkspaceID, in.AfterID, in.Limit)
 }
 
 // RecordSummaryResult stores a generation's final outcome; a stale one is dropped quietly.

@@ -36,6 +36,7 @@ type conversationItem struct {
 	LastMessageAt time.Time            `json:"last_message_at"`
 	ClosedAt      *time.Time           `json:"closed_at"`
 	SummaryStatus domain.SummaryStatus `json:"summary_status"`
+	PendingUntil  *time.Time           `json:"pending_until"`
 }
 
 type summaryJSON struct {
@@ -87,6 +88,7 @@ func toItem(v *store.ConversationView) conversationItem {
 		CreatedAt: v.CreatedAt.UTC(), LastMessageAt: v.LastMessageAt.UTC(),
 		ClosedAt:      timePtr(v.ClosedAt.Time, v.ClosedAt.Valid),
 		SummaryStatus: v.SummaryStatus,
+		PendingUntil:  timePtr(v.PendingUntil.Time, v.PendingUntil.Valid),
 	}
 	if v.AssigneeID.Valid {
 		item.Assignee = &assigneeJSON{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}
@@ -126,7 +128,7 @@ func (s *server) getConversation(c *gin.Context) {
 }
 
 func (s *server) changeState(c *gin.Context) {
-	to, err := decodeChoice(c, "state", domain.ParseState)
+	to, until, err := decodeStateChange(c)
 	if err != nil {
 		respond(c, err)
 		return
@@ -136,12 +138,49 @@ func (s *server) changeState(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	v, err := s.App.ChangeState(c.Request.Context(), caller(c), id, to, key)
+	v, err := s.App.ChangeState(c.Request.Context(), caller(c), id, to, until, key)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toDetail(v))
+}
+
+// decodeStateChange reads {"state": "...", "until": "<RFC 3339>"}; until is optional (null
+// is the same as absent) and only for pending, which the application layer checks.
+func decodeStateChange(c *gin.Context) (domain.State, *time.Time, error) {
+	var body map[string]json.RawMessage
+	if err := decodeBody(c, &body); err != nil {
+		return "", nil, err
+	}
+	for k := range body {
+		if k != "state" && k != "until" {
+			return "", nil, badRequest("body: unknown field %q", clip(k, 100))
+		}
+	}
+	var state *string
+	if err := json.Unmarshal(body["state"], &state); err != nil && body["state"] != nil {
+		return "", nil, badRequest("state: want a string")
+	}
+	if state == nil {
+		return "", nil, badRequest("state: required")
+	}
+	to, err := domain.ParseState(*state)
+	if err != nil {
+		return "", nil, badRequest("state: %v", err)
+	}
+	var raw *string
+	if err := json.Unmarshal(body["until"], &raw); err != nil && body["until"] != nil {
+		return "", nil, badRequest("until: want an RFC 3339 time such as 2026-11-24T09:00:00Z")
+	}
+	if raw == nil {
+		return to, nil, nil
+	}
+	until, err := time.Parse(time.RFC3339, *raw)
+	if err != nil {
+		return "", nil, badRequest("until: want an RFC 3339 time such as 2026-11-24T09:00:00Z, not %q", clip(*raw, 100))
+	}
+	return to, &until, nil
 }
 
 func (s *server) changeAssignee(c *gin.Context) {

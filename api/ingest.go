@@ -207,6 +207,17 @@ func (s *server) ingest(c *gin.Context) {
 			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
 		}
 	}
+	if res.Snoozed && msg.Role == domain.VisitorMessage {
+		// The visitor wrote to a snoozed conversation: its workflow reopens it now. The
+		// message is committed first; should this Signal fail or the process die before it,
+		// the channel gets no 2xx and retries the same message.id, which stores nothing
+		// new but sends the Signal again (and at worst the snooze's own timer wakes it).
+		if err := s.App.WakeOnMessage(c.Request.Context(), res.ConversationID, res.MessageID); err != nil {
+			s.Logger.Error("wake snoozed conversation", "conversation_id", res.ConversationID, "error", err)
+			respond(c, err)
+			return
+		}
+	}
 	status := http.StatusOK
 	if res.Created {
 		status = http.StatusCreated

@@ -110,7 +110,7 @@ func TestBYOKKeyIsSealedAndNeverReturned(t *testing.T) {
 		t.Fatalf("put: %d %s", res.Code, res.Body)
 	}
 	res = env.As(ws.OwnerToken, http.MethodGet, base, nil)
-	if res.Code != http.StatusOK || strings.TrimSpace(string(res.Body)) != `{"openai_key":{"configured":true,"last4":"wxyz"}}` {
+	if res.Code != http.StatusOK || strings.TrimSpace(string(res.Body)) != `{"auto_archive_days":null,"openai_key":{"configured":true,"last4":"wxyz"}}` {
 		t.Errorf("get: %d %s", res.Code, res.Body)
 	}
 	var sealed []byte
@@ -128,7 +128,7 @@ func TestBYOKKeyIsSealedAndNeverReturned(t *testing.T) {
 		t.Errorf("delete: %d", res.Code)
 	}
 	res = env.As(ws.OwnerToken, http.MethodGet, base, nil)
-	if strings.TrimSpace(string(res.Body)) != `{"openai_key":{"configured":false}}` {
+	if strings.TrimSpace(string(res.Body)) != `{"auto_archive_days":null,"openai_key":{"configured":false}}` {
 		t.Errorf("after delete: %s", res.Body)
 	}
 }

@@ -234,11 +234,11 @@ func TestOpenAPIConversationItemAndCSV(t *testing.T) {
 	if err := json.Unmarshal(rawItem, &item); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "last_message_at", "state", "summary_status", "unread", "visitor"}
+	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
 	if got := sortedKeys(item.Properties); !slices.Equal(got, want) {
 		t.Errorf("ConversationItem properties = %v, want %v", got, want)
 	}
-	for _, field := range []string{"assignee", "closed_at"} {
+	for _, field := range []string{"assignee", "closed_at", "pending_until"} {
 		var prop struct {
 			Nullable bool `json:"nullable"` // OpenAPI 3.0
 			Type     any  `json:"type"`     // OpenAPI 3.1: ["string", "null"]

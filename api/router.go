@@ -115,7 +115,8 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.DELETE("/members/:user_id", s.can(policies.ManageMembers), s.removeMember)
 	ws.POST("/members/:user_id/invite", s.can(policies.ManageMembers), s.newInvite)
 
-	ws.GET("/settings", s.can(policies.ManageSettings), s.getSettings)
+	ws.GET("/settings", s.can(policies.ManageAutoArchive), s.getSettings) // the BYOK part for owners only
+	ws.PATCH("/settings", s.can(policies.ManageAutoArchive), s.patchSettings)
 	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)
 	ws.DELETE("/settings/openai-key", s.can(policies.ManageSettings), s.deleteOpenAIKey)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
@@ -46,13 +47,26 @@ func (s *Service) start(ctx context.Context, in workflows.Input) error {
 }
 
 // ChangeState moves a conversation to another state through its workflow, and returns the
-// conversation as it is after the change. key is the caller's Idempotency-Key, or "".
-func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uuid.UUID, to domain.State, key string) (*store.ConversationView, error) {
+// conversation as it is after the change. until, with to Pending, snoozes it: it must lie in
+// the future, at most a year away. key is the caller's Idempotency-Key, or "".
+func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uuid.UUID, to domain.State, until *time.Time, key string) (*store.ConversationView, error) {
+	what := string(to)
+	if until != nil {
+		if to != domain.Pending {
+			return nil, BadRequest("until: only with state pending (a snooze), not %s", to)
+		}
+		if err := domain.CheckWakeUp(*until, time.Now()); err != nil {
+			return nil, BadRequest("until: %v", err)
+		}
+		u := until.UTC().Truncate(time.Microsecond)
+		until = &u
+		what += "@" + u.Format(time.RFC3339Nano)
+	}
 	if err := s.target(ctx, c, conversationID); err != nil {
 		return nil, err
 	}
-	req := workflows.TransitionRequest{To: to, Actor: c.Actor()}
-	err := s.change(ctx, c, conversationID, key, workflows.UpdateTransition, string(to),
+	req := workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until}
+	err := s.change(ctx, c, conversationID, key, workflows.UpdateTransition, what,
 		func(ctx context.Context, id string) (workflows.Status, error) {
 			return s.Lifecycle.Transition(ctx, conversationID, id, req)
 		})
@@ -180,6 +194,10 @@ func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversation
 	}
 	in := workflows.NewInput(workspaceID, conversationID)
 	in.State, in.SummaryGeneration = v.State, v.SummaryGeneration
+	if v.PendingUntil.Valid && v.State == domain.Pending {
+		t := v.PendingUntil.Time.UTC()
+		in.PendingUntil = &t // the snooze's timer is armed again by the new run
+	}
 	// A summary still pending was lost with the old workflow: the new one runs it again.
 	in.SummaryInFlight = v.SummaryStatus == domain.SummaryPending
 	if v.ClosedAt.Valid {

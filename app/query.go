@@ -147,7 +147,7 @@ func (q Query) createdRange() (after, before time.Time, err error) {
 // ConversationFilterParams are the inbox list's filters (api.md).
 var ConversationFilterParams = []string{
 	"state", "include_archived", "unread", "assignee", "channel",
-	"created_after", "created_before", "q",
+	"created_after", "created_before", "q", "wakes_before",
 }
 
 // ConversationFilter turns the list's filters into a store filter; every bad value is a 400
@@ -192,6 +192,9 @@ func (q Query) ConversationFilter(me uuid.UUID) (store.ConversationFilter, error
 		f.Channels = append(f.Channels, ch)
 	}
 	if f.CreatedAfter, f.CreatedBefore, err = q.createdRange(); err != nil {
+		return f, err
+	}
+	if f.WakesBefore, err = q.Time("wakes_before"); err != nil {
 		return f, err
 	}
 	text, err := q.One("q")

@@ -32,6 +32,11 @@ type LifecycleChange struct {
 	ToState      State      `json:"to_state,omitempty"`
 	FromClosedAt *time.Time `json:"from_closed_at,omitempty"`
 	ToClosedAt   *time.Time `json:"to_closed_at,omitempty"`
+	// Snooze: when a Pending conversation wakes up, before and after the change (nil: not
+	// snoozed). MarkUnread makes the conversation unread with it (a wake-up does).
+	FromPendingUntil *time.Time `json:"from_pending_until,omitempty"`
+	ToPendingUntil   *time.Time `json:"to_pending_until,omitempty"`
+	MarkUnread       bool       `json:"mark_unread,omitempty"`
 
 	// An assignee change, when AssigneeChanged.
 	AssigneeChanged bool   `json:"assignee_changed,omitempty"`

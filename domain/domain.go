@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // State is where a conversation is in its lifecycle.
@@ -62,6 +63,35 @@ func CheckTransition(from, to State) error {
 	}
 	return &TransitionError{From: from, To: to}
 }
+
+// CheckWakeUp says why until is not a wake-up time for a conversation snoozed at now: it
+// must lie in the future, at most a year away.
+func CheckWakeUp(until, now time.Time) error {
+	switch {
+	case !until.After(now):
+		return fmt.Errorf("until must be in the future (it is %s; now is %s)", until.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case until.After(now.AddDate(1, 0, 0)):
+		return fmt.Errorf("until must be at most a year away (at most %s)", now.AddDate(1, 0, 0).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// CheckSnooze is CheckTransition for a change that may set or clear a wake-up time:
+// Pending with a wake-up is still Pending, so a Pending conversation may be given a new
+// wake-up time (snoozed says it has one now, until that one is asked for) or have its
+// wake-up cleared by Pending without one. Every other move is the table's.
+func CheckSnooze(from, to State, snoozed, until bool) error {
+	if from == Pending && to == Pending && (snoozed || until) {
+		return nil
+	}
+	return CheckTransition(from, to)
+}
+
+// Auto-archive bounds: a workspace archives closed conversations after 1 to 3650 days.
+const (
+	MinAutoArchiveDays = 1
+	MaxAutoArchiveDays = 3650
+)
 
 // HasClosedAt reports whether a conversation in this state shows a closed-at time:
 // closing sets it, archiving keeps it, reopening clears it.

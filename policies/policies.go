@@ -39,6 +39,7 @@ var (
 	ManageOwners        = Permission{"owners", "manage"}
 	ManageSettings      = Permission{"settings", "manage"}
 	ManageWebhooks      = Permission{"webhooks", "manage"}
+	ManageAutoArchive   = Permission{"auto_archive", "manage"}
 )
 
 // Authorizer answers "may this role do this in this workspace?".

@@ -29,6 +29,7 @@ type Conversation struct {
 	CreatedAt     time.Time      `bun:"created_at"`
 	LastMessageAt time.Time      `bun:"last_message_at"`
 	ClosedAt      sql.NullTime   `bun:"closed_at"`
+	PendingUntil  sql.NullTime   `bun:"pending_until"`
 	PageURL       string         `bun:"page_url"`
 	Referrer      string         `bun:"referrer"`
 	UserAgent     string         `bun:"user_agent"`

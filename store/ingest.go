@@ -49,6 +49,10 @@ type IngestResult struct {
 	Duplicate      bool   // the message id was seen before; nothing was stored
 	WorkflowID     string // the conversation's workflow
 	WorkflowRunID  string // "" until the workflow's start has been recorded
+	// Snoozed: the conversation is Pending with a wake-up time (read under the row lock):
+	// the caller must tell its workflow, which reopens it. Also set for a duplicate, so a
+	// retry after a crash between this commit and that Signal sends it.
+	Snoozed bool
 }
 
 // Ingest stores a message in one transaction: the first message for a ref creates the
@@ -91,11 +95,12 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			}); err != nil {
 				return err
 			}
-		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id").
+		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id", "state", "pending_until").
 			Where("workspace_id = ? AND ref = ?", in.WorkspaceID, in.Ref).For("UPDATE").Scan(ctx); err != nil {
 			return fmt.Errorf("find conversation: %w", err)
 		}
 		out.ConversationID, out.WorkflowID, out.WorkflowRunID = conv.ID, conv.WorkflowID, conv.WorkflowRunID
+		out.Snoozed = !out.Created && conv.State == domain.Pending && conv.PendingUntil.Valid
 
 		msg := &Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Role: in.Role, Text: in.Text, SentAt: in.SentAt}
 		if in.ExternalID != "" {

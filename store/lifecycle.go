@@ -43,6 +43,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			entry.Before = map[string]any{"state": ch.FromState, "closed_at": ch.FromClosedAt}
 			entry.After = map[string]any{"state": ch.ToState, "closed_at": ch.ToClosedAt}
 			upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
+			snoozeChange(entry, &upd, ch)
 		case ch.AssigneeChanged:
 			entry.Action = domain.AuditAssigneeChanged
 			entry.Before = map[string]any{"assignee": ch.FromAssignee}

@@ -39,6 +39,9 @@ type ConversationFilter struct {
 	// CreatedAfter (inclusive) and CreatedBefore (exclusive) bound created_at; zero is no bound.
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
+	// WakesBefore, when set, keeps only snoozed conversations that wake up before it
+	// (exclusive).
+	WakesBefore time.Time
 	// Query keeps conversations whose visitor name, email or any message contains it,
 	// case-insensitively. The caller checks its length (MinQueryLen..MaxQueryLen).
 	Query string
@@ -135,6 +138,9 @@ func (s *Store) filtered(workspaceID uuid.UUID, f ConversationFilter, after *lis
 	}
 	if !f.CreatedBefore.IsZero() {
 		q = q.Where("c.created_at < ?", f.CreatedBefore)
+	}
+	if !f.WakesBefore.IsZero() {
+		q = q.Where("c.pending_until < ?", f.WakesBefore)
 	}
 	if after != nil {
 		q = q.Where("(c.last_message_at, c.id) < (?, ?)", after.At, after.ID)

@@ -20,4 +20,5 @@ func (s *Site) registerAdminPages(ws *gin.RouterGroup) {
 	ws.GET("/settings", s.settings)
 	ws.POST("/settings/openai-key", s.setOpenAIKey)
 	ws.POST("/settings/openai-key/delete", s.deleteOpenAIKey)
+	ws.POST("/settings/auto-archive", s.setAutoArchive)
 }

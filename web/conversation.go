@@ -54,6 +54,7 @@ type conversationPage struct {
 	LiveURL   string
 
 	Moves       []domain.State
+	CanSnooze   bool // Pending with a wake-up is allowed from here
 	CanChange   bool
 	CanMarkRead bool
 	CanLeads    bool
@@ -148,6 +149,7 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 		InboxURL:     WorkspacePath(wsID, SectionInbox),
 		LiveURL:      s.liveURL(wsID),
 		Moves:        app.Moves(v.State),
+		CanSnooze:    v.State == domain.Open || v.State == domain.Pending,
 		CanChange:    s.App.Can(caller, policies.ChangeConversations),
 		CanMarkRead:  s.App.Can(caller, policies.MarkRead),
 		CanLeads:     s.App.Can(caller, policies.ChangeLeads),
@@ -287,7 +289,7 @@ func (s *Site) written(c *gin.Context, id uuid.UUID, next string) {
 // now; any other error is s.fail's.
 func (s *Site) refused(c *gin.Context, id uuid.UUID, control string, err error) {
 	var e *app.Error
-	if !errors.As(err, &e) || (e.Status != http.StatusConflict && e.Status != http.StatusUnprocessableEntity) {
+	if !errors.As(err, &e) || (e.Status != http.StatusConflict && e.Status != http.StatusUnprocessableEntity && e.Status != http.StatusBadRequest) {
 		s.fail(c, err)
 		return
 	}
@@ -313,7 +315,16 @@ func (s *Site) changeState(c *gin.Context) {
 		s.fail(c, app.BadRequest("state: %v", err))
 		return
 	}
-	if _, err := s.App.ChangeState(c.Request.Context(), callerOf(c), id, to, c.PostForm(idempotencyField)); err != nil {
+	var until *time.Time
+	if c.PostForm("snooze") != "" {
+		t, err := snoozeUntil(c.PostForm("preset"), c.PostForm("until_local"), viewerZone(c.PostForm("tz")), time.Now())
+		if err != nil {
+			s.refused(c, id, ctlState, err)
+			return
+		}
+		until = &t
+	}
+	if _, err := s.App.ChangeState(c.Request.Context(), callerOf(c), id, to, until, c.PostForm(idempotencyField)); err != nil {
 		s.refused(c, id, ctlState, err)
 		return
 	}

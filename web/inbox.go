@@ -25,12 +25,14 @@ type inboxFilters struct {
 	CreatedAfter    string
 	CreatedBefore   string
 	Q               string
+	WakesToday      bool
+	TZ              string // the viewer's time zone "wakes today" was computed in, if known
 }
 
 // Any reports whether a filter narrows the list.
 func (f inboxFilters) Any() bool {
 	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
-		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != ""
+		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.WakesToday
 }
 
 // inboxPage is the Data of templates/inbox.html.
@@ -69,6 +71,10 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 				continue
 			}
 			switch name {
+			case "wakes_today":
+				// The box's value is the viewer's time zone (app.js fills it in), or "true"
+				// without JavaScript: today is then the UTC day.
+				q.Set("wakes_before", endOfToday(time.Now(), viewerZone(v)).Format(time.RFC3339))
 			case "created_after", "created_before":
 				if d, err := time.Parse(dateInput, v); err == nil {
 					if name == "created_before" {
@@ -87,6 +93,12 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	f.IncludeArchived = q.Get("include_archived") == "true"
 	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
 	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
+	if v := strings.TrimSpace(values.Get("wakes_today")); v != "" {
+		f.WakesToday = true
+		if v != "true" {
+			f.TZ = v
+		}
+	}
 	return q, f
 }
 

@@ -3,10 +3,13 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -14,8 +17,12 @@ import (
 type settingsData struct {
 	Workspace string
 	Key       store.OpenAIKeySetting
-	Error     string
-	Notice    string
+	CanKey    bool // the BYOK section is for owners only
+	// AutoArchiveDays is the auto-archive setting (nil: off); ArchiveError a refusal of it.
+	AutoArchiveDays *int
+	ArchiveError    string
+	Error           string
+	Notice          string
 	// ConfirmRemove is the confirm step before removing the key.
 	ConfirmRemove bool
 }
@@ -25,15 +32,21 @@ func (d settingsData) KeyPath() string {
 	return WorkspacePath(d.Workspace, SectionSettings) + "/openai-key"
 }
 
+// ArchivePath is where the auto-archive form posts.
+func (d settingsData) ArchivePath() string {
+	return WorkspacePath(d.Workspace, SectionSettings) + "/auto-archive"
+}
+
 var settingsNotices = map[string]string{
+	"archive": "Auto-archive saved. Closed conversations follow the new setting.",
 	"saved":   "Key saved. New summaries use it from now on.",
 	"removed": "Key removed. Summaries use the platform key again.",
 }
 
 // settingsForbidden explains the refusal of the page to anyone but an owner.
 func (s *Site) settingsForbidden(c *gin.Context) {
-	s.web.Render.errorPage(c, http.StatusForbidden, "Settings are for owners",
-		"Only an owner of this workspace can see and change its settings (its own OpenAI key). Ask an owner if something here needs changing.")
+	s.web.Render.errorPage(c, http.StatusForbidden, "Settings are for owners and admins",
+		"Only an owner or an admin of this workspace can see and change its settings (auto-archive; the OpenAI key is for owners). Ask one of them if something here needs changing.")
 }
 
 // settingsPage renders the page, or the refusal; status is the answer's status.
@@ -42,7 +55,7 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 	SetTitle(c, "Settings")
 	SetSection(c, SectionSettings)
 	d.Workspace = caller.WorkspaceID.String()
-	key, err := s.App.Settings(c.Request.Context(), caller)
+	days, err := s.App.AutoArchiveSetting(c.Request.Context(), caller)
 	if err != nil {
 		if errors.Is(err, app.ErrForbidden) {
 			s.settingsForbidden(c)
@@ -51,8 +64,16 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 		s.fail(c, err)
 		return
 	}
-	d.Key = key
-	d.ConfirmRemove = d.ConfirmRemove && key.Configured
+	d.AutoArchiveDays = days
+	if d.CanKey = s.App.Can(caller, policies.ManageSettings); d.CanKey {
+		key, err := s.App.Settings(c.Request.Context(), caller)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.Key = key
+	}
+	d.ConfirmRemove = d.ConfirmRemove && d.Key.Configured
 	s.web.Render.Page(c, status, "settings", d)
 }
 
@@ -97,4 +118,31 @@ func (s *Site) deleteOpenAIKey(c *gin.Context) {
 		return
 	}
 	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=removed")
+}
+
+// setAutoArchive sets or turns off auto-archive: an empty number of days is off.
+func (s *Site) setAutoArchive(c *gin.Context) {
+	var days *int
+	if v := strings.TrimSpace(c.PostForm("auto_archive_days")); v != "" && c.PostForm("enabled") != "off" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.settingsPage(c, http.StatusBadRequest, settingsData{ArchiveError: "Type a whole number of days from 1 to 3650, or leave it empty to turn auto-archive off."})
+			return
+		}
+		days = &n
+	}
+	if _, err := s.App.SetAutoArchive(c.Request.Context(), callerOf(c), days); err != nil {
+		if errors.Is(err, app.ErrForbidden) {
+			s.settingsForbidden(c)
+			return
+		}
+		status, text, ok := refusal(err)
+		if !ok {
+			s.fail(c, err)
+			return
+		}
+		s.settingsPage(c, status, settingsData{ArchiveError: text})
+		return
+	}
+	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=archive")
 }

@@ -33,4 +33,6 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.WebhookDelivery, workflow.RegisterOptions{Name: workflows.WebhookDeliveryWorkflow})
 	r.RegisterActivityWithOptions(acts.DeliverWebhook, activity.RegisterOptions{Name: workflows.ActivityDeliverWebhook})
 	r.RegisterActivityWithOptions(acts.FailWebhookDelivery, activity.RegisterOptions{Name: workflows.ActivityFailWebhookDelivery})
+	r.RegisterWorkflowWithOptions(workflows.AutoArchiveFanOut, workflow.RegisterOptions{Name: workflows.AutoArchiveFanOutWorkflow})
+	r.RegisterActivityWithOptions(acts.ClosedConversationsPage, activity.RegisterOptions{Name: workflows.ActivityClosedPage})
 }

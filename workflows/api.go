@@ -32,6 +32,13 @@ const (
 	UpdateAssign         = "assign"
 	UpdateRetrySummary   = "retry_summary"
 	QueryState           = "state"
+	// SignalVisitorMessage tells a snoozed conversation that the visitor wrote: it wakes now.
+	SignalVisitorMessage = "visitor_message"
+	// SignalAutoArchive tells a conversation the workspace's auto-archive setting changed.
+	SignalAutoArchive = "auto_archive_changed"
+	// AutoArchiveFanOutWorkflow signals every closed conversation of a workspace after its
+	// auto-archive setting changed.
+	AutoArchiveFanOutWorkflow = "AutoArchiveFanOut"
 )
 
 // Names of the activities the workflow runs; the activities package registers them.
@@ -39,6 +46,7 @@ const (
 	ActivityApplyChange   = "ApplyLifecycleChange"
 	ActivitySummarize     = "Summarize"
 	ActivityRecordSummary = "RecordSummaryResult"
+	ActivityClosedPage    = "ClosedConversationsPage"
 )
 
 // Error types a rejected Update carries, for the API to map to HTTP statuses.
@@ -72,6 +80,20 @@ type Input struct {
 	SummaryInFlight bool `json:"summary_in_flight,omitempty"`
 	// SignalsSeen keeps request ids of Signals unique across runs.
 	SignalsSeen int64 `json:"signals_seen,omitempty"`
+	// PendingUntil is when a snoozed (Pending) conversation wakes up; ArchiveAt is when a
+	// Closed one is archived. Continue-as-new carries both deadlines; the next run starts
+	// their timers again.
+	PendingUntil *time.Time `json:"pending_until,omitempty"`
+	ArchiveAt    *time.Time `json:"archive_at,omitempty"`
+	// ClosedSince is when the conversation last became Closed: the auto-archive clock's
+	// start (ClosedAt stays older for one taken out of the archive).
+	ClosedSince *time.Time `json:"closed_since,omitempty"`
+	// AutoArchiveDays and AutoArchiveStamp are the workspace's auto-archive setting as last
+	// heard, and when it was changed: an older value arriving late is ignored.
+	AutoArchiveDays  *int  `json:"auto_archive_days,omitempty"`
+	AutoArchiveStamp int64 `json:"auto_archive_stamp,omitempty"`
+	// TimersFired keeps request ids of timer-made changes unique across runs.
+	TimersFired int64 `json:"timers_fired,omitempty"`
 }
 
 // NewInput is the input of a brand-new conversation: open and unassigned.
@@ -83,7 +105,45 @@ func NewInput(workspaceID, conversationID uuid.UUID) Input {
 type TransitionRequest struct {
 	To    domain.State  `json:"to"`
 	Actor *domain.Actor `json:"actor,omitempty"`
+	// Until, with To Pending, snoozes the conversation: it goes back to Open then.
+	Until *time.Time `json:"until,omitempty"`
 }
+
+// VisitorMessage is the Signal ingest sends when a visitor writes to a snoozed conversation.
+type VisitorMessage struct {
+	MessageID uuid.UUID `json:"message_id"`
+}
+
+// AutoArchiveSetting is the workspace's auto-archive setting: Days nil is off. Stamp orders
+// changes (Unix microseconds of the change); zero means unknown.
+type AutoArchiveSetting struct {
+	Days  *int  `json:"days,omitempty"`
+	Stamp int64 `json:"stamp"`
+}
+
+// ApplyResult is what the lifecycle write answers: for a change to Closed, the workspace's
+// auto-archive setting, so the workflow needs no activity of its own to read it.
+type ApplyResult struct {
+	AutoArchive *AutoArchiveSetting `json:"auto_archive,omitempty"`
+}
+
+// FanOutInput asks AutoArchiveFanOut to tell the workspace's closed conversations about
+// Setting, starting after the conversation id AfterID.
+type FanOutInput struct {
+	WorkspaceID uuid.UUID          `json:"workspace_id"`
+	Setting     AutoArchiveSetting `json:"setting"`
+	AfterID     uuid.UUID          `json:"after_id"`
+}
+
+// ClosedPageInput asks for one page of a workspace's closed conversation ids, after AfterID.
+type ClosedPageInput struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	AfterID     uuid.UUID `json:"after_id"`
+	Limit       int       `json:"limit"`
+}
+
+// FanOutWorkflowID is the one fan-out per workspace: a newer change replaces a running one.
+func FanOutWorkflowID(workspaceID uuid.UUID) string { return "auto-archive:" + workspaceID.String() }
 
 // Candidate is what the API looked up about a would-be assignee; the validator decides on it.
 type Candidate struct {
@@ -108,6 +168,8 @@ type RetrySummaryRequest struct {
 type Status struct {
 	State             domain.State  `json:"state"`
 	ClosedAt          *time.Time    `json:"closed_at,omitempty"`
+	PendingUntil      *time.Time    `json:"pending_until,omitempty"`
+	ArchiveAt         *time.Time    `json:"archive_at,omitempty"`
 	Assignee          *domain.Actor `json:"assignee,omitempty"`
 	SummaryGeneration int64         `json:"summary_generation"`
 }

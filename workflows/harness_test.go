@@ -53,9 +53,11 @@ type fakeActivities struct {
 	summarize func(context.Context, SummarizeInput) (domain.SummaryStatus, error)
 	// gate, when set, fails every ApplyLifecycleChange (retryably) until it is closed.
 	gate chan struct{}
+	// autoArchive is the workspace's auto-archive setting a change to Closed answers.
+	autoArchive AutoArchiveSetting
 }
 
-func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) error {
+func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) (ApplyResult, error) {
 	f.mu.Lock()
 	gate, applyErr := f.gate, f.applyErr
 	f.mu.Unlock()
@@ -64,18 +66,23 @@ func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain
 		case <-gate:
 		default:
 			// Like Postgres being down: the attempt fails at once and is retried.
-			return errors.New("the store is unavailable")
+			return ApplyResult{}, errors.New("the store is unavailable")
 		}
 	}
 	if applyErr != nil {
 		if err := applyErr(change); err != nil {
-			return err
+			return ApplyResult{}, err
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.changes = append(f.changes, change)
-	return nil
+	var result ApplyResult
+	if change.ToState == domain.Closed {
+		setting := f.autoArchive
+		result.AutoArchive = &setting
+	}
+	return result, nil
 }
 
 func (f *fakeActivities) Summarize(ctx context.Context, in SummarizeInput) (domain.SummaryStatus, error) {

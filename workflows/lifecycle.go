@@ -39,6 +39,26 @@ func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
 	return run.GetRunID(), nil
 }
 
+// TellVisitorMessage wakes a snoozed conversation: the visitor wrote.
+func (l Lifecycle) TellVisitorMessage(ctx context.Context, conversationID, messageID uuid.UUID) error {
+	return l.Client.SignalWorkflow(ctx, domain.WorkflowID(conversationID), "", SignalVisitorMessage, VisitorMessage{MessageID: messageID})
+}
+
+// FanOutAutoArchive starts telling the workspace's closed conversations the new auto-archive
+// setting; a fan-out of an older setting still running is replaced.
+func (l Lifecycle) FanOutAutoArchive(ctx context.Context, workspaceID uuid.UUID, setting AutoArchiveSetting) error {
+	_, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       FanOutWorkflowID(workspaceID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, AutoArchiveFanOutWorkflow, FanOutInput{WorkspaceID: workspaceID, Setting: setting})
+	if err != nil {
+		return fmt.Errorf("start auto-archive fan-out: %w", err)
+	}
+	return nil
+}
+
 // Transition asks the workflow to move the conversation to req.To.
 func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest) (Status, error) {
 	return l.update(ctx, conversationID, updateID, UpdateTransition, req)

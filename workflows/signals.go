@@ -22,7 +22,8 @@ type namedChannel struct {
 
 func (w *conversation) listenForSignals(ctx workflow.Context) *signalListener {
 	l := &signalListener{w: w}
-	for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary} {
+	// New names go last: the order is part of what replays.
+	for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary, SignalVisitorMessage, SignalAutoArchive} {
 		l.channels = append(l.channels, namedChannel{name, workflow.GetSignalChannel(ctx, name)})
 	}
 	// Signals stay on their channels until they are handled (no Selector takes them off
@@ -88,6 +89,20 @@ func (l *signalListener) receive(ctx workflow.Context, name string, ch workflow.
 		}
 		req.Actor = nil
 		handle = func(ctx workflow.Context, id string) error { _, err := w.applyRetrySummary(ctx, id, req); return err }
+	case SignalVisitorMessage:
+		var msg VisitorMessage
+		if !ch.ReceiveAsync(&msg) {
+			return false
+		}
+		handle = w.wakeOnMessage
+	case SignalAutoArchive:
+		var setting AutoArchiveSetting
+		if !ch.ReceiveAsync(&setting) {
+			return false
+		}
+		// Only state: the timer loop arms, moves or cancels the auto-archive timer.
+		w.learnAutoArchive(setting)
+		return true
 	}
 	w.SignalsSeen++
 	requestID := fmt.Sprintf("signal/%s/%d", w.ConversationID, w.SignalsSeen)

@@ -16,6 +16,11 @@ const (
 	changeDurableWrites = "durable-writes"
 	// durableWrites: lifecycle changes are written by a regular activity, not a local one.
 	durableWrites workflow.Version = 1
+
+	changeTimers = "timers"
+	// timersVersion: snooze and auto-archive timers; the lifecycle write answers the
+	// auto-archive setting; transitions record pending_until.
+	timersVersion workflow.Version = 1
 )
 
 // writeAttemptTimeout bounds one attempt of a lifecycle write (a variable for tests: the
@@ -50,6 +55,10 @@ type conversation struct {
 	// persistedGeneration is the latest summary generation whose "pending" row is written;
 	// a summary attempt waits for it so its result is never taken for a stale one.
 	persistedGeneration int64
+	// timerEpoch changes whenever a deadline may have changed; the timer loop restarts its
+	// timer then. timerBusy counts timer-made changes still being written.
+	timerEpoch int
+	timerBusy  int
 }
 
 // Conversation is the long-running workflow of one conversation. It never ends on its own:
@@ -63,9 +72,10 @@ func Conversation(ctx workflow.Context, in Input) error {
 		w.startSummary(ctx)
 	}
 	signals := w.listenForSignals(ctx)
+	workflow.Go(ctx, w.runTimers)
 	for {
 		err := workflow.Await(ctx, func() bool {
-			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle()
+			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle() && w.timerBusy == 0
 		})
 		if err != nil {
 			return err
@@ -104,7 +114,8 @@ func (w *conversation) shouldContinueAsNew(ctx workflow.Context) bool {
 }
 
 func (w *conversation) status() Status {
-	return Status{State: w.State, ClosedAt: w.ClosedAt, Assignee: w.Assignee, SummaryGeneration: w.SummaryGeneration}
+	return Status{State: w.State, ClosedAt: w.ClosedAt, Assignee: w.Assignee, SummaryGeneration: w.SummaryGeneration,
+		PendingUntil: w.PendingUntil, ArchiveAt: w.ArchiveAt}
 }
 
 // Validators only read state; a rejected Update leaves no trace in history.
@@ -120,7 +131,10 @@ func (w *conversation) validateTransition(req TransitionRequest) error {
 	if err := w.checkBusy(); err != nil {
 		return err
 	}
-	if err := domain.CheckTransition(w.State, req.To); err != nil {
+	if req.Until != nil && req.To != domain.Pending {
+		return temporal.NewApplicationError("until is only for a change to pending", ErrInvalidTransition)
+	}
+	if err := domain.CheckSnooze(w.State, req.To, w.PendingUntil != nil, req.Until != nil); err != nil {
 		return temporal.NewApplicationError(err.Error(), ErrInvalidTransition)
 	}
 	return nil
@@ -164,6 +178,9 @@ func (w *conversation) transition(ctx workflow.Context, req TransitionRequest) (
 func (w *conversation) applyTransition(ctx workflow.Context, requestID string, req TransitionRequest) (Status, error) {
 	if err := w.validateTransition(req); err != nil {
 		return Status{}, err
+	}
+	if w.timersOn(ctx) {
+		return w.applyTimedTransition(ctx, requestID, req, false)
 	}
 	now := workflow.Now(ctx).UTC().Truncate(time.Microsecond) // what Postgres keeps
 	change := w.newChange(ctx, requestID, req.Actor)
@@ -253,10 +270,18 @@ func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *
 // sees the change, and a crash can never leave Postgres holding a change the history lacks.
 // Runs begun before that version wrote through a local activity and keep doing so.
 func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChange) error {
+	_, err := w.persistResult(ctx, change)
+	return err
+}
+
+// persistResult is persist, with what the write answered (since version timersVersion, the
+// auto-archive setting for a change to Closed; before, nothing).
+func (w *conversation) persistResult(ctx workflow.Context, change domain.LifecycleChange) (ApplyResult, error) {
+	var result ApplyResult
 	ticket := w.nextWrite
 	w.nextWrite++
 	if err := workflow.Await(ctx, func() bool { return w.servingWrite == ticket }); err != nil {
-		return err
+		return result, err
 	}
 	defer func() { w.servingWrite++ }()
 	var write workflow.Future
@@ -277,8 +302,8 @@ func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChan
 		})
 		write = workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, change)
 	}
-	if err := write.Get(ctx, nil); err != nil {
-		return fmt.Errorf("record change: %w", err)
+	if err := write.Get(ctx, &result); err != nil {
+		return result, fmt.Errorf("record change: %w", err)
 	}
 	if change.SummaryGeneration > w.persistedGeneration {
 		w.persistedGeneration = change.SummaryGeneration
@@ -287,7 +312,7 @@ func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChan
 	if change.SummaryGeneration > 0 {
 		summary = domain.SummaryPending
 	}
-	return w.upsertSearchAttributes(ctx, summary)
+	return result, w.upsertSearchAttributes(ctx, summary)
 }
 
 // startSummary runs the summary of the current generation in the background, superseding

@@ -56,9 +56,30 @@
     box.replaceChildren(p);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); });
-  document.addEventListener("htmx:oobAfterSwap", function (e) { localTimes(e.target); });
+  // viewerZones fills each <input data-viewer-zone> with the browser's time
+  // zone, so snooze presets and "Wakes today" are the viewer's times.
+  function viewerZones(root) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { zone = ""; }
+    if (!zone) { return; }
+    var nodes = (root || document).querySelectorAll("input[data-viewer-zone]");
+    for (var i = 0; i < nodes.length; i++) { nodes[i].value = zone; }
+    var notes = (root || document).querySelectorAll("[data-zone-note]");
+    for (var j = 0; j < notes.length; j++) { notes[j].textContent = "Times in " + zone + "."; }
+  }
+
+  // A box marked data-zone-on-submit ("Wakes today") is sent as the viewer's
+  // time zone instead of "true", set only as its form is sent.
+  document.addEventListener("submit", function (e) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (err) { zone = ""; }
+    var boxes = e.target.querySelectorAll ? e.target.querySelectorAll("input[data-zone-on-submit]") : [];
+    for (var i = 0; i < boxes.length; i++) { if (zone) { boxes[i].value = zone; } }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); viewerZones(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); viewerZones(e.target); });
+  document.addEventListener("htmx:oobAfterSwap", function (e) { localTimes(e.target); viewerZones(e.target); });
 
   document.addEventListener("htmx:configRequest", function (e) {
     var token = csrfToken();

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// snoozeChange adds a state change's wake-up time and wake-up unread mark to its update and
+// audit entry. Every state change writes pending_until (nil clears it); the audit shows it
+// only when the change set, cleared or replaced one, so older entries keep their shape.
+func snoozeChange(entry *AuditEntry, upd **bun.UpdateQuery, ch domain.LifecycleChange) {
+	*upd = (*upd).Set("pending_until = ?", ch.ToPendingUntil)
+	if ch.FromPendingUntil != nil || ch.ToPendingUntil != nil {
+		entry.Before["pending_until"] = ch.FromPendingUntil
+		entry.After["pending_until"] = ch.ToPendingUntil
+	}
+	if ch.MarkUnread {
+		*upd = (*upd).Set("unread = true")
+		entry.After["unread"] = true
+	}
+}
+
+// AutoArchive is a workspace's auto-archive setting: Days nil is off. ChangedAt orders
+// changes (zero when never set).
+type AutoArchive struct {
+	Days      *int
+	ChangedAt time.Time
+}
+
+// AutoArchive reads the workspace's auto-archive setting.
+func (s *Store) AutoArchive(ctx context.Context, workspaceID uuid.UUID) (AutoArchive, error) {
+	var row struct {
+		Days      sql.NullInt64 `bun:"auto_archive_days"`
+		ChangedAt sql.NullTime  `bun:"auto_archive_changed_at"`
+	}
+	err := s.DB.NewRaw(`SELECT auto_archive_days, auto_archive_changed_at FROM workspace_settings WHERE workspace_id = ?`,
+		workspaceID).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AutoArchive{}, nil
+	}
+	if err != nil {
+		return AutoArchive{}, fmt.Errorf("read auto-archive setting: %w", err)
+	}
+	var out AutoArchive
+	if row.Days.Valid {
+		d := int(row.Days.Int64)
+		out.Days = &d
+	}
+	if row.ChangedAt.Valid {
+		out.ChangedAt = row.ChangedAt.Time.UTC()
+	}
+	return out, nil
+}
+
+// SetAutoArchive sets (days non-nil) or turns off the workspace's auto-archive, and returns
+// the setting as stored. clock_timestamp() orders concurrent changes: the row lock
+// serialises them, so the later one is stamped later.
+func (s *Store) SetAutoArchive(ctx context.Context, workspaceID uuid.UUID, days *int) (AutoArchive, error) {
+	var v sql.NullInt64
+	if days != nil {
+		v = sql.NullInt64{Int64: int64(*days), Valid: true}
+	}
+	_, err := s.DB.NewRaw(`INSERT INTO workspace_settings (workspace_id, auto_archive_days, auto_archive_changed_at, updated_at)
+		VALUES (?, ?, clock_timestamp(), now())
+		ON CONFLICT (workspace_id) DO UPDATE SET auto_archive_days = EXCLUDED.auto_archive_days,
+			auto_archive_changed_at = clock_timestamp(), updated_at = now()`,
+		workspaceID, v).Exec(ctx)
+	if err != nil {
+		return AutoArchive{}, fmt.Errorf("set auto-archive: %w", err)
+	}
+	return s.AutoArchive(ctx, workspaceID)
+}
+
+// ClosedConversationIDs pages through the workspace's closed conversations in id order,
+// after the id after (uuid.Nil: from the start).
+func (s *Store) ClosedConversationIDs(ctx context.Context, workspaceID, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.DB.NewSelect().Table("conversations").Column("id").
+		Where("workspace_id = ? AND state = ? AND id > ?", workspaceID, domain.Closed, after).
+		OrderExpr("id").Limit(limit).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("closed conversations: %w", err)
+	}
+	return ids, nil
+}
