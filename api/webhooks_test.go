@@ -633,3 +633,29 @@ func TestSecretRotationSignsWithBothSecrets(t *testing.T) {
 	alone.Header.Set("webhook-signature", sigs[0])
 	verify(t, rotated.Secret, alone)
 }
+
+// TestEventsWaitInTheOutboxWhileTheWorkerIsDown: an event recorded while no worker (and so
+// no dispatcher) runs stays in the outbox, undispatched, and is delivered once one starts.
+func TestEventsWaitInTheOutboxWhileTheWorkerIsDown(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Outbox Co")
+	rcv := newReceiver(t, nil)
+	hook, _ := createWebhook(t, env, ws, rcv.srv.URL, "conversation.created")
+	env.StopWorker()
+	newConversation(t, env, ws, "outbox-1")
+	time.Sleep(1500 * time.Millisecond) // three sweeps' worth, had a dispatcher been running
+	var undispatched int
+	if err := env.Store.DB.NewRaw("SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ? AND dispatched_at IS NULL",
+		hook.ID).Scan(context.Background(), &undispatched); err != nil || undispatched != 1 {
+		t.Fatalf("%d undispatched deliveries (%v), want 1", undispatched, err)
+	}
+	if n := len(rcv.requests()); n != 0 {
+		t.Fatalf("%d requests with no worker", n)
+	}
+	env.StartWorker()
+	waitDelivery(t, env, ws, hook.ID, "succeeded", 20*time.Second)
+	if n := len(rcv.requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}

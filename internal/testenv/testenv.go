@@ -133,7 +133,8 @@ type Env struct {
 
 	stopLive func()
 
-	worker         sdkworker.Worker
+	worker sdkworker.Worker
+
 	stopDispatcher func()
 	webhookRetry   workflows.WebhookRetry
 }
