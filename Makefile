@@ -82,10 +82,11 @@ bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on o
 # Every scenario (or some, SCENARIOS=signal,superseded), with `inbox dev` started with
 # OPENAI_BASE_URL=http://127.0.0.1:28099/v1 OPENAI_API_KEY=any (the tool serves that model):
 #   make record-history SCENARIOS=all PREFIX=v2
+# (FAKE_OPENAI=127.0.0.1:<port> serves that model on another port, for OPENAI_BASE_URL to match.)
 .PHONY: record-history
 record-history: ## record a workflow history for the replay test (usage above the target)
 ifdef SCENARIOS
-	$(GO) run ./internal/tools/histories scenario -prefix "$(PREFIX)" $(if $(filter-out all,$(SCENARIOS)),-only $(SCENARIOS))
+	$(GO) run ./internal/tools/histories scenario -prefix "$(PREFIX)" $(if $(FAKE_OPENAI),-fake-openai $(FAKE_OPENAI)) $(if $(filter-out all,$(SCENARIOS)),-only $(SCENARIOS))
 else
 	@test -n "$(WORKFLOW_ID)" -a -n "$(OUT)" || { echo "usage: make record-history WORKFLOW_ID=conversation/<id> OUT=workflows/testdata/<version>-<name>.json [ALL_RUNS=1]"; \
 		echo "   or: make record-history SCENARIOS=all PREFIX=<version>"; exit 2; }

@@ -445,3 +445,68 @@ func TestViewerSeesNoControlsAndForgedPostsChangeNothing(t *testing.T) {
 		t.Errorf("settings after forged posts: %s", res.Body)
 	}
 }
+
+// apiAutoArchiveDays is auto_archive_days as GET /settings shows it to the owner (nil: off).
+func apiAutoArchiveDays(t *testing.T, e *testenv.Env, ws testenv.Workspace) *float64 {
+	t.Helper()
+	res := e.As(ws.OwnerToken, http.MethodGet, apiPath(ws, "/settings"), nil)
+	if res.Code != http.StatusOK {
+		t.Fatalf("GET settings: %d %s", res.Code, res.Body)
+	}
+	var out struct {
+		Days *float64 `json:"auto_archive_days"`
+	}
+	res.JSON(t, &out)
+	return out.Days
+}
+
+// TestAdminSetsAutoArchiveInBrowser: an admin (not the owner) opens Settings, sees the
+// auto-archive form but not the owner's OpenAI key section, turns auto-archive on at 30
+// days and off again; a support member is refused the page with an explanation.
+func TestAdminSetsAutoArchiveInBrowser(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.Options{})
+	ws := e.NewWorkspace("Archive Admin Co")
+	base := e.Serve("")
+	addMember(t, e, ws, "ada@archive.example", "Ada Admin", "admin")
+	addMember(t, e, ws, "sue@archive.example", "Sue Support", "support")
+
+	b := browser.New(t)
+	tab := signInTab(t, b, base, "ada@archive.example", password)
+	tab.Click(`nav.nav a[href$="/settings"]`)
+	tab.WaitText(".auto-archive .archive-status", "Off.", 10*time.Second)
+	if !tab.Exists(`#auto-archive-days`) {
+		t.Fatal("the admin sees no auto-archive input")
+	}
+	if tab.Exists(`.byok`) || tab.Exists(`#api-key`) || strings.Contains(tab.Text("main"), "OpenAI key") {
+		t.Error("an admin sees the owner's OpenAI key section")
+	}
+
+	tab.Fill(`#auto-archive-days`, "30")
+	tab.Submit(`#auto-archive-days`)
+	tab.WaitText(".notice", "Auto-archive saved", 10*time.Second)
+	tab.WaitText(".archive-status", "On: after 30 days.", 10*time.Second)
+	if got := browser.Eval[string](tab, `document.getElementById("auto-archive-days").value`); got != "30" {
+		t.Errorf("the input after saving holds %q, want 30", got)
+	}
+	if got := apiAutoArchiveDays(t, e, ws); got == nil || *got != 30 {
+		t.Fatalf("API auto_archive_days after setting 30 in the page: %v", got)
+	}
+
+	// Emptied: off.
+	tab.Fill(`#auto-archive-days`, "")
+	tab.Submit(`#auto-archive-days`)
+	tab.WaitText(".archive-status", "Off.", 10*time.Second)
+	if got := apiAutoArchiveDays(t, e, ws); got != nil {
+		t.Fatalf("API auto_archive_days after turning it off in the page: %v, want null", *got)
+	}
+
+	sue := signInTab(t, b, base, "sue@archive.example", password, browser.Isolated())
+	sue.Expect("/settings", http.StatusForbidden)
+	sue.Navigate(base + web.WorkspacePath(ws.WorkspaceID.String(), web.SectionSettings))
+	sue.WaitText("h1", "Settings are for owners and admins", 10*time.Second)
+	if !strings.Contains(sue.Text("main"), "Only an owner or an admin") || sue.Exists("#auto-archive-days") || sue.Exists("#api-key") {
+		t.Error("the refused Settings page does not explain, or shows a form")
+	}
+	b.AssertClean(t)
+}

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -21,31 +22,75 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
-// scenarios are the histories recorded from real runs of `inbox dev` by
-// `make record-history` (internal/tools/histories), each with an event it must hold so that
-// a re-recording still shows what the file is for.
-var scenarios = map[string]enumspb.EventType{
-	"ingest":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-	"transitions":            enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-	"assign":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-	"retry-summary":          enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-	"summary-failed-retried": enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-	"signal":                 enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-	"continue-as-new-run1":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-	"continue-as-new-run2":   enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-	"superseded":             enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED,
+// holds is what a recorded history must hold so that a re-recording still shows what the
+// file is for: events of these types, Signals of these names, and GetVersion markers of
+// these change ids (the code version it was recorded with took that branch).
+type holds struct {
+	events  []enumspb.EventType
+	signals []string
+	changes []string
 }
 
-// versions are the workflow code versions every scenario was recorded with: v1 wrote
-// changes with a local activity, v2 with a regular one (GetVersion "durable-writes").
-var versions = []string{"v1", "v2"}
+// scenarios are the histories recorded from real runs of `inbox dev` by
+// `make record-history` (internal/tools/histories) with every workflow code version.
+var scenarios = map[string]holds{
+	"ingest":                 {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED}},
+	"transitions":            {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED}},
+	"assign":                 {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED}},
+	"retry-summary":          {events: []enumspb.EventType{enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED}},
+	"summary-failed-retried": {events: []enumspb.EventType{enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED}},
+	"signal":                 {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED}},
+	"continue-as-new-run1":   {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW}},
+	"continue-as-new-run2":   {events: []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED}},
+	"superseded":             {events: []enumspb.EventType{enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED}},
+}
+
+// timerScenarios exist since v3 (GetVersion "timers"): snooze and auto-archive.
+var timerScenarios = map[string]holds{
+	// Snoozed a few seconds; the timer fired and woke it.
+	"snooze": {events: []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_TIMER_FIRED}},
+	// Snoozed far ahead; the visitor wrote, the timer was cancelled.
+	"snooze-woken-by-message": {
+		events:  []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_TIMER_CANCELED},
+		signals: []string{workflows.SignalVisitorMessage},
+	},
+	// Closed with auto-archive on: the archive timer is started (and still pending at the end).
+	"auto-archive": {events: []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_STARTED}},
+	// Closed with auto-archive off, then the setting turned on: the fan-out's Signal arms it.
+	"auto-archive-setting-change": {
+		events:  []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_STARTED},
+		signals: []string{workflows.SignalAutoArchive},
+	},
+}
+
+// versions are the workflow code versions and the scenarios recorded with each: v1 wrote
+// changes with a local activity, v2 with a regular one (GetVersion "durable-writes"), v3
+// added the timers (GetVersion "timers"; its histories of a transition hold that marker).
+var versions = map[string]map[string]holds{
+	"v1": scenarios,
+	"v2": scenarios,
+	"v3": func() map[string]holds {
+		m := map[string]holds{}
+		for name, h := range scenarios {
+			if name != "ingest" && name != "assign" { // no transition: the timers' version is never asked
+				h.changes = []string{"timers"}
+			}
+			m[name] = h
+		}
+		for name, h := range timerScenarios {
+			h.changes = []string{"timers"}
+			m[name] = h
+		}
+		return m
+	}(),
+}
 
 // recorded lists every history that must be present.
-var recorded = func() map[string]enumspb.EventType {
-	m := map[string]enumspb.EventType{}
-	for _, v := range versions {
-		for name, ev := range scenarios {
-			m[v+"-"+name] = ev
+var recorded = func() map[string]holds {
+	m := map[string]holds{}
+	for v, names := range versions {
+		for name, h := range names {
+			m[v+"-"+name] = h
 		}
 	}
 	return m
@@ -80,8 +125,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
-			if want, ok := recorded[names[i]]; ok && !hasEvent(h, want) {
-				t.Errorf("%s: no %s event; record it again", file, want)
+			if want, ok := recorded[names[i]]; ok {
+				checkHolds(t, file, h, want)
 			}
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflowWithOptions(workflows.Conversation, workflow.RegisterOptions{Name: workflows.ConversationWorkflow})
@@ -107,11 +152,37 @@ func loadHistory(file string) (*historypb.History, error) {
 	return client.HistoryFromJSON(r, client.HistoryJSONOptions{})
 }
 
-func hasEvent(h *historypb.History, want enumspb.EventType) bool {
+// checkHolds reports what of want the history lacks.
+func checkHolds(t *testing.T, file string, h *historypb.History, want holds) {
+	t.Helper()
+	events := map[enumspb.EventType]bool{}
+	signals := map[string]bool{}
+	changes := map[string]bool{}
 	for _, e := range h.Events {
-		if e.EventType == want {
-			return true
+		events[e.EventType] = true
+		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
+			signals[a.GetSignalName()] = true
+		}
+		if a := e.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == "Version" {
+			var id string
+			if p, ok := a.GetDetails()["change-id"]; ok && converter.GetDefaultDataConverter().FromPayloads(p, &id) == nil {
+				changes[id] = true
+			}
 		}
 	}
-	return false
+	for _, ev := range want.events {
+		if !events[ev] {
+			t.Errorf("%s: no %s event; record it again", file, ev)
+		}
+	}
+	for _, name := range want.signals {
+		if !signals[name] {
+			t.Errorf("%s: no %q Signal; record it again", file, name)
+		}
+	}
+	for _, id := range want.changes {
+		if !changes[id] {
+			t.Errorf("%s: no version marker of change %q: not recorded with that code version", file, id)
+		}
+	}
 }

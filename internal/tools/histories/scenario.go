@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bestai/inbox/domain"
@@ -33,18 +34,28 @@ type scenario struct {
 
 // Scenarios, in the order they run; each writes <prefix>-<name>.json (continue-as-new writes
 // -run1 and -run2). workflows/replay_test.go lists the same names.
+//
+// The timers' scenarios (since v3) come last: the two auto-archive ones turn the workspace's
+// setting on, and turn it off again (cleanup) only after their history has been recorded, so
+// that the fan-out of that change neither reaches the recorded run nor leaves the setting on
+// for the scenarios before them on a later run.
 var scenarios = []struct {
-	name string
-	run  func(*scenario, context.Context, string) error
+	name    string
+	run     func(*scenario, context.Context, string) error
+	cleanup func(*scenario, context.Context) error
 }{
-	{"ingest", (*scenario).ingestOnly},
-	{"transitions", (*scenario).transitions},
-	{"assign", (*scenario).assign},
-	{"retry-summary", (*scenario).retrySummary},
-	{"summary-failed-retried", (*scenario).summaryFailedRetried},
-	{"signal", (*scenario).signal},
-	{"continue-as-new", (*scenario).continueAsNew},
-	{"superseded", (*scenario).superseded},
+	{"ingest", (*scenario).ingestOnly, nil},
+	{"transitions", (*scenario).transitions, nil},
+	{"assign", (*scenario).assign, nil},
+	{"retry-summary", (*scenario).retrySummary, nil},
+	{"summary-failed-retried", (*scenario).summaryFailedRetried, nil},
+	{"signal", (*scenario).signal, nil},
+	{"continue-as-new", (*scenario).continueAsNew, nil},
+	{"superseded", (*scenario).superseded, nil},
+	{"snooze", (*scenario).snooze, nil},
+	{"snooze-woken-by-message", (*scenario).snoozeWokenByMessage, nil},
+	{"auto-archive", (*scenario).autoArchive, (*scenario).autoArchiveOff},
+	{"auto-archive-setting-change", (*scenario).autoArchiveSettingChange, (*scenario).autoArchiveOff},
 }
 
 func (s *scenario) loadDemo(path string) error {
@@ -86,6 +97,11 @@ func (s *scenario) run(ctx context.Context, only string) error {
 		out := filepath.Join(s.outDir, s.prefix+"-"+sc.name+".json")
 		if err := fetchTo(ctx, s.temporal, workflowID, "", sc.name == "continue-as-new", out); err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		if sc.cleanup != nil {
+			if err := sc.cleanup(s, ctx); err != nil {
+				return fmt.Errorf("%s cleanup: %w", sc.name, err)
+			}
 		}
 		fmt.Printf("  %s: %s in %s\n", sc.name, workflowID, time.Since(start).Round(time.Millisecond))
 	}
@@ -213,7 +229,133 @@ func (s *scenario) superseded(ctx context.Context, conv string) error {
 	return s.waitSummary(ctx, conv, domain.SummaryReady)
 }
 
+func (s *scenario) snooze(ctx context.Context, conv string) error {
+	// A wake-up a few seconds ahead: the timer starts, fires, and the conversation is open.
+	until := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
+	if _, err := s.call(ctx, http.MethodPost, s.convPath(conv)+"/state",
+		map[string]any{"state": domain.Pending, "until": until}, http.StatusOK); err != nil {
+		return err
+	}
+	if err := s.waitState(ctx, conv, domain.Open); err != nil {
+		return err
+	}
+	return s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_FIRED)
+}
+
+func (s *scenario) snoozeWokenByMessage(ctx context.Context, conv string) error {
+	// A wake-up far ahead; the visitor writes meanwhile: the timer is cancelled, it is open.
+	until := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339Nano)
+	if _, err := s.call(ctx, http.MethodPost, s.convPath(conv)+"/state",
+		map[string]any{"state": domain.Pending, "until": until}, http.StatusOK); err != nil {
+		return err
+	}
+	if err := s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_STARTED); err != nil {
+		return err
+	}
+	if _, err := s.call(ctx, http.MethodPost, "/api/v1/ingest/messages", map[string]any{
+		"conversation_ref": s.lastRef, "channel": "chat",
+		"message": map[string]any{"id": "m-2", "role": "visitor", "text": "Any news?"},
+	}, http.StatusOK, http.StatusCreated); err != nil {
+		return err
+	}
+	if err := s.waitState(ctx, conv, domain.Open); err != nil {
+		return err
+	}
+	return s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_CANCELED)
+}
+
+func (s *scenario) autoArchive(ctx context.Context, conv string) error {
+	// Auto-archive after a day, then close: the write answers the setting and the archive
+	// timer starts. Nobody waits a day: the history ends with the timer pending.
+	if err := s.setAutoArchive(ctx, 1); err != nil {
+		return err
+	}
+	if err := s.setState(ctx, conv, domain.Closed); err != nil {
+		return err
+	}
+	if err := s.waitSummary(ctx, conv, domain.SummaryReady); err != nil {
+		return err
+	}
+	return s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_STARTED)
+}
+
+func (s *scenario) autoArchiveSettingChange(ctx context.Context, conv string) error {
+	// Closed with auto-archive off (no timer); turning it on signals the closed
+	// conversations (auto_archive_changed), and this one arms its archive timer.
+	if err := s.setAutoArchive(ctx, 0); err != nil {
+		return err
+	}
+	if err := s.setState(ctx, conv, domain.Closed); err != nil {
+		return err
+	}
+	if err := s.waitSummary(ctx, conv, domain.SummaryReady); err != nil {
+		return err
+	}
+	if err := s.waitQuiet(ctx, "conversation/"+conv); err != nil {
+		return err
+	}
+	if err := s.setAutoArchive(ctx, 1); err != nil {
+		return err
+	}
+	if err := s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED); err != nil {
+		return err
+	}
+	return s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_STARTED)
+}
+
+func (s *scenario) autoArchiveOff(ctx context.Context) error { return s.setAutoArchive(ctx, 0) }
+
 // Helpers.
+
+// setAutoArchive sets the workspace's auto_archive_days (0 turns auto-archive off: null) and
+// waits for the fan-out it starts to finish, so that its Signals reach only the
+// conversations closed before the change, never a later step of the scenario.
+func (s *scenario) setAutoArchive(ctx context.Context, days int) error {
+	var v any
+	if days > 0 {
+		v = days
+	}
+	if _, err := s.call(ctx, http.MethodPatch, fmt.Sprintf("/api/v1/workspaces/%s/settings", s.workspace),
+		map[string]any{"auto_archive_days": v}, http.StatusOK); err != nil {
+		return err
+	}
+	return poll(ctx, "the auto-archive fan-out", func() (bool, error) {
+		d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.FanOutWorkflowID(s.workspace), "")
+		if err != nil {
+			return false, err
+		}
+		return d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	})
+}
+
+func (s *scenario) waitState(ctx context.Context, conv string, want domain.State) error {
+	return poll(ctx, "state "+string(want), func() (bool, error) {
+		var v struct {
+			State domain.State `json:"state"`
+		}
+		b, err := s.call(ctx, http.MethodGet, s.convPath(conv), nil, http.StatusOK)
+		if err == nil {
+			err = json.Unmarshal(b, &v)
+		}
+		return v.State == want, err
+	})
+}
+
+// waitEvent waits until the conversation's (latest run's) history holds an event of type want.
+func (s *scenario) waitEvent(ctx context.Context, conv string, want enumspb.EventType) error {
+	return poll(ctx, want.String(), func() (bool, error) {
+		h, err := fetch(ctx, s.temporal, "conversation/"+conv, "")
+		if err != nil {
+			return false, err
+		}
+		for _, e := range h.Events {
+			if e.EventType == want {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
 
 func (s *scenario) convPath(conv string) string {
 	return fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s", s.workspace, conv)
