@@ -283,6 +283,12 @@ func (s *Site) updateWebhook(c *gin.Context) {
 		SeeOther(c, webhookPath(callerOf(c).WorkspaceID.String(), id)+"?done=saved")
 		return
 	}
+	s.refuseOnWebhook(c, id, err, func(d *webhookData, text string) { d.Form, d.FormError = form, text })
+}
+
+// refuseOnWebhook shows a refused write on the endpoint's page, its words placed by show
+// next to the control; anything else (a 404, the 403, an outage) is a whole page.
+func (s *Site) refuseOnWebhook(c *gin.Context, id uuid.UUID, err error, show func(d *webhookData, text string)) {
 	status, text, shown := webhookRefusal(err)
 	if !shown {
 		s.webhookFailure(c, err)
@@ -293,7 +299,7 @@ func (s *Site) updateWebhook(c *gin.Context) {
 		s.webhookFailure(c, lerr)
 		return
 	}
-	d.Form, d.FormError = form, text
+	show(&d, text)
 	s.web.Render.Page(c, status, "webhook", d)
 }
 
@@ -344,18 +350,7 @@ func (s *Site) redeliverWebhook(c *gin.Context) {
 		return
 	}
 	if _, err := s.App.RedeliverWebhook(c.Request.Context(), callerOf(c), id, deliveryID); err != nil {
-		status, text, shown := webhookRefusal(err)
-		if !shown {
-			s.webhookFailure(c, err)
-			return
-		}
-		d, lerr := s.webhookPage(c, id)
-		if lerr != nil {
-			s.webhookFailure(c, lerr)
-			return
-		}
-		d.RefusedDelivery, d.RefusedText = deliveryID, text
-		s.web.Render.Page(c, status, "webhook", d)
+		s.refuseOnWebhook(c, id, err, func(d *webhookData, text string) { d.RefusedDelivery, d.RefusedText = deliveryID, text })
 		return
 	}
 	SeeOther(c, webhookPath(callerOf(c).WorkspaceID.String(), id)+"?done=redelivered&delivery="+deliveryID.String())
