@@ -83,10 +83,15 @@ bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on o
 # OPENAI_BASE_URL=http://127.0.0.1:28099/v1 OPENAI_API_KEY=any (the tool serves that model):
 #   make record-history SCENARIOS=all PREFIX=v2
 # (FAKE_OPENAI=127.0.0.1:<port> serves that model on another port, for OPENAI_BASE_URL to match.)
+# The other workflow types' scenarios (webhook-v1-*.json, fanout-v1-*.json), the webhook ones
+# with `inbox dev` also started with INBOX_WEBHOOK_ALLOW_PRIVATE=true INBOX_WEBHOOK_RETRY_INITIAL=1s
+# INBOX_WEBHOOK_RETRY_MAX=2s (the tool serves the receiver on a loopback port):
+#   make record-history SCENARIOS=all WORKFLOW=WebhookDelivery PREFIX=v1
+#   make record-history SCENARIOS=all WORKFLOW=AutoArchiveFanOut PREFIX=v1
 .PHONY: record-history
 record-history: ## record a workflow history for the replay test (usage above the target)
 ifdef SCENARIOS
-	$(GO) run ./internal/tools/histories scenario -prefix "$(PREFIX)" $(if $(FAKE_OPENAI),-fake-openai $(FAKE_OPENAI)) $(if $(filter-out all,$(SCENARIOS)),-only $(SCENARIOS))
+	$(GO) run ./internal/tools/histories scenario -prefix "$(PREFIX)" $(if $(WORKFLOW),-workflow $(WORKFLOW)) $(if $(FAKE_OPENAI),-fake-openai $(FAKE_OPENAI)) $(if $(filter-out all,$(SCENARIOS)),-only $(SCENARIOS))
 else
 	@test -n "$(WORKFLOW_ID)" -a -n "$(OUT)" || { echo "usage: make record-history WORKFLOW_ID=conversation/<id> OUT=workflows/testdata/<version>-<name>.json [ALL_RUNS=1]"; \
 		echo "   or: make record-history SCENARIOS=all PREFIX=<version>"; exit 2; }

@@ -23,12 +23,15 @@ import (
 )
 
 // holds is what a recorded history must hold so that a re-recording still shows what the
-// file is for: events of these types, Signals of these names, and GetVersion markers of
-// these change ids (the code version it was recorded with took that branch).
+// file is for: events of these types, Signals of these names, GetVersion markers of these
+// change ids (the code version it was recorded with took that branch), activities of these
+// types scheduled, and an activity started at attempt minAttempt or later.
 type holds struct {
-	events  []enumspb.EventType
-	signals []string
-	changes []string
+	events     []enumspb.EventType
+	signals    []string
+	changes    []string
+	activities []string
+	minAttempt int32
 }
 
 // scenarios are the histories recorded from real runs of `inbox dev` by
@@ -85,10 +88,55 @@ var versions = map[string]map[string]holds{
 	}(),
 }
 
+// webhookScenarios are the WebhookDelivery workflow's histories, webhook-v1-*: recorded by
+// `make record-history SCENARIOS=all WORKFLOW=WebhookDelivery PREFIX=v1`.
+var webhookScenarios = map[string]holds{
+	// The receiver answered 503 twice, then 200: the activity's third attempt completed.
+	"delivered-after-retries": {
+		events:     []enumspb.EventType{enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED},
+		activities: []string{workflows.ActivityDeliverWebhook},
+		minAttempt: 3,
+	},
+	// The receiver answered 410 (non-retryable): the failure is recorded by FailWebhookDelivery.
+	"gone": {
+		events:     []enumspb.EventType{enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED},
+		activities: []string{workflows.ActivityDeliverWebhook, workflows.ActivityFailWebhookDelivery},
+	},
+}
+
+// fanOutScenarios are the AutoArchiveFanOut workflow's histories, fanout-v1-*: recorded by
+// `make record-history SCENARIOS=all WORKFLOW=AutoArchiveFanOut PREFIX=v1`.
+var fanOutScenarios = map[string]holds{
+	// One page of closed conversations (each recording adds three, terminating the first's
+	// workflow): Signals delivered, those to a terminated workflow failed (logged and
+	// skipped), then completed. It did not continue as new (that takes 2,000 conversations).
+	"signals": {
+		events: []enumspb.EventType{
+			enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+			enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+			enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+		},
+		activities: []string{workflows.ActivityClosedPage},
+	},
+}
+
+// otherVersions are the code versions of the workflow types besides Conversation, each
+// numbered on its own and named with the type's file prefix (webhook-v1, fanout-v1).
+var otherVersions = map[string]map[string]holds{
+	"webhook-v1": webhookScenarios,
+	"fanout-v1":  fanOutScenarios,
+}
+
 // recorded lists every history that must be present.
 var recorded = func() map[string]holds {
 	m := map[string]holds{}
 	for v, names := range versions {
+		for name, h := range names {
+			m[v+"-"+name] = h
+		}
+	}
+	for v, names := range otherVersions {
 		for name, h := range names {
 			m[v+"-"+name] = h
 		}
@@ -103,18 +151,18 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Deleting files must not make the test pass vacuously.
-	if len(files) < len(recorded) {
-		t.Fatalf("testdata holds %d histories, want at least the %d recorded scenarios: %v", len(files), len(recorded), files)
-	}
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(f), ".gz"), ".json")
 	}
+	// Deleting files must not make the test pass vacuously: each one missing is named.
 	for name := range recorded {
 		if !slices.Contains(names, name) {
 			t.Errorf("missing recorded history %s.json", name)
 		}
+	}
+	if len(files) < len(recorded) {
+		t.Fatalf("testdata holds %d histories, want at least the %d recorded scenarios: %v", len(files), len(recorded), files)
 	}
 
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -129,7 +177,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 				checkHolds(t, file, h, want)
 			}
 			replayer := worker.NewWorkflowReplayer()
+			// Every workflow type, by the name the worker registers it under (worker.Register).
 			replayer.RegisterWorkflowWithOptions(workflows.Conversation, workflow.RegisterOptions{Name: workflows.ConversationWorkflow})
+			replayer.RegisterWorkflowWithOptions(workflows.WebhookDelivery, workflow.RegisterOptions{Name: workflows.WebhookDeliveryWorkflow})
+			replayer.RegisterWorkflowWithOptions(workflows.AutoArchiveFanOut, workflow.RegisterOptions{Name: workflows.AutoArchiveFanOutWorkflow})
 			if err := replayer.ReplayWorkflowHistory(quiet, h); err != nil {
 				t.Fatalf("%s does not replay against today's code: %v", file, err)
 			}
@@ -158,8 +209,16 @@ func checkHolds(t *testing.T, file string, h *historypb.History, want holds) {
 	events := map[enumspb.EventType]bool{}
 	signals := map[string]bool{}
 	changes := map[string]bool{}
+	activities := map[string]bool{}
+	var attempt int32
 	for _, e := range h.Events {
 		events[e.EventType] = true
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+			activities[a.GetActivityType().GetName()] = true
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil {
+			attempt = max(attempt, a.GetAttempt())
+		}
 		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
 			signals[a.GetSignalName()] = true
 		}
@@ -184,5 +243,13 @@ func checkHolds(t *testing.T, file string, h *historypb.History, want holds) {
 		if !changes[id] {
 			t.Errorf("%s: no version marker of change %q: not recorded with that code version", file, id)
 		}
+	}
+	for _, name := range want.activities {
+		if !activities[name] {
+			t.Errorf("%s: no %s activity scheduled; record it again", file, name)
+		}
+	}
+	if attempt < want.minAttempt {
+		t.Errorf("%s: no activity started at attempt %d or later (at most %d); record it again", file, want.minAttempt, attempt)
 	}
 }

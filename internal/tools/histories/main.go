@@ -1,16 +1,21 @@
-// Command histories records Conversation workflow histories as Temporal's JSON history
-// format, the files workflows/replay_test.go replays against today's code.
+// Command histories records workflow histories as Temporal's JSON history format, the files
+// workflows/replay_test.go replays against today's code.
 //
 //	# one workflow (latest run, or -run-id), or every run of a continued-as-new chain
 //	go run ./internal/tools/histories fetch -workflow-id conversation/<ID> -out workflows/testdata/v2-x.json
 //	go run ./internal/tools/histories fetch -workflow-id conversation/<ID> -all-runs -out workflows/testdata/v2-x.json
 //	# drive a running `inbox dev` through every scenario and record each history
 //	go run ./internal/tools/histories scenario -prefix v2 [-only signal,superseded]
+//	# the other workflow types' scenarios: webhook-v1-<name>.json, fanout-v1-<name>.json
+//	go run ./internal/tools/histories scenario -workflow WebhookDelivery -prefix v1
+//	go run ./internal/tools/histories scenario -workflow AutoArchiveFanOut -prefix v1
 //
 // Both read TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, INBOX_HTTP_ADDR and INBOX_DATA_DIR like
 // `inbox dev`. The scenario mode serves the chat-completions endpoint itself (-fake-openai,
 // default 127.0.0.1:28099), so `inbox dev` must run with OPENAI_BASE_URL=http://127.0.0.1:28099/v1
-// and any OPENAI_API_KEY.
+// and any OPENAI_API_KEY. The WebhookDelivery scenarios serve the webhook receiver on a
+// loopback port (-receiver), so `inbox dev` must also run with INBOX_WEBHOOK_ALLOW_PRIVATE=true,
+// and with INBOX_WEBHOOK_RETRY_INITIAL=1s INBOX_WEBHOOK_RETRY_MAX=2s for its retries to be quick.
 package main
 
 import (
@@ -30,6 +35,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+
+	"github.com/bestai/inbox/workflows"
 )
 
 func main() {
@@ -65,6 +72,10 @@ func main() {
 		fake := fs.String("fake-openai", "127.0.0.1:28099", "serve chat completions here (inbox dev's OPENAI_BASE_URL=http://<this>/v1)")
 		fs.StringVar(&s.outDir, "out-dir", "workflows/testdata", "where to write the histories")
 		fs.StringVar(&s.prefix, "prefix", "", "file name prefix, required: the workflow code version recorded (v1 files are kept as they are)")
+		kind := fs.String("workflow", workflows.ConversationWorkflow, "workflow type whose scenarios to run: "+
+			workflows.ConversationWorkflow+" (<prefix>-<name>.json), "+workflows.WebhookDeliveryWorkflow+
+			" (webhook-<prefix>-<name>.json) or "+workflows.AutoArchiveFanOutWorkflow+" (fanout-<prefix>-<name>.json)")
+		recv := fs.String("receiver", "127.0.0.1:0", "serve the WebhookDelivery scenarios' webhook endpoints here")
 		only := fs.String("only", "", "comma-separated scenario names (default: all)")
 		_ = fs.Parse(os.Args[2:])
 		if s.prefix == "" {
@@ -75,9 +86,16 @@ func main() {
 			log.Fatal(err)
 		}
 		s.model = startFakeModel(*fake)
+		if *kind == workflows.WebhookDeliveryWorkflow {
+			s.receiver = startReceiver(*recv)
+		}
 		s.temporal = dial(*address, *namespace)
 		defer s.temporal.Close()
-		if err := s.run(context.Background(), *only); err != nil {
+		run := func(ctx context.Context) error { return s.runOthers(ctx, *kind, *only) }
+		if *kind == workflows.ConversationWorkflow {
+			run = func(ctx context.Context) error { return s.run(ctx, *only) }
+		}
+		if err := run(context.Background()); err != nil {
 			log.Fatal(err)
 		}
 	default:

@@ -28,12 +28,15 @@ type scenario struct {
 	token, ingestKey       string
 	lastRef                string
 	model                  *fakeModel
+	receiver               *receiver // webhooks' endpoints (WebhookDelivery scenarios)
+	webhook                uuid.UUID // the webhook a WebhookDelivery scenario added
 	temporal               client.Client
 	http                   http.Client
 }
 
-// Scenarios, in the order they run; each writes <prefix>-<name>.json (continue-as-new writes
-// -run1 and -run2). workflows/replay_test.go lists the same names.
+// Scenarios of the Conversation workflow, in the order they run; each writes
+// <prefix>-<name>.json (continue-as-new writes -run1 and -run2). workflows/replay_test.go
+// lists the same names. The other workflow types' scenarios are in others.go.
 //
 // The timers' scenarios (since v3) come last: the two auto-archive ones turn the workspace's
 // setting on, and turn it off again (cleanup) only after their history has been recorded, so
