@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
@@ -109,6 +110,7 @@ func Start(o Options) (*Server, error) {
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build Temporal server: %w", err)
@@ -153,6 +155,23 @@ func (s *Server) startUI(uiAddr, frontendAddr string) error {
 	}))
 	go func() { _ = s.ui.Start() }()
 	return nil
+}
+
+// queuePollRPS is how often a history shard may read each of its task queues a second.
+// Temporal's default, 20, is sized for clusters with hundreds of shards; with the few
+// shards of one process it caps everything that goes through a queue (the workflow task
+// after an activity, an Update's next step, a visibility upsert) at about 20 a second per
+// shard, and one conversation's transitions at 22 a second (BENCHMARKS.md).
+const queuePollRPS = 1000
+
+// dynamicConfig is the server's dynamic configuration: its defaults but for queue polling.
+func dynamicConfig() dynamicconfig.Client {
+	return dynamicconfig.StaticClient{
+		dynamicconfig.TransferProcessorMaxPollRPS.Key():   queuePollRPS,
+		dynamicconfig.TimerProcessorMaxPollRPS.Key():      queuePollRPS,
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): queuePollRPS,
+		dynamicconfig.OutboundProcessorMaxPollRPS.Key():   queuePollRPS,
+	}
 }
 
 func sqliteConfig(o Options) (*config.SQL, error) {

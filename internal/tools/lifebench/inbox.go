@@ -43,6 +43,7 @@ type creds struct {
 // inbox is one `inbox dev` process with its own ports, data directory and database.
 type inbox struct {
 	bin, store, adminURL   string
+	shards                 string // "" for the store's default
 	dbName, dbURL, dataDir string
 	httpAddr, tmpAddr, ui  string
 	pprofAddr, openaiURL   string
@@ -56,8 +57,10 @@ func newInbox(bin, store, adminURL, openaiURL string, pprof bool) (*inbox, error
 	if err != nil {
 		return nil, err
 	}
-	in := &inbox{bin: bin, store: store, adminURL: adminURL, openaiURL: openaiURL}
-	in.dbName = fmt.Sprintf("lifebench_%s_%d", store, time.Now().UnixNano()%1_000_000)
+	// "postgres@16" is the postgres store with 16 history shards.
+	name, shards, _ := strings.Cut(store, "@")
+	in := &inbox{bin: bin, store: name, shards: shards, adminURL: adminURL, openaiURL: openaiURL}
+	in.dbName = fmt.Sprintf("lifebench_%s%s_%d", name, shards, time.Now().UnixNano()%1_000_000)
 	u := *admin
 	u.Path = "/" + in.dbName
 	in.dbURL = u.String()
@@ -80,7 +83,7 @@ func (in *inbox) env() []string {
 		"INBOX_TEMPORAL_UI_ADDR="+in.ui,
 		"INBOX_DATA_DIR="+in.dataDir,
 		"INBOX_TEMPORAL_STORE="+in.store,
-		"INBOX_TEMPORAL_SHARDS=", // the store's default
+		"INBOX_TEMPORAL_SHARDS="+in.shards, // empty: the store's default
 		"OPENAI_BASE_URL="+in.openaiURL,
 		"OPENAI_API_KEY=sk-lifebench",
 		"INBOX_SECRET_KEY=",

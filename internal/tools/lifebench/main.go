@@ -65,7 +65,7 @@ type options struct {
 
 func main() {
 	var o options
-	stores := flag.String("stores", "sqlite,postgres", "Temporal stores to measure, in order")
+	stores := flag.String("stores", "sqlite,postgres", "Temporal stores to measure, in order; store@N sets N history shards (postgres@16)")
 	clients := flag.String("clients", "1,8,32", "client counts for the transitions and the floor")
 	delays := flag.String("summary-delays", "0s,500ms", "answer delays of the local chat-completions endpoint, one summary round each")
 	flag.StringVar(&o.bin, "bin", "", "inbox binary (default: go build ./cmd/inbox into a temp dir)")
@@ -89,8 +89,12 @@ func main() {
 	if *stores != "" {
 		o.stores = strings.Split(*stores, ",")
 	}
-	if slices.ContainsFunc(o.stores, func(s string) bool { return s != "sqlite" && s != "postgres" }) {
-		err = errors.New("-stores: sqlite and/or postgres")
+	if slices.ContainsFunc(o.stores, func(s string) bool {
+		name, shards, withShards := strings.Cut(s, "@")
+		n, e := strconv.Atoi(shards)
+		return (name != "sqlite" && name != "postgres") || (withShards && (e != nil || n < 1 || n > 1024))
+	}) {
+		err = errors.New("-stores: sqlite and/or postgres, each optionally @<history shards 1..1024>")
 	}
 	for _, f := range strings.Split(*clients, ",") {
 		n, e := strconv.Atoi(strings.TrimSpace(f))
