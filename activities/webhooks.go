@@ -38,14 +38,19 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in workflows.WebhookDel
 	if !d.Enabled {
 		return a.Store.FailDelivery(ctx, ref, "the endpoint is disabled", false)
 	}
+	now := time.Now()
 	secrets, err := a.webhookSecrets(d)
 	if err != nil {
-		if ferr := a.Store.FailDelivery(ctx, ref, err.Error(), false); ferr != nil {
-			return ferr
+		// Retried like a failed send, not given up: this worker may lack the key another
+		// worker has (a replica with the wrong INBOX_SECRET_KEY), or its configuration may be
+		// put right within the delivery's three days. Each attempt says why in the log.
+		failed := store.DeliveryAttempt{DeliveryID: d.ID, Generation: in.Generation,
+			Attempt: int(activity.GetInfo(ctx).Attempt), At: now.UTC(), Error: err.Error()}
+		if rerr := a.Store.RecordDeliveryAttempt(ctx, failed, false); rerr != nil {
+			return rerr
 		}
-		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.WebhookErrUnusable, nil)
+		return temporal.NewApplicationError(err.Error(), "secret_unreadable")
 	}
-	now := time.Now()
 	id := d.ID.String()
 	signature, err := webhooks.Sign(id, now, []byte(d.Body), secrets...)
 	if err != nil {

@@ -659,3 +659,50 @@ func TestEventsWaitInTheOutboxWhileTheWorkerIsDown(t *testing.T) {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
+
+// TestUnreadableSecretIsRetriedNotDropped: a worker that cannot open an endpoint's secret
+// (here the sealed secret is damaged, as a replica with another INBOX_SECRET_KEY would see
+// it) records each attempt with the reason and keeps retrying; once the secret can be
+// opened again, the event is delivered, signed with it.
+func TestUnreadableSecretIsRetriedNotDropped(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Sealed Co")
+	rcv := newReceiver(t, nil)
+	hook, secret := createWebhook(t, env, ws, rcv.srv.URL, "conversation.created")
+	ctx := context.Background()
+	var sealed []byte
+	if err := env.Store.DB.NewRaw("SELECT secret_sealed FROM webhooks WHERE id = ?", hook.ID).Scan(ctx, &sealed); err != nil {
+		t.Fatal(err)
+	}
+	damaged := append([]byte(nil), sealed...)
+	damaged[len(damaged)-1] ^= 0xff
+	if _, err := env.Store.DB.ExecContext(ctx, "UPDATE webhooks SET secret_sealed = ? WHERE id = ?", damaged, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	newConversation(t, env, ws, "sealed-1")
+	var d deliveryJSON
+	testenv.Eventually(t, 20*time.Second, "two failed attempts", func() bool {
+		items := deliveries(t, env, ws, hook.ID)
+		if len(items) == 0 {
+			return false
+		}
+		d = items[0]
+		return d.Attempts >= 2
+	})
+	if d.Status != "pending" || d.LastError == nil || !strings.Contains(*d.LastError, "cannot be decrypted") {
+		t.Fatalf("delivery while the secret is unreadable: %+v (last error %v), want pending with the reason", d, d.LastError)
+	}
+	if n := len(rcv.requests()); n != 0 {
+		t.Fatalf("%d requests sent without a readable secret", n)
+	}
+	if _, err := env.Store.DB.ExecContext(ctx, "UPDATE webhooks SET secret_sealed = ? WHERE id = ?", sealed, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivery(t, env, ws, hook.ID, "succeeded", 20*time.Second)
+	got := rcv.requests()
+	if len(got) != 1 {
+		t.Fatalf("%d requests after the secret was readable again, want 1", len(got))
+	}
+	verify(t, secret, got[0])
+}

@@ -66,7 +66,7 @@ func WebhookRetryPolicy(r WebhookRetry) *temporal.RetryPolicy {
 const (
 	// WebhookErrGone: the receiver answered 410; the endpoint has been disabled.
 	WebhookErrGone = "gone"
-	// WebhookErrUnusable: the endpoint's secret cannot be opened on this worker.
+	// WebhookErrUnusable: the endpoint's secret, once opened, cannot sign (it is malformed).
 	WebhookErrUnusable = "unusable"
 )
 
