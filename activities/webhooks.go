@@ -14,9 +14,10 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
-var (
-	defaultWebhookClient = webhooks.NewClient(false)
-)
+var defaultWebhookClient = webhooks.NewClient(false)
+
+// maxAttemptError bounds the error text recorded with an attempt, in bytes.
+const maxAttemptError = 1000
 
 // DeliverWebhook makes one signed attempt at a delivery and records it. It returns nil
 // when the receiver answered 2xx, or when there is nothing to send (the delivery was
@@ -69,7 +70,7 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in workflows.WebhookDel
 		attempt.StatusCode.Int64, attempt.StatusCode.Valid = int64(res.StatusCode), true
 	}
 	if res.Err != nil {
-		attempt.Error = clipError(res.Err.Error())
+		attempt.Error = domain.Clip(res.Err.Error(), maxAttemptError)
 	}
 	// Recorded with a context of its own: an attempt cut off by a worker stopping is still
 	// worth its row, and the send is not repeated for want of it.
@@ -115,12 +116,4 @@ func (a *Activities) webhookSecrets(d *store.DeliveryToSend) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func clipError(s string) string {
-	const maxLen = 1000
-	if len(s) > maxLen {
-		return s[:maxLen] + "..."
-	}
-	return s
 }

@@ -155,7 +155,7 @@ func decodeStateChange(c *gin.Context) (domain.State, *time.Time, error) {
 	}
 	for k := range body {
 		if k != "state" && k != "until" {
-			return "", nil, badRequest("body: unknown field %q", clip(k, 100))
+			return "", nil, badRequest("body: unknown field %q", domain.Clip(k, 100))
 		}
 	}
 	var state *string
@@ -178,7 +178,7 @@ func decodeStateChange(c *gin.Context) (domain.State, *time.Time, error) {
 	}
 	until, err := time.Parse(time.RFC3339, *raw)
 	if err != nil {
-		return "", nil, badRequest("until: want an RFC 3339 time such as 2026-11-24T09:00:00Z, not %q", clip(*raw, 100))
+		return "", nil, badRequest("until: want an RFC 3339 time such as 2026-11-24T09:00:00Z, not %q", domain.Clip(*raw, 100))
 	}
 	return to, &until, nil
 }

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/bestai/inbox/domain"
 )
 
 // Every JSON request body goes through readJSON and decodeStrict: one set of input rules
@@ -188,7 +190,7 @@ func walkJSON(dec *json.Decoder, path string, depth int) error {
 			}
 			f := foldKey(key)
 			if seen[f] {
-				return badRequest("body: duplicate key %q", clip(name, 100))
+				return badRequest("body: duplicate key %q", domain.Clip(name, 100))
 			}
 			seen[f] = true
 			if err := walkJSON(dec, name, depth+1); err != nil {
@@ -220,17 +222,6 @@ func foldKey(s string) string {
 	return b.String()
 }
 
-// clip shortens s for an error message, so a hostile key is not echoed at length.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
-
 // decodeChoice decodes a body of one required field, {"<field>": "<value>"}, and parses the
 // value with parse (a domain parser such as domain.ParseState).
 func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, error)) (T, error) {
@@ -241,7 +232,7 @@ func decodeChoice[T any](c *gin.Context, field string, parse func(string) (T, er
 	}
 	for k := range body {
 		if k != field {
-			return zero, badRequest("body: unknown field %q", clip(k, 100))
+			return zero, badRequest("body: unknown field %q", domain.Clip(k, 100))
 		}
 	}
 	var value *string

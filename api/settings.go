@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 )
 
@@ -44,7 +45,7 @@ func (s *server) patchSettings(c *gin.Context) {
 	raw, ok := body["auto_archive_days"]
 	for k := range body {
 		if k != "auto_archive_days" {
-			respond(c, badRequest("body: unknown field %q", clip(k, 100)))
+			respond(c, badRequest("body: unknown field %q", domain.Clip(k, 100)))
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,9 +217,9 @@ func checkEvents(in []string) ([]string, error) {
 	for _, e := range in {
 		ev, err := domain.ParseWebhookEvent(strings.TrimSpace(e))
 		if err != nil {
-			return nil, BadRequest("events: %q is not an event type (want %s)", clipText(e, 64), eventNames())
+			return nil, BadRequest("events: %q is not an event type (want %s)", domain.Clip(e, 64), eventNames())
 		}
-		if !containsString(out, string(ev)) {
+		if !slices.Contains(out, string(ev)) {
 			out = append(out, string(ev))
 		}
 	}
@@ -231,20 +232,4 @@ func eventNames() string {
 		names[i] = string(e)
 	}
 	return strings.Join(names, ", ")
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -37,10 +37,7 @@ type AutoArchive struct {
 
 // AutoArchive reads the workspace's auto-archive setting.
 func (s *Store) AutoArchive(ctx context.Context, workspaceID uuid.UUID) (AutoArchive, error) {
-	var row struct {
-		Days      sql.NullInt64 `bun:"auto_archive_days"`
-		ChangedAt sql.NullTime  `bun:"auto_archive_changed_at"`
-	}
+	var row autoArchiveRow
 	err := s.DB.NewRaw(`SELECT auto_archive_days, auto_archive_changed_at FROM workspace_settings WHERE workspace_id = ?`,
 		workspaceID).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -49,34 +46,47 @@ func (s *Store) AutoArchive(ctx context.Context, workspaceID uuid.UUID) (AutoArc
 	if err != nil {
 		return AutoArchive{}, fmt.Errorf("read auto-archive setting: %w", err)
 	}
+	return row.setting(), nil
+}
+
+// autoArchiveRow is the setting as workspace_settings holds it.
+type autoArchiveRow struct {
+	Days      sql.NullInt64 `bun:"auto_archive_days"`
+	ChangedAt sql.NullTime  `bun:"auto_archive_changed_at"`
+}
+
+func (r autoArchiveRow) setting() AutoArchive {
 	var out AutoArchive
-	if row.Days.Valid {
-		d := int(row.Days.Int64)
+	if r.Days.Valid {
+		d := int(r.Days.Int64)
 		out.Days = &d
 	}
-	if row.ChangedAt.Valid {
-		out.ChangedAt = row.ChangedAt.Time.UTC()
+	if r.ChangedAt.Valid {
+		out.ChangedAt = r.ChangedAt.Time.UTC()
 	}
-	return out, nil
+	return out
 }
 
 // SetAutoArchive sets (days non-nil) or turns off the workspace's auto-archive, and returns
-// the setting as stored. clock_timestamp() orders concurrent changes: the row lock
-// serialises them, so the later one is stamped later.
+// the setting as this write stored it (not as a concurrent one may have left it since).
+// clock_timestamp() orders concurrent changes: the row lock serialises them, so the later
+// one is stamped later.
 func (s *Store) SetAutoArchive(ctx context.Context, workspaceID uuid.UUID, days *int) (AutoArchive, error) {
 	var v sql.NullInt64
 	if days != nil {
 		v = sql.NullInt64{Int64: int64(*days), Valid: true}
 	}
-	_, err := s.DB.NewRaw(`INSERT INTO workspace_settings (workspace_id, auto_archive_days, auto_archive_changed_at, updated_at)
+	var row autoArchiveRow
+	err := s.DB.NewRaw(`INSERT INTO workspace_settings (workspace_id, auto_archive_days, auto_archive_changed_at, updated_at)
 		VALUES (?, ?, clock_timestamp(), now())
 		ON CONFLICT (workspace_id) DO UPDATE SET auto_archive_days = EXCLUDED.auto_archive_days,
-			auto_archive_changed_at = clock_timestamp(), updated_at = now()`,
-		workspaceID, v).Exec(ctx)
+			auto_archive_changed_at = clock_timestamp(), updated_at = now()
+		RETURNING auto_archive_days, auto_archive_changed_at`,
+		workspaceID, v).Scan(ctx, &row)
 	if err != nil {
 		return AutoArchive{}, fmt.Errorf("set auto-archive: %w", err)
 	}
-	return s.AutoArchive(ctx, workspaceID)
+	return row.setting(), nil
 }
 
 // ClosedConversationIDs pages through the workspace's closed conversations in id order,

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"net/url"
+
 	"github.com/gin-gonic/gin"
+
+	"github.com/bestai/inbox/app"
 )
 
 // registerWorkspacePages mounts the pages of one workspace (/w/<id>/...). Every handler
@@ -12,4 +16,13 @@ func (s *Site) registerWorkspacePages(ws *gin.RouterGroup) {
 	s.registerLivePages(ws)
 	s.registerAdminPages(ws)
 	s.registerWebhookPages(ws)
+}
+
+// pageQuery asks a list for the page after cursor ("" for the first).
+func pageQuery(cursor string) app.Query {
+	v := url.Values{}
+	if cursor != "" {
+		v.Set("cursor", cursor)
+	}
+	return app.QueryOf(v)
 }

@@ -80,11 +80,7 @@ func (s *Site) teamPage(c *gin.Context) (teamData, error) {
 		}
 	}
 	cursor := c.Query("cursor")
-	q := app.QueryOf(map[string][]string{})
-	if cursor != "" {
-		q = app.QueryOf(map[string][]string{"cursor": {cursor}})
-	}
-	page, err := s.App.ListMembers(c.Request.Context(), caller, q)
+	page, err := s.App.ListMembers(c.Request.Context(), caller, pageQuery(cursor))
 	if err != nil {
 		return d, err
 	}

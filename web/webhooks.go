@@ -139,14 +139,6 @@ func webhookRefusal(err error) (status int, text string, ok bool) {
 	return refusal(err)
 }
 
-func pageQuery(cursor string) app.Query {
-	v := url.Values{}
-	if cursor != "" {
-		v.Set("cursor", cursor)
-	}
-	return app.QueryOf(v)
-}
-
 // webhooksPage loads the list page's endpoints.
 func (s *Site) webhooksPage(c *gin.Context) (webhooksData, error) {
 	caller := callerOf(c)

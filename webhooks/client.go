@@ -126,7 +126,7 @@ func Send(ctx context.Context, c *http.Client, endpoint, id string, ts time.Time
 		r.Err = fmt.Errorf("the receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			r.Err = fmt.Errorf("the receiver answered %d (redirect to %q): redirects are not followed, use the final URL",
-				resp.StatusCode, clip(resp.Header.Get("Location"), 200))
+				resp.StatusCode, domain.Clip(resp.Header.Get("Location"), 200))
 		}
 		r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
@@ -152,11 +152,4 @@ func retryAfter(v string, now time.Time) time.Duration {
 		d = t.Sub(now)
 	}
 	return max(0, min(d, MaxRetryAfter))
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
