@@ -126,11 +126,24 @@
   var QUIET_MS = 600;
   var ownInFlight = 0;
   var quietUntil = 0;
+  // ownRequests counts the person's requests. A refresh already on its way when
+  // one starts was rendered before their change: its answer is dropped and the
+  // refresh asked again, so it can never put the old state back over theirs.
+  var ownRequests = 0;
+  function isLive(e) { return e.detail.requestConfig && e.detail.requestConfig.headers["X-Inbox-Live"]; }
   document.addEventListener("htmx:beforeRequest", function (e) {
-    if (!e.detail.requestConfig || !e.detail.requestConfig.headers["X-Inbox-Live"]) { ownInFlight++; }
+    if (!isLive(e)) { ownInFlight++; ownRequests++; }
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var asked = isLive(e);
+    if (asked && asked !== String(ownRequests)) {
+      e.detail.shouldSwap = false;
+      var el = e.detail.target && document.getElementById(e.detail.target.id);
+      if (el) { pending(el); }
+    }
   });
   document.addEventListener("htmx:afterRequest", function (e) {
-    if (!e.detail.requestConfig || !e.detail.requestConfig.headers["X-Inbox-Live"]) {
+    if (!isLive(e)) {
       ownInFlight = Math.max(0, ownInFlight - 1);
       quietUntil = Date.now() + QUIET_MS;
     }
@@ -148,7 +161,7 @@
     }
     // settle:0ms: htmx wires up the new forms at once, so a click right after a
     // refresh never lands on a form htmx has not seen yet (a plain post).
-    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms", headers: { "X-Inbox-Live": "1" } });
+    window.htmx.ajax("GET", url, { target: "#" + el.id, swap: "outerHTML settle:0ms", headers: { "X-Inbox-Live": String(ownRequests) } });
   }
 
   // One re-fetch per element at most every DEBOUNCE_MS: events that arrive
