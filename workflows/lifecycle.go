@@ -23,11 +23,18 @@ type Lifecycle struct {
 
 // Start starts the conversation's workflow with in, or attaches to the one already running
 // (a retried first message never starts two). It returns the run id.
+//
+// The start asks for the first workflow task back in its answer when a worker with a free
+// slot runs in this process (`inbox dev`, or serve and worker together): that skips the
+// trip through matching, so a new conversation's workflow has run its first task by the
+// time the start returns, not after a queue that new conversations can outrun. Elsewhere
+// the SDK sends a plain start.
 func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
 	run, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       domain.WorkflowID(in.ConversationID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		EnableEagerStart:         true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			SearchWorkspace.ValueSet(in.WorkspaceID.String()),
 			SearchState.ValueSet(string(in.State)),
