@@ -32,6 +32,14 @@ const (
 	StorePostgres = "postgres"
 )
 
+// Pool sizes of Temporal's two databases, per service of the embedded server (history,
+// matching, frontend and worker each open their own): 20+20 let two `inbox dev` of the fault
+// suite reach Postgres's 100 connections; these keep lifebench's figures (BENCHMARKS.md).
+const (
+	persistenceConns = 10
+	visibilityConns  = 5
+)
+
 // Schema directories inside the server module's embedded schema FS (go.temporal.io/server/schema).
 const (
 	pgSchema           = "postgresql/v12/temporal"
@@ -74,9 +82,8 @@ func postgresConfigs(o Options, logger log.Logger) (store, visibility *config.SQ
 		User:            u.User.Username(),
 		ConnectAddr:     net.JoinHostPort(host, port),
 		ConnectProtocol: "tcp",
-		// Small pools: this is one process on a developer's machine, next to the inbox's own pool.
-		MaxConns:     20,
-		MaxIdleConns: 20,
+		MaxConns:        persistenceConns,
+		MaxIdleConns:    persistenceConns,
 	}
 	base.Password, _ = u.User.Password()
 	if attrs := u.Query(); len(attrs) > 0 {
@@ -92,6 +99,7 @@ func postgresConfigs(o Options, logger log.Logger) (store, visibility *config.SQ
 	}
 	store, visibility = new(config.SQL), new(config.SQL)
 	*store, *visibility = base, base
+	visibility.MaxConns, visibility.MaxIdleConns = visibilityConns, visibilityConns
 	store.DatabaseName, visibility.DatabaseName = main, vis
 	ns, err := namespaceConfig(o)
 	if err != nil {
