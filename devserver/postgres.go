@@ -32,9 +32,8 @@ const (
 	StorePostgres = "postgres"
 )
 
-// Pool sizes of Temporal's two databases, per service of the embedded server (history,
-// matching, frontend and worker each open their own): 20+20 let two `inbox dev` of the fault
-// suite reach Postgres's 100 connections; these keep lifebench's figures (BENCHMARKS.md).
+// Pool sizes per service (history, matching, frontend, worker each open their own): 20+20 took
+// two `inbox dev` to Postgres's 100 connections; 10+5 measured as fast (lifebench, 1 and 32 clients).
 const (
 	persistenceConns = 10
 	visibilityConns  = 5
