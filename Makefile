@@ -15,7 +15,7 @@ build: ## build bin/inbox
 	$(GO) build -o $(BIN) ./cmd/inbox
 
 .PHONY: run
-run: build ## build and start `inbox dev`: embedded Temporal + UI, migrations, worker, API, web admin, demo workspace
+run: build ## build and start `inbox dev`: embedded Temporal (on Postgres; INBOX_TEMPORAL_STORE=sqlite for a file) + UI, migrations, worker, API, web admin, demo workspace
 	./$(BIN) dev
 
 .PHONY: test
@@ -99,5 +99,5 @@ else
 endif
 
 .PHONY: clean
-clean: ## remove the binary and the dev data directory
+clean: ## remove the binary and the dev data directory (the databases stay: README, Temporal on Postgres)
 	rm -rf bin .data

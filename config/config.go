@@ -43,7 +43,9 @@ type Config struct {
 	// PprofAddr serves net/http/pprof when set; only a loopback address is accepted.
 	PprofAddr string
 	// TemporalStore is where the embedded Temporal of `inbox dev` and `inbox temporal` keeps
-	// its data: "sqlite" (under DataDir) or "postgres" (databases next to DATABASE_URL's).
+	// its data: "postgres" (the default: databases next to DATABASE_URL's, measured faster
+	// wherever there is concurrency) or "sqlite" (under DataDir, for a machine without the
+	// connections to spare).
 	TemporalStore string
 	// TemporalShards is its number of history shards; 0 lets the store choose.
 	TemporalShards int
@@ -79,7 +81,7 @@ var Defaults = map[string]string{
 	"INBOX_INGEST_BURST":              "400",
 	"INBOX_INGEST_CONVERSATION_RATE":  "5",
 	"INBOX_INGEST_CONVERSATION_BURST": "20",
-	"INBOX_TEMPORAL_STORE":            "sqlite",
+	"INBOX_TEMPORAL_STORE":            "postgres",
 	"INBOX_WEBHOOK_RETRY_INITIAL":     "30s",
 	"INBOX_WEBHOOK_RETRY_MAX":         "24h",
 }
@@ -144,7 +146,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.WorkerStopTimeout = d
 	}
 	if c.TemporalStore != "sqlite" && c.TemporalStore != "postgres" {
-		bad("INBOX_TEMPORAL_STORE", "want sqlite or postgres, got %q", c.TemporalStore)
+		bad("INBOX_TEMPORAL_STORE", "want postgres or sqlite, got %q", c.TemporalStore)
 	}
 	if raw := strings.TrimSpace(getenv("INBOX_TEMPORAL_SHARDS")); raw != "" {
 		n, err := strconv.Atoi(raw)

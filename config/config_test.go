@@ -16,11 +16,23 @@ func TestDefaults(t *testing.T) {
 	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalNamespace != "default" || c.SummaryModel != "gpt-4o-mini" || c.WorkerStopTimeout != 30*time.Second {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	if c.TemporalStore != "sqlite" || c.TemporalShards != 0 {
+	// Shards 0 lets the store choose: 4 for Postgres, 1 for SQLite (devserver).
+	if c.TemporalStore != "postgres" || c.TemporalShards != 0 {
 		t.Errorf("Temporal store defaults: %q with %d shards", c.TemporalStore, c.TemporalShards)
 	}
 	if c.SecretKey != nil || len(c.TrustedProxies) != 0 {
 		t.Errorf("unexpected optional values: %+v", c)
+	}
+}
+
+// SQLite stays an option, for a machine without Postgres connections to spare.
+func TestTemporalStoreSQLiteIsAccepted(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"INBOX_TEMPORAL_STORE": "sqlite"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TemporalStore != "sqlite" || c.TemporalShards != 0 {
+		t.Errorf("INBOX_TEMPORAL_STORE=sqlite: %q with %d shards", c.TemporalStore, c.TemporalShards)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/sdk/client"
 
+	"github.com/bestai/inbox/devserver"
 	"github.com/bestai/inbox/internal/devproc"
 )
 
@@ -92,7 +93,9 @@ func (p *proc) spawn(env []string, args ...string) error {
 }
 
 // newDatabase names a fresh database on the Postgres server of adminURL (the inbox creates
-// it) and drops it when the test ends, after the processes registered later are killed.
+// it) and drops it when the test ends, after the processes registered later are killed,
+// together with the two databases the embedded Temporal makes next to it on the postgres
+// store (devserver.PostgresDatabases; absent with sqlite, and IF EXISTS says nothing).
 func newDatabase(t *testing.T, adminURL string) string {
 	t.Helper()
 	admin, err := url.Parse(adminURL)
@@ -102,13 +105,19 @@ func newDatabase(t *testing.T, adminURL string) string {
 	dbName := fmt.Sprintf("faults_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), rand.IntN(1_000_000))
 	u := *admin
 	u.Path = "/" + dbName
+	temporalDB, visibilityDB, err := devserver.PostgresDatabases(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(admin.String())))
 		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+dbName+`" WITH (FORCE)`); err != nil {
-			t.Logf("drop database %s: %v", dbName, err)
+		for _, name := range []string{dbName, temporalDB, visibilityDB} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
+				t.Logf("drop database %s: %v", name, err)
+			}
+			cancel()
 		}
 	})
 	return u.String()
@@ -152,6 +161,15 @@ func (in *inbox) pickPorts() {
 }
 
 func (in *inbox) baseURL() string { return "http://" + in.httpAdr }
+
+// store is the Temporal store the started process runs on, read from what it made: the
+// SQLite file under its data directory, else (Postgres) nothing there.
+func (in *inbox) store() string {
+	if _, err := os.Stat(filepath.Join(in.dataDir, "temporal.sqlite")); err == nil {
+		return devserver.StoreSQLite
+	}
+	return devserver.StorePostgres
+}
 
 // start runs `inbox dev` and waits until /readyz answers 200 (and, on the first start,
 // until demo.json is written). It returns how long that took.

@@ -62,13 +62,33 @@ func firstChange(ctx context.Context, api *apiClient, conv, state string, bound 
 // TestKillMidTransition: N clients toggle their conversations; the process is killed with
 // SIGKILL mid-load and restarted on the same data directory and database. Every 200 must be
 // in Postgres exactly once, API state = workflow state, and the next change must succeed.
+// Temporal is on the default store (postgres) unless INBOX_TEMPORAL_STORE says otherwise.
 func TestKillMidTransition(t *testing.T) {
 	suite(t)
+	killMidTransition(t, "")
+}
+
+// TestKillMidTransitionSQLite is the same with INBOX_TEMPORAL_STORE=sqlite: SQLite stays an
+// option for machines without Postgres connections to spare, so its kill -9 restart stays
+// tested end to end.
+func TestKillMidTransitionSQLite(t *testing.T) {
+	suite(t)
+	killMidTransition(t, "sqlite")
+}
+
+// killMidTransition runs the test on Temporal store store ("" for the environment's).
+func killMidTransition(t *testing.T, store string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	model := openaitest.New(t)
 	in := newInbox(t, testenv.AdminURL(), model.URL)
+	if store != "" {
+		in.env = append(in.env, "INBOX_TEMPORAL_STORE="+store)
+	}
 	t.Logf("first start: ready in %.1fs", in.start(ctx).Seconds())
+	if store != "" && in.store() != store {
+		t.Fatalf("inbox dev runs Temporal on %s, want %s", in.store(), store)
+	}
 	api := newAPIClient(in)
 
 	n := envInt("FAULTS_CLIENTS", 12)
@@ -111,8 +131,8 @@ func TestKillMidTransition(t *testing.T) {
 
 	tc := in.temporal(ctx)
 	f := checkLifecycle(ctx, t, api, in.db(), tc, l)
-	t.Logf("FIGURES kill -9 mid-transition: %s; seconds to ready after kill -9 %.1f (readyz %.1f + first change %.1f); answers %s",
-		f, toReady.Seconds(), readyIn.Seconds(), tookChange.Seconds(), histogram(api.allAnswers()))
+	t.Logf("FIGURES kill -9 mid-transition (Temporal store %s): %s; seconds to ready after kill -9 %.1f (readyz %.1f + first change %.1f); answers %s",
+		in.store(), f, toReady.Seconds(), readyIn.Seconds(), tookChange.Seconds(), histogram(api.allAnswers()))
 	if f.Checked == 0 {
 		t.Errorf("no change was accepted at all")
 	}

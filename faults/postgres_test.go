@@ -13,7 +13,8 @@ import (
 )
 
 // TestPostgresDown stops the inbox's Postgres (a cluster of the test's own, never the
-// machine's main one) for 20 s under load. While it is down every answer must be a 503
+// machine's main one; on the default store it holds Temporal's databases too) for 20 s
+// under load. While it is down every answer must be a 503
 // with a reason and Retry-After (never a 500, never a dropped connection: the process stays
 // up); afterwards every unknown outcome resolves, every 200 is in Postgres exactly once and
 // the API agrees with the workflows.

@@ -25,7 +25,10 @@ commands:
                             create a workspace; prints its ingest key, the owner's token
                             and the owner's invite link (to set a web admin password)
 
-Configuration is read from environment variables; see README.md.
+Configuration is read from environment variables; see README.md. The embedded Temporal of
+dev and temporal keeps its data in Postgres, in <db>_temporal and <db>_temporal_visibility
+next to DATABASE_URL's database (created if missing); INBOX_TEMPORAL_STORE=sqlite keeps it
+in a file under INBOX_DATA_DIR instead.
 `
 
 func main() {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/bestai/inbox/config"
@@ -13,7 +14,7 @@ import (
 // runTemporal serves only the embedded Temporal server and its Web UI, with the namespace
 // and the search attributes registered: a one-node cluster for running `serve` and `worker`
 // as separate processes on one machine (and the production test). It is not a production
-// Temporal: one process, on one SQLite file or on two Postgres databases.
+// Temporal: one process, on two Postgres databases (the default) or on one SQLite file.
 func runTemporal(ctx context.Context) error {
 	cfg, err := loadConfig()
 	if err != nil {
@@ -31,7 +32,7 @@ func runTemporal(ctx context.Context) error {
   data         %s
   log          %s
 `, cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TemporalUIAddr, cfg.TemporalNamespace,
-		strings.Join(workflows.SearchAttributeNames, ", "), cfg.DataDir, ts.LogFile)
+		strings.Join(workflows.SearchAttributeNames, ", "), temporalData(cfg), ts.LogFile)
 	<-ctx.Done()
 	fmt.Println("\ninbox temporal: stopping ...")
 	ts.Stop()
@@ -41,15 +42,12 @@ func runTemporal(ctx context.Context) error {
 // startTemporal starts the embedded Temporal and UI as `inbox dev` and `inbox temporal`
 // both need them: data under INBOX_DATA_DIR, the namespace and search attributes registered.
 func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
-	where := cfg.DataDir
 	if cfg.TemporalStore == devserver.StorePostgres {
-		main, vis, err := devserver.PostgresDatabases(cfg.DatabaseURL)
-		if err != nil {
+		if _, _, err := devserver.PostgresDatabases(cfg.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
-		where = "Postgres databases " + main + " and " + vis
 	}
-	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, where)
+	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, temporalData(cfg))
 	return devserver.Start(devserver.Options{
 		FrontendAddr:     cfg.TemporalAddress,
 		UIAddr:           cfg.TemporalUIAddr,
@@ -60,4 +58,16 @@ func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
 		Shards:           cfg.TemporalShards,
 		PostgresURL:      cfg.DatabaseURL,
 	})
+}
+
+// temporalData says where the embedded Temporal keeps its data, for the banners.
+func temporalData(cfg config.Config) string {
+	if cfg.TemporalStore != devserver.StorePostgres {
+		return filepath.Join(cfg.DataDir, "temporal.sqlite")
+	}
+	main, vis, err := devserver.PostgresDatabases(cfg.DatabaseURL)
+	if err != nil {
+		return "Postgres (DATABASE_URL names no database)"
+	}
+	return "Postgres databases " + main + " and " + vis
 }
