@@ -66,15 +66,16 @@ bench-lifecycle: ## transitions, Postgres floor, ingest and summaries on real `i
 	$(GO) build -o $(BIN) ./cmd/inbox
 	$(GO) run ./internal/tools/lifebench -bin $(BIN) -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
 
-# The idle phase alone (up to about 25 minutes at 10,000 and 100,000: creation is capped at
-# 12 minutes, each step's settling at 10); add it to bench-lifecycle with
-# LIFEBENCH_FLAGS='-idle 10000,100000'.
+# The idle phase alone (up to about 45 minutes at 10,000 and 100,000: 100,000 first messages
+# take 7 to 25 minutes on 2 cores, and creation is capped at 35, each step's settling at 5);
+# add it to bench-lifecycle with LIFEBENCH_FLAGS='-idle 10000,100000'.
 IDLE_STEPS ?= 10000,100000
+IDLE_FLAGS ?= -idle-budget 35m -idle-settle-max 5m
 .PHONY: bench-idle
 bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on one `inbox dev` (Temporal on Postgres); report in bin/idle.md
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) build -o $(BIN) ./cmd/inbox
-	$(GO) run ./internal/tools/lifebench -bin $(BIN) -stores '' -idle $(IDLE_STEPS) -out bin/idle.md $(LIFEBENCH_FLAGS)
+	$(GO) run ./internal/tools/lifebench -bin $(BIN) -stores '' -idle $(IDLE_STEPS) $(IDLE_FLAGS) -out bin/idle.md $(LIFEBENCH_FLAGS)
 
 # Histories for workflows/replay_test.go, taken from a running `inbox dev` (same env:
 # TEMPORAL_ADDRESS, INBOX_HTTP_ADDR, INBOX_DATA_DIR). One workflow, or every run of it:

@@ -24,7 +24,7 @@ import (
 
 const (
 	maxIdle       = 200_000          // conversations, the largest step -idle accepts
-	maxIdleBudget = 20 * time.Minute // creation time over all steps, and the longest settle
+	maxIdleBudget = 40 * time.Minute // creation time over all steps (100,000 at 66/s takes 25), and the longest settle
 	settleMin     = 20 * time.Second // every step waits at least this long before it samples
 	settleProbe   = 5 * time.Second  // CPU window of each settle probe
 	settleCPU     = 10.0             // percent of one core under which the process counts as idle
