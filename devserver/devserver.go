@@ -164,23 +164,13 @@ func (s *Server) startUI(uiAddr, frontendAddr string) error {
 // shard, and one conversation's transitions at 22 a second (BENCHMARKS.md).
 const queuePollRPS = 1000
 
-// historyCacheBytes bounds the server's cache of workflow states by size. Temporal's
-// default bounds it by count, 128,000 entries each kept up to an hour, so in one process
-// next to the inbox it grew with every conversation touched in the last hour: 37 MiB of
-// RSS per 1,000 conversations past 10,000 (BENCHMARKS.md, "Cost of idle conversations").
-// A conversation evicted from it costs one database read when it next changes.
-const historyCacheBytes = 256 << 20
-
-// dynamicConfig is the server's dynamic configuration: its defaults but for queue polling
-// and the size of the history cache.
+// dynamicConfig is the server's dynamic configuration: its defaults but for queue polling.
 func dynamicConfig() dynamicconfig.Client {
 	return dynamicconfig.StaticClient{
-		dynamicconfig.TransferProcessorMaxPollRPS.Key():       queuePollRPS,
-		dynamicconfig.TimerProcessorMaxPollRPS.Key():          queuePollRPS,
-		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():     queuePollRPS,
-		dynamicconfig.OutboundProcessorMaxPollRPS.Key():       queuePollRPS,
-		dynamicconfig.HistoryCacheSizeBasedLimit.Key():        true,
-		dynamicconfig.HistoryCacheHostLevelMaxSizeBytes.Key(): historyCacheBytes,
+		dynamicconfig.TransferProcessorMaxPollRPS.Key():   queuePollRPS,
+		dynamicconfig.TimerProcessorMaxPollRPS.Key():      queuePollRPS,
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): queuePollRPS,
+		dynamicconfig.OutboundProcessorMaxPollRPS.Key():   queuePollRPS,
 	}
 }
 
