@@ -235,14 +235,27 @@ func (a *Accounts) VerifyPassword(ctx context.Context, userID uuid.UUID, passwor
 	return nil
 }
 
-// CreateInvite makes a one-time link token on which userID sets their password, valid
-// until expiresAt. Only its SHA-256 is stored, and it replaces the user's unused invites.
-// store.ErrNotFound if there is no such user.
-func (a *Accounts) CreateInvite(ctx context.Context, userID uuid.UUID) (token string, expiresAt time.Time, err error) {
-	token = newToken()
+// CreateInvite makes a one-time link token on which userID, a newcomer to workspaceID, sets
+// their password, valid until expiresAt. Only its SHA-256 is stored, and it replaces the
+// user's unused invites. store.ErrHasAccount when the user has a password or another
+// workspace already: that person changes their own password. store.ErrNotFound if there is
+// no such user.
+func (a *Accounts) CreateInvite(ctx context.Context, workspaceID, userID uuid.UUID) (token string, expiresAt time.Time, err error) {
+	return a.createInvite(ctx, &workspaceID, userID)
+}
+
+// CreateOperatorInvite is CreateInvite for an operator at the command line (`inbox user
+// invite`), who may give a link to anyone: the way back in for a person who lost their
+// password.
+func (a *Accounts) CreateOperatorInvite(ctx context.Context, userID uuid.UUID) (token string, expiresAt time.Time, err error) {
+	return a.createInvite(ctx, nil, userID)
+}
+
+func (a *Accounts) createInvite(ctx context.Context, workspaceID *uuid.UUID, userID uuid.UUID) (string, time.Time, error) {
+	token := newToken()
 	now := a.now()
-	expiresAt = now.Add(a.inviteLifetime())
-	if err := a.Store.ReplaceInvite(ctx, userID, store.Hash(token), now, expiresAt); err != nil {
+	expiresAt := now.Add(a.inviteLifetime())
+	if err := a.Store.ReplaceInvite(ctx, userID, workspaceID, store.Hash(token), now, expiresAt); err != nil {
 		return "", time.Time{}, err
 	}
 	return token, expiresAt, nil

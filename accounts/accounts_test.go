@@ -42,6 +42,7 @@ type fixture struct {
 	store *store.Store
 	acc   *accounts.Accounts
 	clock *clock
+	ws    uuid.UUID
 	owner uuid.UUID
 }
 
@@ -60,14 +61,14 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Now().UTC().Truncate(time.Microsecond)}
-	return &fixture{ctx: ctx, store: s, clock: c, owner: ws.OwnerUserID,
+	return &fixture{ctx: ctx, store: s, clock: c, ws: ws.WorkspaceID, owner: ws.OwnerUserID,
 		acc: &accounts.Accounts{Store: s, Now: c.Now, BcryptCost: bcrypt.MinCost}}
 }
 
 // withPassword gives the owner password through an invite, as a person would.
 func (f *fixture) withPassword(t *testing.T) {
 	t.Helper()
-	token, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	token, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func (f *fixture) withPassword(t *testing.T) {
 
 func TestInviteWorksOnce(t *testing.T) {
 	f := setup(t)
-	token, expires, err := f.acc.CreateInvite(f.ctx, f.owner)
+	token, expires, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestInviteWorksOnce(t *testing.T) {
 
 func TestConcurrentAcceptsExactlyOneWins(t *testing.T) {
 	f := setup(t)
-	token, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	token, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestConcurrentAcceptsExactlyOneWins(t *testing.T) {
 func TestExpiredInviteFails(t *testing.T) {
 	f := setup(t)
 	f.acc.InviteLifetime = time.Hour
-	token, expires, err := f.acc.CreateInvite(f.ctx, f.owner)
+	token, expires, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +178,11 @@ func TestExpiredInviteFails(t *testing.T) {
 
 func TestNewInviteReplacesTheOld(t *testing.T) {
 	f := setup(t)
-	old, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	old, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	newer, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,14 +192,14 @@ func TestNewInviteReplacesTheOld(t *testing.T) {
 	if _, err := f.acc.AcceptInvite(f.ctx, newer, password); err != nil {
 		t.Errorf("accept of the new invite: %v", err)
 	}
-	if _, _, err := f.acc.CreateInvite(f.ctx, uuid.New()); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := f.acc.CreateInvite(f.ctx, f.ws, uuid.New()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("invite for no user = %v", err)
 	}
 }
 
 func TestPasswordRules(t *testing.T) {
 	f := setup(t)
-	token, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	token, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +481,8 @@ func TestExpiredRowsArePurgedBySignIn(t *testing.T) {
 	if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", clientIP); err == nil {
 		t.Fatal("wrong password accepted")
 	}
-	if _, _, err := f.acc.CreateInvite(f.ctx, f.owner); err != nil {
+	// An operator's link: a workspace cannot make one for someone with a password.
+	if _, _, err := f.acc.CreateOperatorInvite(f.ctx, f.owner); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(accounts.DefaultInviteLifetime + time.Minute)
@@ -497,7 +499,7 @@ func TestExpiredRowsArePurgedBySignIn(t *testing.T) {
 
 func TestTokensAreStoredOnlyHashed(t *testing.T) {
 	f := setup(t)
-	invite, _, err := f.acc.CreateInvite(f.ctx, f.owner)
+	invite, _, err := f.acc.CreateInvite(f.ctx, f.ws, f.owner)
 	if err != nil {
 		t.Fatal(err)
 	}

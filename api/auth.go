@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -9,40 +8,35 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/policies"
-	"github.com/bestai/inbox/store"
 )
 
 const (
-	ctxUser   = "inbox.user"
+	ctxToken  = "inbox.token"
 	ctxCaller = "inbox.caller"
 )
 
-// authenticate resolves the bearer token to its user, or answers 401.
+// authenticate resolves the bearer token, through the application layer, to the member it
+// acts as (one workspace, one membership), or answers 401.
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-		token = strings.TrimSpace(token)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 256 {
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			respond(c, errUnauthenticated)
 			return
 		}
-		user, err := s.Store.UserByToken(c.Request.Context(), token)
-		if errors.Is(err, store.ErrNotFound) {
-			respond(c, errUnauthenticated)
-			return
-		}
+		member, err := s.App.AuthenticateToken(c.Request.Context(), token)
 		if err != nil {
 			respond(c, err)
 			return
 		}
-		c.Set(ctxUser, user)
+		c.Set(ctxToken, member)
 		c.Next()
 	}
 }
 
-// member loads the caller's membership of the workspace in the path, through the
-// application layer, on every request. A workspace the caller is not in is answered 404,
-// like one that does not exist.
+// member makes the token's member the caller of a workspace path. A token acts only in the
+// workspace it was made in: any other is answered 404, like one that does not exist, so a
+// token cannot even tell which workspaces exist.
 func (s *server) member() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		wsID, err := uuid.Parse(c.Param("workspace_id"))
@@ -50,8 +44,7 @@ func (s *server) member() gin.HandlerFunc {
 			respond(c, badRequest("workspace_id: not a UUID"))
 			return
 		}
-		user := c.MustGet(ctxUser).(*store.User)
-		m, err := s.App.Member(c.Request.Context(), wsID, user.ID)
+		m, err := tokenMember(c).In(wsID)
 		if err != nil {
 			respond(c, err)
 			return
@@ -72,6 +65,9 @@ func (s *server) can(perm policies.Permission) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// tokenMember is the member the request's token acts as (after authenticate).
+func tokenMember(c *gin.Context) *app.Caller { return c.MustGet(ctxToken).(*app.Caller) }
 
 func caller(c *gin.Context) *app.Caller { return c.MustGet(ctxCaller).(*app.Caller) }
 

@@ -18,7 +18,7 @@ type Error = app.Error
 func badRequest(format string, args ...any) *Error { return app.BadRequest(format, args...) }
 
 var (
-	errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid API token is required (Authorization: Bearer <token>)"}
+	errUnauthenticated = app.ErrUnauthenticated
 	errTooLarge        = &Error{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: "the request body is too large"}
 )
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
 )
 
 func (s *server) listMembers(c *gin.Context) {
@@ -38,7 +39,21 @@ func (s *server) addMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"member": added.Member, "api_token": added.APIToken, "invite_url": added.InviteURL})
+	answer := addedMember{Member: added.Member, HasAccount: added.HasAccount}
+	if !added.HasAccount {
+		answer.APIToken, answer.InviteURL = &added.APIToken, &added.InviteURL
+		c.Header("Cache-Control", "no-store")
+	}
+	c.JSON(http.StatusCreated, answer)
+}
+
+// addedMember is the answer to POST /members. A newcomer's secrets are in it, shown once; a
+// person who already has an account gets neither field: only the membership was made.
+type addedMember struct {
+	Member     *store.Member `json:"member"`
+	HasAccount bool          `json:"has_account"`
+	APIToken   *string       `json:"api_token,omitempty"`
+	InviteURL  *string       `json:"invite_url,omitempty"`
 }
 
 func (s *server) changeMemberRole(c *gin.Context) {

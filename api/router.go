@@ -94,6 +94,11 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.POST("/api/v1/ingest/messages", s.ingest)
 
+	me := r.Group("/api/v1/me", s.authenticate(), s.asTokenMember(), s.can(policies.ManageOwnTokens))
+	me.GET("/tokens", s.listTokens)
+	me.POST("/tokens", s.createToken)
+	me.DELETE("/tokens/:token_id", s.revokeToken)
+
 	ws := r.Group("/api/v1/workspaces/:workspace_id", s.authenticate(), s.member())
 	ws.GET("/conversations", s.can(policies.ReadConversations), s.listConversations)
 	ws.GET("/conversations/:id", s.can(policies.ReadConversations), s.getConversation)

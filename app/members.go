@@ -71,12 +71,14 @@ type NewMember struct {
 	Role  domain.Role
 }
 
-// AddedMember is the new member with the secrets shown once: an API token, and the invite
-// link on which they set a password for the web admin.
+// AddedMember is the new member. A newcomer comes with the secrets shown once: an API token
+// for this workspace, and the invite link on which they set a password for the web admin.
+// A person who already has an account gets neither (HasAccount): they sign in as they do.
 type AddedMember struct {
-	Member    *store.Member
-	APIToken  string
-	InviteURL string
+	Member     *store.Member
+	HasAccount bool
+	APIToken   string
+	InviteURL  string
 	// InviteExpiresAt is when the invite link stops working; zero without a link.
 	InviteExpiresAt time.Time
 }
@@ -100,16 +102,16 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*Adde
 	switch {
 	case errors.Is(err, store.ErrAlreadyMember):
 		return nil, Conflict("that user is already a member of this workspace")
-	case err != nil && strings.Contains(err.Error(), "not an email address"):
+	case errors.Is(err, store.ErrNotAnEmail):
 		return nil, BadRequest("email: not an email address")
 	case err != nil:
 		return nil, err
 	}
-	added := &AddedMember{Member: m, APIToken: token}
-	if s.Invites != nil {
+	added := &AddedMember{Member: m, APIToken: token, HasAccount: token == ""}
+	if !added.HasAccount && s.Invites != nil {
 		// The member is added and their API token is shown only now: a failed invite must
 		// not hide it. Without a link the answer says so (an empty invite_url).
-		invite, expires, err := s.Invites.CreateInvite(ctx, m.UserID)
+		invite, expires, err := s.Invites.CreateInvite(ctx, c.WorkspaceID, m.UserID)
 		if err != nil {
 			s.Logger.Error("create the invite of a new member", "user", m.UserID, "error", err)
 		} else {
@@ -129,8 +131,14 @@ type Invite struct {
 // errNoInvites: this process was built without the accounts that make invite links.
 var errNoInvites = Unavailable("invite links cannot be made by this server", 60)
 
-// NewInvite makes a new invite link for a member, replacing their unused ones; only owners
-// do it for owners, as for any change to an owner.
+// errHasAccount refuses a password link for a member who has a password or another
+// workspace: their password is theirs alone to change.
+var errHasAccount = &Error{Status: http.StatusUnprocessableEntity, Code: "has_account",
+	Message: "this member already has an account: they sign in with their own password and change it themselves; a workspace cannot reset it"}
+
+// NewInvite makes a new invite link for a member who has not set a password yet (a lost or
+// expired link), replacing their unused ones; only owners do it for owners, as for any
+// change to an owner. A member with an account of their own is errHasAccount.
 func (s *Service) NewInvite(ctx context.Context, c *Caller, userID uuid.UUID) (*Invite, error) {
 	if err := s.Authorize(c, policies.ManageMembers); err != nil {
 		return nil, err
@@ -145,7 +153,10 @@ func (s *Service) NewInvite(ctx context.Context, c *Caller, userID uuid.UUID) (*
 	if s.Invites == nil {
 		return nil, errNoInvites
 	}
-	token, expires, err := s.Invites.CreateInvite(ctx, m.UserID)
+	token, expires, err := s.Invites.CreateInvite(ctx, c.WorkspaceID, m.UserID)
+	if errors.Is(err, store.ErrHasAccount) {
+		return nil, errHasAccount
+	}
 	if err != nil {
 		return nil, err
 	}

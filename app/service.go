@@ -34,9 +34,10 @@ type Service struct {
 	WebhookAllowPrivate bool
 }
 
-// Inviter creates a one-time invite for a user: its token and when it expires.
+// Inviter creates a one-time invite on which a newcomer to a workspace sets their password:
+// its token and when it expires; store.ErrHasAccount for anyone else.
 type Inviter interface {
-	CreateInvite(ctx context.Context, userID uuid.UUID) (token string, expiresAt time.Time, err error)
+	CreateInvite(ctx context.Context, workspaceID, userID uuid.UUID) (token string, expiresAt time.Time, err error)
 }
 
 // Caller is a member acting in one workspace, as looked up for this request.
@@ -46,6 +47,8 @@ type Caller struct {
 	Name        string
 	Email       string
 	Role        domain.Role
+	// TokenID is the API token the request came with; zero for a browser session.
+	TokenID uuid.UUID
 }
 
 // Actor is the caller as the audit log and the workflow record it.

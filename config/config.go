@@ -33,6 +33,8 @@ type Config struct {
 	TrustedProxies    []netip.Prefix
 	// WorkerStopTimeout is how long a stopping worker lets in-flight activities run on.
 	WorkerStopTimeout time.Duration
+	// TokenLifetime is how long a new API token works.
+	TokenLifetime time.Duration
 
 	// IngestRate and IngestBurst bound each ingest key (messages a second, and at once),
 	// across every replica; the conversation pair bounds one conversation_ref, per process.
@@ -77,6 +79,7 @@ var Defaults = map[string]string{
 	"INBOX_DATA_DIR":                  ".data",
 	"INBOX_SUMMARY_MODEL":             "gpt-4o-mini",
 	"INBOX_WORKER_STOP_TIMEOUT":       "30s",
+	"INBOX_API_TOKEN_TTL":             "2160h",
 	"INBOX_INGEST_RATE":               "200",
 	"INBOX_INGEST_BURST":              "400",
 	"INBOX_INGEST_CONVERSATION_RATE":  "5",
@@ -144,6 +147,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad("INBOX_WORKER_STOP_TIMEOUT", "want a positive duration such as 30s, got %q", get("INBOX_WORKER_STOP_TIMEOUT"))
 	} else {
 		c.WorkerStopTimeout = d
+	}
+	if d, err := time.ParseDuration(get("INBOX_API_TOKEN_TTL")); err != nil || d < time.Hour || d > 10*365*24*time.Hour {
+		bad("INBOX_API_TOKEN_TTL", "want a duration from 1h to 87600h (10 years) such as 2160h (90 days), got %q", get("INBOX_API_TOKEN_TTL"))
+	} else {
+		c.TokenLifetime = d
 	}
 	if c.TemporalStore != "sqlite" && c.TemporalStore != "postgres" {
 		bad("INBOX_TEMPORAL_STORE", "want postgres or sqlite, got %q", c.TemporalStore)

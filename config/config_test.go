@@ -44,13 +44,14 @@ func TestEveryBadValueIsNamed(t *testing.T) {
 		"INBOX_SECRET_KEY":          "c2hvcnQ=",
 		"INBOX_TRUSTED_PROXIES":     "10.0.0.0/8, nonsense",
 		"INBOX_WORKER_STOP_TIMEOUT": "-5s",
+		"INBOX_API_TOKEN_TTL":       "5m",
 		"INBOX_TEMPORAL_STORE":      "mysql",
 		"INBOX_TEMPORAL_SHARDS":     "0",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`, "INBOX_WORKER_STOP_TIMEOUT", "INBOX_TEMPORAL_STORE", "INBOX_TEMPORAL_SHARDS"} {
+	for _, name := range []string{"DATABASE_URL", "INBOX_HTTP_ADDR", "OPENAI_BASE_URL", "INBOX_SECRET_KEY", `"nonsense"`, "INBOX_WORKER_STOP_TIMEOUT", "INBOX_API_TOKEN_TTL", "INBOX_TEMPORAL_STORE", "INBOX_TEMPORAL_SHARDS"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -40,6 +40,7 @@ var (
 	ManageSettings      = Permission{"settings", "manage"}
 	ManageWebhooks      = Permission{"webhooks", "manage"}
 	ManageAutoArchive   = Permission{"auto_archive", "manage"}
+	ManageOwnTokens     = Permission{"tokens", "manage_own"}
 )
 
 // Authorizer answers "may this role do this in this workspace?".

@@ -26,6 +26,7 @@ func TestTableOfApiMd(t *testing.T) {
 		MarkRead:            all,
 		ExportLeads:         all,
 		ReadMembers:         all,
+		ManageOwnTokens:     all,
 		ChangeConversations: yes(domain.Owner, domain.Admin, domain.Support),
 		ChangeLeads:         yes(domain.Owner, domain.Admin, domain.Support),
 		ReadAudit:           yes(domain.Owner, domain.Admin),

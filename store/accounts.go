@@ -76,11 +76,15 @@ func setPasswordHash(ctx context.Context, tx bun.Tx, userID uuid.UUID, passwordH
 }
 
 // ReplaceInvite stores a new invite for userID and deletes the user's unused ones, so only
-// the latest link works. ErrNotFound if there is no such user.
-func (s *Store) ReplaceInvite(ctx context.Context, userID uuid.UUID, tokenHash []byte, createdAt, expiresAt time.Time) error {
+// the latest link works. workspaceID is the workspace whose admin asks for the link: the
+// user must be a newcomer to it (see newcomer), else ErrHasAccount. A nil workspaceID is
+// an operator's link from the command line, for any user. ErrNotFound if there is no such
+// user.
+func (s *Store) ReplaceInvite(ctx context.Context, userID uuid.UUID, workspaceID *uuid.UUID, tokenHash []byte, createdAt, expiresAt time.Time) error {
 	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the user row: two invites created at once for one user then replace one
-		// another in turn instead of both surviving.
+		// another in turn instead of both surviving, and an accept or a membership
+		// elsewhere cannot slip between the check and the insert.
 		var id uuid.UUID
 		err := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID).
 			For("NO KEY UPDATE").Scan(ctx, &id)
@@ -90,12 +94,21 @@ func (s *Store) ReplaceInvite(ctx context.Context, userID uuid.UUID, tokenHash [
 		if err != nil {
 			return fmt.Errorf("find user: %w", err)
 		}
+		if workspaceID != nil {
+			fresh, err := isNewcomer(ctx, tx, *workspaceID, userID)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				return ErrHasAccount
+			}
+		}
 		if _, err := tx.NewDelete().Table("invites").
 			Where("user_id = ? AND used_at IS NULL", userID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete old invites: %w", err)
 		}
-		_, err = tx.NewRaw(`INSERT INTO invites (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-			tokenHash, userID, createdAt, expiresAt).Exec(ctx)
+		_, err = tx.NewRaw(`INSERT INTO invites (token_hash, user_id, workspace_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			tokenHash, userID, workspaceID, createdAt, expiresAt).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert invite: %w", err)
 		}
@@ -106,9 +119,9 @@ func (s *Store) ReplaceInvite(ctx context.Context, userID uuid.UUID, tokenHash [
 // InvitedUser returns the user an unused, unexpired invite is for; ErrNotFound when the
 // invite is unknown, used or expired, without saying which.
 func (s *Store) InvitedUser(ctx context.Context, tokenHash []byte, now time.Time) (*SignInUser, error) {
-	return signInUser(ctx, s.DB,
-		"id = (SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?)",
-		tokenHash, now)
+	return signInUser(ctx, s.DB, `id = (SELECT i.user_id FROM invites AS i JOIN users AS u ON u.id = i.user_id
+		WHERE i.token_hash = ?0 AND i.used_at IS NULL AND i.expires_at > ?1
+		AND (i.workspace_id IS NULL OR `+newcomer("i.workspace_id")+`))`, tokenHash, now)
 }
 
 // NewSession is a session about to be stored.
@@ -136,15 +149,34 @@ func insertSession(ctx context.Context, db bun.IDB, ns NewSession) error {
 func (s *Store) AcceptInvite(ctx context.Context, tokenHash []byte, passwordHash string, ns NewSession) (*SignInUser, error) {
 	var user *SignInUser
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var userID uuid.UUID
+		var used struct {
+			UserID      uuid.UUID  `bun:"user_id"`
+			WorkspaceID *uuid.UUID `bun:"workspace_id"`
+		}
 		err := tx.NewRaw(`UPDATE invites SET used_at = ?1
 			WHERE token_hash = ?0 AND used_at IS NULL AND expires_at > ?1
-			RETURNING user_id`, tokenHash, ns.CreatedAt).Scan(ctx, &userID)
+			RETURNING user_id, workspace_id`, tokenHash, ns.CreatedAt).Scan(ctx, &used)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("use invite: %w", err)
+		}
+		userID := used.UserID
+		if used.WorkspaceID != nil {
+			// A workspace's link sets the password of a newcomer only. Someone who has
+			// joined another workspace since the link was made is no longer one: the link
+			// would open that workspace too, so it is refused like an unknown one.
+			if _, err := tx.NewRaw(`SELECT 1 FROM users WHERE id = ? FOR NO KEY UPDATE`, userID).Exec(ctx); err != nil {
+				return fmt.Errorf("lock user: %w", err)
+			}
+			fresh, err := isNewcomer(ctx, tx, *used.WorkspaceID, userID)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				return ErrNotFound
+			}
 		}
 		if err := setPasswordHash(ctx, tx, userID, passwordHash); err != nil {
 			return err
@@ -298,13 +330,14 @@ func (s *Store) FinishSignIn(ctx context.Context, clearKey []byte, ids []int64, 
 	})
 }
 
-// PurgeExpiredAccounts deletes up to limit rows of each kind that no longer matter: sessions
-// and invites expired at now, and failures from before failuresBefore. It is called now and
+// PurgeExpiredAccounts deletes up to limit rows of each kind that no longer matter: sessions,
+// invites and API tokens expired at now, and failures from before failuresBefore. It is called now and
 // then from sign-in, bounded so that no single request pays for a large backlog.
 func (s *Store) PurgeExpiredAccounts(ctx context.Context, now, failuresBefore time.Time, limit int) error {
 	for _, q := range []struct{ table, key, col string }{
 		{"sessions", "token_hash", "expires_at"},
 		{"invites", "token_hash", "expires_at"},
+		{"api_tokens", "id", "expires_at"},
 		{"sign_in_failures", "id", "at"},
 	} {
 		cutoff := now

@@ -24,6 +24,7 @@ const (
 	earlierMessagesCursorKind = "e"
 	auditCursorKind           = "a"
 	memberCursorKind          = "u"
+	tokenCursorKind           = "t"
 )
 
 // listCursor is the keyset position after the last row of a page.

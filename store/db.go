@@ -23,6 +23,8 @@ var ErrNotFound = errors.New("not found")
 // Store wraps the database handle.
 type Store struct {
 	DB *bun.DB
+	// TokenLifetime is how long a new API token works; zero is DefaultTokenLifetime.
+	TokenLifetime time.Duration
 }
 
 // Open connects to databaseURL, creating the database first if it does not exist.

@@ -76,12 +76,41 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID uuid.UUID, limit in
 	return page, nil
 }
 
-// AddMember adds the user with this email (creating them if needed) with role, and issues
-// them a new API token, shown once.
+// ErrHasAccount refuses to make a password link for a person who already has an account:
+// a password of their own, or a membership of another workspace. Their password is theirs
+// to change; a link in another workspace's hands would open every workspace they are in.
+var ErrHasAccount = errors.New("this person already has an account")
+
+// newcomer is the one definition of a newcomer to a workspace (the SQL expression
+// workspace): a user (u) who has not set a password and belongs to no other workspace. Only
+// a newcomer is handed an invite link or an API token by the workspace that adds them.
+func newcomer(workspace string) string {
+	return `(u.password_hash IS NULL AND NOT EXISTS (
+		SELECT 1 FROM memberships AS other WHERE other.user_id = u.id AND other.workspace_id <> ` + workspace + `))`
+}
+
+// isNewcomer says whether userID is a newcomer to workspaceID (see newcomer); ErrNotFound
+// if there is no such user. The caller's transaction should hold the user's row lock.
+func isNewcomer(ctx context.Context, db bun.IDB, workspaceID, userID uuid.UUID) (bool, error) {
+	var is bool
+	err := db.NewRaw(`SELECT `+newcomer("?0")+` FROM users AS u WHERE u.id = ?1`, workspaceID, userID).Scan(ctx, &is)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("check newcomer: %w", err)
+	}
+	return is, nil
+}
+
+// AddMember adds the person with this email to the workspace with role, creating their
+// account if there is none. A newcomer (see newcomer) is also issued an API token for
+// this membership, shown once; for a person who already has an account the token is "" and
+// the membership is all that is made: adding someone must never hand over their account.
 func (s *Store) AddMember(ctx context.Context, workspaceID uuid.UUID, email, name string, role domain.Role) (*Member, string, error) {
 	email = strings.TrimSpace(email)
 	if !validEmail(email) {
-		return nil, "", fmt.Errorf("email %q is not an email address", email)
+		return nil, "", ErrNotAnEmail
 	}
 	var token string
 	var member *Member
@@ -89,6 +118,11 @@ func (s *Store) AddMember(ctx context.Context, workspaceID uuid.UUID, email, nam
 		user, err := upsertUser(ctx, tx, email, name)
 		if err != nil {
 			return err
+		}
+		// Lock the user: an invite accepted meanwhile must not turn a newcomer into an
+		// account holder between the check and the token.
+		if _, err := tx.NewRaw(`SELECT 1 FROM users WHERE id = ? FOR NO KEY UPDATE`, user.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("lock user: %w", err)
 		}
 		res, err := tx.NewInsert().Model(&Membership{WorkspaceID: workspaceID, UserID: user.ID, Role: role}).
 			On("CONFLICT DO NOTHING").Exec(ctx)
@@ -98,8 +132,14 @@ func (s *Store) AddMember(ctx context.Context, workspaceID uuid.UUID, email, nam
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrAlreadyMember
 		}
-		if token, err = issueToken(ctx, tx, user.ID); err != nil {
+		fresh, err := isNewcomer(ctx, tx, workspaceID, user.ID)
+		if err != nil {
 			return err
+		}
+		if fresh {
+			if token, _, err = s.issueToken(ctx, tx, workspaceID, user.ID, "made when they were added"); err != nil {
+				return err
+			}
 		}
 		member = &Member{UserID: user.ID, Email: user.Email, Name: user.Name, Role: role, CreatedAt: time.Now().UTC()}
 		return nil

@@ -44,14 +44,6 @@ type Membership struct {
 	CreatedAt   time.Time   `bun:"created_at,nullzero,default:now()"`
 }
 
-type apiToken struct {
-	bun.BaseModel `bun:"table:api_tokens"`
-
-	ID        uuid.UUID `bun:"id,pk,type:uuid"`
-	UserID    uuid.UUID `bun:"user_id,type:uuid"`
-	TokenHash []byte    `bun:"token_hash"`
-}
-
 // NewWorkspace is what bootstrapping a workspace hands back; the secrets are shown only here.
 type NewWorkspace struct {
 	WorkspaceID uuid.UUID `json:"workspace_id"`
@@ -61,14 +53,15 @@ type NewWorkspace struct {
 }
 
 // CreateWorkspace creates a workspace, its owner (or reuses the user with that email) and a
-// fresh API token for the owner, in one transaction.
+// fresh API token for the owner in this workspace, in one transaction. It is the operator's
+// command, so the token is made even for an owner who has an account already.
 func (s *Store) CreateWorkspace(ctx context.Context, name, ownerEmail, ownerName string) (NewWorkspace, error) {
 	name, ownerEmail = strings.TrimSpace(name), strings.TrimSpace(ownerEmail)
 	if name == "" {
 		return NewWorkspace{}, errors.New("workspace name is required")
 	}
 	if !validEmail(ownerEmail) {
-		return NewWorkspace{}, fmt.Errorf("owner email %q is not an email address", ownerEmail)
+		return NewWorkspace{}, fmt.Errorf("owner email %q: %w", ownerEmail, ErrNotAnEmail)
 	}
 	out := NewWorkspace{IngestKey: NewSecret(ingestKeyPrefix)}
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -84,7 +77,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, name, ownerEmail, ownerName
 		if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
 		}
-		token, err := issueToken(ctx, tx, user.ID)
+		token, _, err := s.issueToken(ctx, tx, ws.ID, user.ID, "owner token")
 		if err != nil {
 			return err
 		}
@@ -119,27 +112,6 @@ func upsertUser(ctx context.Context, db bun.IDB, email, name string) (*User, err
 	return user, nil
 }
 
-func issueToken(ctx context.Context, db bun.IDB, userID uuid.UUID) (string, error) {
-	token := NewSecret(tokenPrefix)
-	row := &apiToken{ID: uuid.Must(uuid.NewV7()), UserID: userID, TokenHash: Hash(token)}
-	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
-		return "", fmt.Errorf("insert token: %w", err)
-	}
-	return token, nil
-}
-
-// UserByToken returns the user a bearer token belongs to, or ErrNotFound.
-func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
-	user := new(User)
-	err := s.DB.NewSelect().Model(user).
-		Where("id = (SELECT user_id FROM api_tokens WHERE token_hash = ?)", Hash(token)).
-		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return user, err
-}
-
 // WorkspaceByIngestKey returns the workspace an ingest key identifies, or ErrNotFound.
 func (s *Store) WorkspaceByIngestKey(ctx context.Context, key string) (*Workspace, error) {
 	ws := new(Workspace)
@@ -149,6 +121,9 @@ func (s *Store) WorkspaceByIngestKey(ctx context.Context, key string) (*Workspac
 	}
 	return ws, err
 }
+
+// ErrNotAnEmail refuses an email address without one @ between text, or with spaces.
+var ErrNotAnEmail = errors.New("not an email address")
 
 // validEmail is a deliberately loose check: one @ with text on both sides, no spaces.
 func validEmail(s string) bool {

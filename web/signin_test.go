@@ -196,13 +196,13 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 
 func TestInviteLinkWorksOnce(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
-	e.NewWorkspace("Acme")
+	ws := e.NewWorkspace("Acme")
 	base := e.Serve("")
 	owner, err := e.Store.SignInUserByEmail(context.Background(), testenv.OwnerEmail("Acme"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := e.Accounts.CreateInvite(context.Background(), owner.ID)
+	token, _, err := e.Accounts.CreateInvite(context.Background(), ws.WorkspaceID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,7 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
+	a.store.TokenLifetime = cfg.TokenLifetime
 	a.closers = append(a.closers, func() { _ = a.store.Close() })
 	if migrate {
 		if _, err := migrations.Up(ctx, a.store.DB); err != nil {

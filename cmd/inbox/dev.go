@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -82,10 +83,21 @@ const demoOwnerEmail = "owner@demo.example"
 func seedDemo(ctx context.Context, a *app, dataDir, apiURL string) (demoCredentials, error) {
 	path := filepath.Join(dataDir, "demo.json")
 	var demo demoCredentials
-	seeded := false
+	seeded, renewed := false, false
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &demo) == nil {
-		_, err := a.store.UserByToken(ctx, demo.OwnerToken)
+		_, err := a.store.MemberOf(ctx, demo.WorkspaceID, demo.OwnerUserID)
 		seeded = err == nil // seeded before, and the database still has it
+	}
+	if seeded {
+		// API tokens expire (INBOX_API_TOKEN_TTL), and a revoked one is gone: give the demo
+		// owner a new one rather than print a token that does not work.
+		if _, err := a.store.MemberByToken(ctx, demo.OwnerToken, time.Now()); errors.Is(err, store.ErrNotFound) {
+			token, _, err := a.store.CreateToken(ctx, demo.WorkspaceID, demo.OwnerUserID, "demo owner token")
+			if err != nil {
+				return demo, fmt.Errorf("renew the demo owner's API token: %w", err)
+			}
+			demo.OwnerToken, renewed = token, true
+		}
 	}
 	if !seeded {
 		ws, err := a.store.CreateWorkspace(ctx, "Demo workspace", demoOwnerEmail, "Demo Owner")
@@ -99,7 +111,7 @@ func seedDemo(ctx context.Context, a *app, dataDir, apiURL string) (demoCredenti
 	if err != nil {
 		return demo, fmt.Errorf("set the demo owner's password: %w", err)
 	}
-	if seeded && !passwordSet {
+	if seeded && !passwordSet && !renewed {
 		return demo, nil
 	}
 	b, _ := json.MarshalIndent(demo, "", "  ")

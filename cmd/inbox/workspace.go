@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	s.TokenLifetime = cfg.TokenLifetime
 	if _, err := migrations.Up(ctx, s.DB); err != nil {
 		return err
 	}
@@ -48,10 +50,14 @@ func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 	}
 	// A second transaction: should it fail, the workspace stands, its secrets are still
 	// printed (they are shown only here), and a later invite can give the owner a password.
+	// An owner who already has an account gets no link: they sign in with their password.
 	created := createdWorkspace{NewWorkspace: ws}
-	invite, _, inviteErr := accounts.New(s).CreateInvite(ctx, ws.OwnerUserID)
-	if inviteErr == nil {
+	invite, _, inviteErr := accounts.New(s).CreateInvite(ctx, ws.WorkspaceID, ws.OwnerUserID)
+	switch {
+	case inviteErr == nil:
 		created.OwnerInviteURL = accounts.InviteURL(cfg.PublicURL, invite)
+	case errors.Is(inviteErr, store.ErrHasAccount):
+		created.OwnerHasAccount, inviteErr = true, nil
 	}
 	if err := json.NewEncoder(out).Encode(created); err != nil {
 		return err
@@ -66,4 +72,6 @@ func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 type createdWorkspace struct {
 	store.NewWorkspace
 	OwnerInviteURL string `json:"owner_invite_url"`
+	// OwnerHasAccount: the owner signs in with the password they have; no link is made.
+	OwnerHasAccount bool `json:"owner_has_account,omitempty"`
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bestai/inbox/accounts"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/store"
 )
@@ -54,9 +55,10 @@ func TestWorkspaceCreatePrintsTheBootstrapJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	u, err := s.UserByToken(context.Background(), got["owner_token"])
-	if err != nil || u.ID.String() != got["owner_user_id"] || u.Name != "Ana" {
-		t.Errorf("the printed token does not resolve to the owner: %+v %v", u, err)
+	u, err := s.MemberByToken(context.Background(), got["owner_token"], time.Now())
+	if err != nil || u.UserID.String() != got["owner_user_id"] || u.Name != "Ana" ||
+		u.WorkspaceID.String() != got["workspace_id"] || u.Role != domain.Owner {
+		t.Errorf("the printed token does not resolve to the owner in the new workspace: %+v %v", u, err)
 	}
 	var hashes int
 	hashes, _ = s.DB.NewSelect().Table("api_tokens").Where("token_hash = sha256(?::bytea)", got["owner_token"]).Count(context.Background())
