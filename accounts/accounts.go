@@ -305,6 +305,34 @@ func (a *Accounts) AcceptInvite(ctx context.Context, token, password string) (se
 	return sessionToken, nil
 }
 
+// ChangePassword replaces a signed-in person's password, after checking the current one as
+// a sign-in does (throttled, and ErrBadCredentials when wrong), and returns a new session
+// token for the browser that asked: every other session of theirs ends. The new password's
+// rule errors come first and change nothing.
+func (a *Accounts) ChangePassword(ctx context.Context, email, current, newPassword, clientIP string) (sessionToken string, err error) {
+	hash, err := a.hashPassword(newPassword)
+	if err != nil {
+		return "", err
+	}
+	// The session SignIn makes is ended at once by the change below.
+	if _, err := a.SignIn(ctx, email, current, clientIP); err != nil {
+		return "", err
+	}
+	u, err := a.Store.SignInUserByEmail(ctx, strings.TrimSpace(email))
+	if err != nil {
+		return "", err
+	}
+	sessionToken = newToken()
+	now := a.now()
+	err = a.Store.ReplacePassword(ctx, u.ID, hash, store.NewSession{
+		TokenHash: store.Hash(sessionToken), CreatedAt: now, ExpiresAt: now.Add(a.sessionLifetime()),
+	})
+	if err != nil {
+		return "", err
+	}
+	return sessionToken, nil
+}
+
 // Session is a signed-in browser.
 type Session struct {
 	// ID is the hex SHA-256 of the token: it names the session in logs and lists without

@@ -56,11 +56,11 @@ func TestMembersLifecycleAndRoleChangesApplyAtOnce(t *testing.T) {
 	if res := setStateAs(env, added.APIToken, ws, conv, "open"); res.Code != http.StatusForbidden {
 		t.Errorf("viewer changes state: %d", res.Code)
 	}
-	// Removed: the workspace is gone for them.
 	if res := env.As(ws.OwnerToken, http.MethodDelete, base+"/members/"+added.Member.UserID, nil); res.Code != http.StatusNoContent {
 		t.Fatalf("remove: %d %s", res.Code, res.Body)
 	}
-	if res := env.As(added.APIToken, http.MethodGet, base+"/conversations/"+conv, nil); res.Code != http.StatusNotFound {
+	// Removed: their token went with the membership.
+	if res := env.As(added.APIToken, http.MethodGet, base+"/conversations/"+conv, nil); res.Code != http.StatusUnauthorized {
 		t.Errorf("removed member reads a conversation: %d", res.Code)
 	}
 	if res := env.As(ws.OwnerToken, http.MethodDelete, base+"/members/"+added.Member.UserID, nil); res.Code != http.StatusNotFound {
@@ -244,9 +244,9 @@ func TestLastOwnerRuleHoldsUnderConcurrency(t *testing.T) {
 			}
 			// The loser is refused with 409 when both passed authentication before either
 			// committed; one that authenticated after the winner committed is no longer an
-			// owner (403) or no longer a member (404).
+			// owner (403), or no longer a member, its token gone with the membership (401).
 			refused := func(code int) bool {
-				return code == http.StatusConflict || code == http.StatusForbidden || code == http.StatusNotFound
+				return code == http.StatusConflict || code == http.StatusForbidden || code == http.StatusUnauthorized
 			}
 			raced := 0
 			for i, p := range pairs {

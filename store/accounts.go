@@ -75,6 +75,19 @@ func setPasswordHash(ctx context.Context, tx bun.Tx, userID uuid.UUID, passwordH
 	return nil
 }
 
+// ReplacePassword sets a user's password hash, ends all their sessions and starts session ns
+// (its UserID is filled in here), in one transaction: a change of password signs out every
+// other browser, but not the one that made it. ErrNotFound if there is no such user.
+func (s *Store) ReplacePassword(ctx context.Context, userID uuid.UUID, passwordHash string, ns NewSession) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := setPasswordHash(ctx, tx, userID, passwordHash); err != nil {
+			return err
+		}
+		ns.UserID = userID
+		return insertSession(ctx, tx, ns)
+	})
+}
+
 // ReplaceInvite stores a new invite for userID and deletes the user's unused ones, so only
 // the latest link works. workspaceID is the workspace whose admin asks for the link: the
 // user must be a newcomer to it (see newcomer), else ErrHasAccount. A nil workspaceID is

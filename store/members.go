@@ -21,6 +21,9 @@ type Member struct {
 	Name      string      `bun:"name" json:"name"`
 	Role      domain.Role `bun:"role" json:"role"`
 	CreatedAt time.Time   `bun:"created_at" json:"created_at"`
+	// InvitePending: they have not set a password yet, so an admin may make them a new
+	// invite link (if they are in no other workspace).
+	InvitePending bool `bun:"invite_pending" json:"invite_pending"`
 }
 
 // ErrAlreadyMember is returned when adding a user who is already in the workspace.
@@ -36,7 +39,7 @@ func memberOf(ctx context.Context, db bun.IDB, workspaceID, userID uuid.UUID) (*
 	m := new(Member)
 	err := db.NewSelect().TableExpr("memberships AS m").
 		Join("JOIN users AS u ON u.id = m.user_id").
-		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at").
+		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at, u.password_hash IS NULL AS invite_pending").
 		Where("m.workspace_id = ? AND m.user_id = ?", workspaceID, userID).
 		Scan(ctx, m)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -55,7 +58,7 @@ type MemberPage struct {
 func (s *Store) ListMembers(ctx context.Context, workspaceID uuid.UUID, limit int, cursor string) (MemberPage, error) {
 	q := s.DB.NewSelect().TableExpr("memberships AS m").
 		Join("JOIN users AS u ON u.id = m.user_id").
-		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at").
+		ColumnExpr("m.user_id, u.email, u.name, m.role, m.created_at, u.password_hash IS NULL AS invite_pending").
 		Where("m.workspace_id = ?", workspaceID).
 		OrderExpr("m.created_at, m.user_id").
 		Limit(limit + 1)
@@ -141,7 +144,7 @@ func (s *Store) AddMember(ctx context.Context, workspaceID uuid.UUID, email, nam
 				return err
 			}
 		}
-		member = &Member{UserID: user.ID, Email: user.Email, Name: user.Name, Role: role, CreatedAt: time.Now().UTC()}
+		member = &Member{UserID: user.ID, Email: user.Email, Name: user.Name, Role: role, CreatedAt: time.Now().UTC(), InvitePending: fresh}
 		return nil
 	})
 	return member, token, err

@@ -16,6 +16,7 @@ func (s *Site) registerWorkspacePages(ws *gin.RouterGroup) {
 	s.registerLivePages(ws)
 	s.registerAdminPages(ws)
 	s.registerWebhookPages(ws)
+	s.registerAccountPages(ws)
 }
 
 // pageQuery asks a list for the page after cursor ("" for the first).
