@@ -1,6 +1,7 @@
 // Command inbox is the one binary of the inbox: `dev` runs everything in one process for
 // local work; `serve` and `worker` run the API and the Temporal worker in production;
-// `migrate` manages the schema; `workspace create` bootstraps a customer.
+// `migrate` manages the schema; `workspace create` bootstraps a customer; `user invite`
+// gives a person who lost their password a new link.
 package main
 
 import (
@@ -23,7 +24,10 @@ commands:
   migrate up|down|status    manage the Postgres schema (DATABASE_URL)
   workspace create --name NAME --owner-email EMAIL [--owner-name NAME]
                             create a workspace; prints its ingest key, the owner's token
-                            and the owner's invite link (to set a web admin password)
+                            and the owner's invite link (to set a web admin password);
+                            an owner who already has an account gets no link
+  user invite --email EMAIL a one-time link on which a person sets a new password: the way
+                            back in for a lost password (a workspace admin cannot reset it)
 
 Configuration is read from environment variables; see README.md. The embedded Temporal of
 dev and temporal keeps its data in Postgres, in <db>_temporal and <db>_temporal_visibility
@@ -52,6 +56,8 @@ func main() {
 		err = runMigrate(ctx, os.Args[2:])
 	case "workspace":
 		err = runWorkspace(ctx, os.Args[2:], os.Stdout)
+	case "user":
+		err = runUser(ctx, os.Args[2:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return

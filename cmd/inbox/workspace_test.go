@@ -86,6 +86,50 @@ func TestWorkspaceCreatePrintsTheBootstrapJSON(t *testing.T) {
 	if _, err := acc.AcceptInvite(context.Background(), invite, "another password"); !errors.Is(err, accounts.ErrInviteInvalid) {
 		t.Errorf("the invite worked twice: %v", err)
 	}
+
+	// A second workspace for the same owner: a token of that workspace, and no link, since
+	// they have a password.
+	out.Reset()
+	if err := runWorkspace(context.Background(), []string{"create", "--name", "Acme Two", "--owner-email", "ANA@acme.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var second struct {
+		WorkspaceID     string `json:"workspace_id"`
+		OwnerToken      string `json:"owner_token"`
+		OwnerInviteURL  string `json:"owner_invite_url"`
+		OwnerHasAccount bool   `json:"owner_has_account"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &second); err != nil || second.OwnerInviteURL != "" || !second.OwnerHasAccount {
+		t.Errorf("a second workspace of an account holder: %s (%v)", out.String(), err)
+	}
+	if m, err := s.MemberByToken(context.Background(), second.OwnerToken, time.Now()); err != nil || m.WorkspaceID.String() != second.WorkspaceID {
+		t.Errorf("the second owner token: %+v %v", m, err)
+	}
+
+	// The operator's way back in for a lost password: a link for anyone, by email.
+	out.Reset()
+	if err := runUser(context.Background(), []string{"invite", "--email", "ana@acme.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var reset struct {
+		UserID    string `json:"user_id"`
+		InviteURL string `json:"invite_url"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &reset); err != nil || reset.UserID != got["owner_user_id"] {
+		t.Fatalf("inbox user invite: %s (%v)", out.String(), err)
+	}
+	link, _ := strings.CutPrefix(reset.InviteURL, "https://inbox.example.com/invite/")
+	if _, err := acc.AcceptInvite(context.Background(), link, "a password after the reset"); err != nil {
+		t.Errorf("the operator's link: %v", err)
+	}
+	if _, err := acc.SignIn(context.Background(), "ana@acme.example", "a password after the reset", "127.0.0.1"); err != nil {
+		t.Errorf("sign in after the reset: %v", err)
+	}
+	for _, args := range [][]string{nil, {"invite"}, {"invite", "--email", "nobody@acme.example"}} {
+		if err := runUser(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("runUser(%v) accepted", args)
+		}
+	}
 }
 
 func TestWorkspaceCreateNeedsItsFlags(t *testing.T) {
