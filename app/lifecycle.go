@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
@@ -186,9 +187,21 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 	return updateError(err)
 }
 
-// restartWorkflow starts a conversation's workflow from what the read model holds.
+// restartWorkflow starts a conversation's workflow from what the read model and the audit
+// log hold. Every field of workflows.Input is restored, or named here with why not:
+// SignalsSeen and TimersFired start again from zero, since the stored request ids of
+// their changes carry the run's id (store.ApplyLifecycleChange), so a new run's cannot be
+// taken for an old run's.
 func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
 	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
+	if err != nil {
+		return err
+	}
+	closedSince, err := s.Store.ClosedSince(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	archive, err := s.Store.AutoArchive(ctx, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -207,6 +220,14 @@ func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversation
 	if v.AssigneeID.Valid {
 		in.Assignee = &domain.Actor{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}
 	}
+	// The auto-archive clock: the workspace's setting now, from when it last became Closed,
+	// armed by the new run's first task.
+	if closedSince != nil {
+		t := closedSince.UTC()
+		in.ClosedSince = &t
+	}
+	in.AutoArchiveDays, in.AutoArchiveStamp = archive.Days, activities.AutoArchiveStamp(archive.ChangedAt)
+	in.ArchiveAt = workflows.ArchiveDeadline(in)
 	return s.start(ctx, in)
 }
 

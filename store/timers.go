@@ -101,3 +101,19 @@ func (s *Store) ClosedConversationIDs(ctx context.Context, workspaceID, after uu
 	}
 	return ids, nil
 }
+
+// ClosedSince is when the conversation last became Closed, from the audit log (the
+// auto-archive clock's start, which the read model's closed_at is not for a conversation
+// taken out of the archive); nil if it never was.
+func (s *Store) ClosedSince(ctx context.Context, conversationID uuid.UUID) (*time.Time, error) {
+	var at sql.NullTime
+	err := s.DB.NewRaw(`SELECT max(at) FROM audit_log WHERE conversation_id = ? AND action = ? AND after->>'state' = ?`,
+		conversationID, domain.AuditStateChanged, domain.Closed).Scan(ctx, &at)
+	if err != nil {
+		return nil, fmt.Errorf("read when the conversation was closed: %w", err)
+	}
+	if !at.Valid {
+		return nil, nil
+	}
+	return &at.Time, nil
+}

@@ -76,19 +76,26 @@ func (w *conversation) learnAutoArchive(s AutoArchiveSetting) {
 // rearm recomputes ArchiveAt from the state, the time it was closed and the setting, and
 // tells the timer loop to look again.
 func (w *conversation) rearm() {
-	w.ArchiveAt = nil
-	since := w.ClosedSince
-	if since == nil {
-		since = w.ClosedAt // closed before the timers existed
-	}
-	if w.State == domain.Closed && since != nil && w.AutoArchiveDays != nil {
-		at := since.AddDate(0, 0, *w.AutoArchiveDays)
-		w.ArchiveAt = &at
-	}
+	w.ArchiveAt = ArchiveDeadline(w.Input)
 	if w.State != domain.Pending {
 		w.PendingUntil = nil
 	}
 	w.timerEpoch++
+}
+
+// ArchiveDeadline is when a conversation in the state of in is archived: ClosedSince (or,
+// for one closed before the timers existed, ClosedAt) plus the workspace's auto-archive
+// days; nil unless it is Closed and auto-archive is on.
+func ArchiveDeadline(in Input) *time.Time {
+	since := in.ClosedSince
+	if since == nil {
+		since = in.ClosedAt
+	}
+	if in.State != domain.Closed || since == nil || in.AutoArchiveDays == nil {
+		return nil
+	}
+	at := since.AddDate(0, 0, *in.AutoArchiveDays)
+	return &at
 }
 
 // deadline is the armed timer's time and the state it moves the conversation to.
