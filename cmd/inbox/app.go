@@ -322,7 +322,7 @@ func startPprof(addr string) (func(), string, error) {
 func startMetrics(addr string, g prometheus.Gatherer) (func(), string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("INBOX_METRICS_ADDR %s (another port, or off): %w", addr, err)
+		return nil, "", fmt.Errorf("INBOX_METRICS_ADDR %s: %w (set another address, or off)", addr, err)
 	}
 	srv := &http.Server{Handler: api.MetricsHandler(g), ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
