@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bestai/inbox/api"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
 )
@@ -94,7 +95,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	rows := []row{
 		// Bodies: size, nesting, types, unknown fields, encoding, duplicate keys, media type.
-		{name: "ingest body over 64 KiB", method: "POST", path: "/api/v1/ingest/messages", ingestKey: key, contentType: ctJSON, body: ingest(`,"x":"` + strings.Repeat("a", 70<<10) + `"`), status: 413, code: "payload_too_large"},
+		{name: "ingest body over its limit", method: "POST", path: "/api/v1/ingest/messages", ingestKey: key, contentType: ctJSON, body: ingest(`,"x":"` + strings.Repeat("a", api.MaxIngestBody) + `"`), status: 413, code: "payload_too_large"},
 		{name: "admin body over 16 KiB", method: "PUT", path: base + "/settings/openai-key", auth: owner, contentType: ctJSON, body: `{"api_key":"` + strings.Repeat("k", 17<<10) + `"}`, status: 413, code: "payload_too_large"},
 		{name: "ingest nested 10,000 deep", method: "POST", path: "/api/v1/ingest/messages", ingestKey: key, contentType: ctJSON, body: strings.Repeat(`{"a":`, 10_000) + "1" + strings.Repeat("}", 10_000), status: 400, code: "bad_request"},
 		{name: "state nested 10,000 deep", method: "POST", path: base + "/conversations/" + conv + "/state", auth: owner, contentType: ctJSON, body: `{"state":` + strings.Repeat("[", 10_000), status: 400, code: "bad_request"},

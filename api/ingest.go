@@ -18,13 +18,34 @@ import (
 
 // Size limits of an ingested message; a larger body is a 413, a larger field a 400.
 const (
-	maxIngestBody   = 64 << 10
 	maxMessageText  = 16_000
 	maxRefLen       = 200
 	maxMessageIDLen = 200
 	maxPhoneLen     = 40
 	maxURLLen       = 2048
 	maxUserAgentLen = 1024
+
+	// The longest channel (web_voice) and role (assistant) names.
+	maxChannelLen = len(domain.WebVoice)
+	maxRoleLen    = len(domain.AssistantMessage)
+)
+
+// MaxIngestBody is the ingest body limit (413 above it), sized from the largest valid
+// message rather than guessed: every field limit counts characters, and JSON may spell any
+// character as an escape, at worst a surrogate pair (\ud83d\ude00, 12 bytes) for one
+// outside the BMP. A limit below that refuses valid messages that a client chose to escape.
+const MaxIngestBody = maxIngestChars*maxEscapedCharBytes + maxSentAtBytes + ingestBodySlack
+
+const (
+	// maxIngestChars is every string field at its limit.
+	maxIngestChars = maxRefLen + maxChannelLen + maxMessageIDLen + maxRoleLen + maxMessageText +
+		app.MaxNameLen + app.MaxEmailLen + maxPhoneLen + 2*maxURLLen + maxUserAgentLen
+	maxEscapedCharBytes = len(`\ud83d\ude00`)
+	// sent_at is a time with nanoseconds and an offset; time.Time refuses escapes in it.
+	maxSentAtBytes = len(`"` + time.RFC3339Nano + `"`)
+	// ingestBodySlack covers the keys (about 100 characters, 1,200 bytes if escaped too),
+	// quotes, braces, commas and the whitespace of a pretty-printed body.
+	ingestBodySlack = 4 << 10
 )
 
 type ingestRequest struct {
@@ -58,7 +79,7 @@ type ingestSource struct {
 // an *Error (400 or 413) naming the field; it never panics, whatever the input. The body
 // must be valid UTF-8 without lone surrogate escapes or duplicate keys (decodeStrict).
 func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
-	if len(body) > maxIngestBody {
+	if len(body) > MaxIngestBody {
 		return store.IngestMessage{}, errTooLarge
 	}
 	var req ingestRequest
@@ -168,7 +189,7 @@ func (s *server) ingest(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	body, err := readJSON(c, maxIngestBody)
+	body, err := readJSON(c, int64(MaxIngestBody))
 	if err != nil {
 		respond(c, err)
 		return

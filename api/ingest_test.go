@@ -7,7 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
+	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
 )
@@ -167,5 +172,92 @@ func TestAssignmentRules(t *testing.T) {
 	}
 	if n := countActions(audit(t, env, ws, id), "assignee_changed"); n != 6 {
 		t.Errorf("%d assignee_changed rows, want 6", n)
+	}
+}
+
+// escapeAll spells every character of s as a JSON \u escape, a surrogate pair outside the BMP.
+func escapeAll(s string) string {
+	var b strings.Builder
+	for _, u := range utf16.Encode([]rune(s)) {
+		fmt.Fprintf(&b, `\u%04x`, u)
+	}
+	return b.String()
+}
+
+// A client may escape every character of a message, and a 16,000-character message is
+// valid however it is spelled: the body limit is sized from the field limits at the worst
+// escape (12 bytes for a character outside the BMP). A byte over that limit is a 413.
+func TestIngestBodyLimitFitsEscapedMessages(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Escaped Ingest")
+	ingest := func(body string) (int, string) {
+		t.Helper()
+		res := env.Ingest(ws.IngestKey, body)
+		var out struct {
+			ConversationID string `json:"conversation_id"`
+		}
+		if res.Code == http.StatusCreated || res.Code == http.StatusOK {
+			res.JSON(t, &out)
+		}
+		return res.Code, out.ConversationID
+	}
+	storedText := func(id string) string {
+		t.Helper()
+		res := env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, "/messages"), nil)
+		var page struct {
+			Items []struct {
+				Text string `json:"text"`
+			} `json:"items"`
+		}
+		res.JSON(t, &page)
+		if len(page.Items) != 1 {
+			t.Fatalf("messages of %s: %s", id, res.Body)
+		}
+		return page.Items[0].Text
+	}
+
+	for ref, text := range map[string]string{
+		"escaped-bmp":    strings.Repeat("é", 16_000), // \u00e9: 6 bytes each, 96,000 in all
+		"escaped-astral": strings.Repeat("😀", 16_000), // \ud83d\ude00: 12 bytes each, 192,000
+	} {
+		body := `{"conversation_ref":"` + ref + `","channel":"chat","message":{"role":"visitor","text":"` + escapeAll(text) + `"}}`
+		code, id := ingest(body)
+		if code != http.StatusCreated {
+			t.Errorf("%s (%d bytes): %d, want 201", ref, len(body), code)
+			continue
+		}
+		if got := storedText(id); got != text {
+			t.Errorf("%s: stored %d characters, not the message sent", ref, utf8.RuneCountInString(got))
+		}
+	}
+
+	// Every field at its limit, every character a surrogate pair; sent_at in its longest form.
+	astral := func(n int) string { return escapeAll(strings.Repeat("😀", n)) }
+	sentAt := time.Now().In(time.FixedZone("", 3600)).Format("2006-01-02T15:04:05.000000000-07:00")
+	largest := `{"conversation_ref":"` + astral(200) + `","channel":"` + escapeAll("web_voice") + `",` +
+		`"visitor":{"name":"` + astral(app.MaxNameLen) + `","email":"` + astral(app.MaxEmailLen-1) + escapeAll("@") +
+		`","phone":"` + astral(40) + `"},` +
+		`"message":{"id":"` + astral(200) + `","role":"` + escapeAll("assistant") + `","text":"` + astral(16_000) +
+		`","sent_at":"` + sentAt + `"},` +
+		`"source":{"page_url":"` + astral(2048) + `","referrer":"` + astral(2048) + `","user_agent":"` + astral(1024) + `"}}`
+	if len(largest) > api.MaxIngestBody {
+		t.Fatalf("the largest valid body is %d bytes, over the limit of %d", len(largest), api.MaxIngestBody)
+	}
+	if code, _ := ingest(largest); code != http.StatusCreated {
+		t.Fatalf("the largest valid body (%d bytes): %d, want 201", len(largest), code)
+	}
+	// The same message padded to the limit is taken (a repeat: 200); one byte more is not.
+	atLimit := largest + strings.Repeat(" ", api.MaxIngestBody-len(largest))
+	if code, _ := ingest(atLimit); code != http.StatusOK {
+		t.Errorf("body of exactly %d bytes: %d, want 200", len(atLimit), code)
+	}
+	if code, _ := ingest(atLimit + " "); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("body of %d bytes: %d, want 413", len(atLimit)+1, code)
+	}
+	// The OpenAPI document states the limit; it must follow the constant.
+	stated := fmt.Sprintf("%d,%03d bytes", api.MaxIngestBody/1000, api.MaxIngestBody%1000)
+	if doc := env.Do(http.MethodGet, "/api/v1/openapi.json", nil); !strings.Contains(string(doc.Body), stated) {
+		t.Errorf("openapi.json does not state the ingest body limit %q", stated)
 	}
 }

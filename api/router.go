@@ -13,7 +13,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bestai/inbox/app"
@@ -34,9 +33,9 @@ type Deps struct {
 	Secrets        *secretbox.Box
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
-	// Registry receives the HTTP metrics; /metrics serves Gatherer. Both default to a fresh registry.
+	// Registry receives the HTTP metrics (a fresh registry when nil). The router does not
+	// serve them: MetricsHandler does, on a listener of its own (INBOX_METRICS_ADDR).
 	Registry prometheus.Registerer
-	Gatherer prometheus.Gatherer
 	// IngestRate and IngestBurst bound each ingest key's messages per second, across every
 	// replica (a token bucket in Postgres). Zero means DefaultIngestRate and DefaultIngestBurst.
 	IngestRate  float64
@@ -60,8 +59,7 @@ func NewRouter(d Deps) *gin.Engine {
 		d.Logger = slog.Default()
 	}
 	if d.Registry == nil {
-		reg := prometheus.NewRegistry()
-		d.Registry, d.Gatherer = reg, reg
+		d.Registry = prometheus.NewRegistry()
 	}
 	if d.IngestRate == 0 {
 		d.IngestRate, d.IngestBurst = DefaultIngestRate, DefaultIngestBurst
@@ -89,7 +87,6 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", newReadiness(d).serve)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	r.GET("/api/v1/openapi.json", s.openapi)
 
 	r.POST("/api/v1/ingest/messages", s.ingest)

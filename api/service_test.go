@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,9 +77,27 @@ func TestServiceEndpoints(t *testing.T) {
 	if body := waitReady(t, env); body != `{"postgres":"ok","temporal":"ok","worker":"ok"}` {
 		t.Errorf("readyz: %s", body)
 	}
-	res := env.Do(http.MethodGet, "/metrics", nil)
-	if res.Code != http.StatusOK || !strings.Contains(string(res.Body), `inbox_http_requests_total{method="GET",route="/readyz",status="200"} 1`) {
-		t.Errorf("metrics do not count the readyz request: %d\n%s", res.Code, res.Body)
+	// /metrics is not on the public listener, whether or not the pages are mounted: its own
+	// listener serves it (INBOX_METRICS_ADDR).
+	if res := env.Do(http.MethodGet, "/metrics", nil); res.Code != http.StatusNotFound || res.ErrorCode() != "not_found" {
+		t.Errorf("API router /metrics: %d %.200s, want the JSON 404", res.Code, res.Body)
+	}
+	public := env.Serve("")
+	if res, err := http.Get(public + "/metrics"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("public listener /metrics: %v %v, want 404", res.StatusCode, err)
+	} else {
+		res.Body.Close()
+	}
+	metrics := httptest.NewServer(api.MetricsHandler(env.Registry))
+	defer metrics.Close()
+	res, err := http.Get(metrics.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `inbox_http_requests_total{method="GET",route="/readyz",status="200"} 1`) {
+		t.Errorf("the metrics listener does not count the readyz request: %d\n%s", res.StatusCode, body)
 	}
 	if res := env.Do(http.MethodGet, "/api/v1/nothing-here", nil); res.Code != http.StatusNotFound || res.ErrorCode() != "not_found" {
 		t.Errorf("unknown path: %d %s", res.Code, res.Body)

@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,4 +230,87 @@ func mustUUID(t *testing.T, s string) uuid.UUID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// The order a support agent uses: read it, then snooze it. When the snooze ends, by its
+// timer or by a visitor's message, the conversation must be unread again on its list item
+// and in ?unread=true, over a real HTTP server. (The detail is no witness: opening it marks
+// it read.)
+func TestSnoozedReadConversationWakesUnread(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	base := env.Serve("")
+	ws := env.NewWorkspace("Read Snooze Co")
+	byTimer := newConversation(t, env, ws, "read-snooze-timer")
+	byMessage := newConversation(t, env, ws, "read-snooze-message")
+	call := func(method, path, body string) (int, []byte) {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, base+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+ws.OwnerToken)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		return res.StatusCode, out
+	}
+	list := func(query string) map[string]snoozeItem {
+		t.Helper()
+		code, body := call(http.MethodGet, "/api/v1/workspaces/"+ws.WorkspaceID.String()+"/conversations"+query, "")
+		if code != http.StatusOK {
+			t.Fatalf("list %s: %d %s", query, code, body)
+		}
+		var page struct {
+			Items []snoozeItem `json:"items"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]snoozeItem{}
+		for _, it := range page.Items {
+			out[it.ID] = it
+		}
+		return out
+	}
+
+	untils := map[string]time.Time{byTimer: time.Now().Add(3 * time.Second), byMessage: time.Now().Add(time.Hour)}
+	for id, until := range untils {
+		if code, body := call(http.MethodPost, convPath(ws, id, "/read"), ""); code != http.StatusNoContent {
+			t.Fatalf("read: %d %s", code, body)
+		}
+		body := `{"state":"pending","until":"` + until.UTC().Format(time.RFC3339Nano) + `"}`
+		if code, out := call(http.MethodPost, convPath(ws, id, "/state"), body); code != http.StatusOK {
+			t.Fatalf("snooze: %d %s", code, out)
+		}
+	}
+	if got := list("?unread=true"); len(got) != 0 {
+		t.Fatalf("unread while snoozed: %+v", got)
+	}
+	if res := env.Ingest(ws.IngestKey, ingestBody("read-snooze-message", "Any news?")); res.Code != http.StatusOK {
+		t.Fatalf("ingest: %d %s", res.Code, res.Body)
+	}
+	testenv.Eventually(t, 30*time.Second, "both wake", func() bool {
+		all := list("")
+		return all[byTimer].State == "open" && all[byMessage].State == "open"
+	})
+	all, unread := list(""), list("?unread=true")
+	for name, id := range map[string]string{"woken by its timer": byTimer, "woken by a message": byMessage} {
+		if it := all[id]; !it.Unread || it.PendingUntil != nil {
+			t.Errorf("%s: item %+v, want open, unread, pending_until null", name, it)
+		}
+		if _, ok := unread[id]; !ok {
+			t.Errorf("%s: missing from ?unread=true", name)
+		}
+	}
 }

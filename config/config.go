@@ -44,6 +44,11 @@ type Config struct {
 	IngestConversationBurst int
 	// PprofAddr serves net/http/pprof when set; only a loopback address is accepted.
 	PprofAddr string
+	// MetricsAddr serves GET /metrics (Prometheus) on a listener of its own, never on the
+	// public one: the metrics need no sign-in and name routes, rates and errors. Loopback by
+	// default; any address the operator sets is honoured (a scraper on another host needs
+	// one); "" when INBOX_METRICS_ADDR=off.
+	MetricsAddr string
 	// TemporalStore is where the embedded Temporal of `inbox dev` and `inbox temporal` keeps
 	// its data: "postgres" (the default: databases next to DATABASE_URL's, measured faster
 	// wherever there is concurrency) or "sqlite" (under DataDir, for a machine without the
@@ -85,9 +90,14 @@ var Defaults = map[string]string{
 	"INBOX_INGEST_CONVERSATION_RATE":  "5",
 	"INBOX_INGEST_CONVERSATION_BURST": "20",
 	"INBOX_TEMPORAL_STORE":            "postgres",
+	"INBOX_METRICS_ADDR":              DefaultMetricsAddr,
 	"INBOX_WEBHOOK_RETRY_INITIAL":     "30s",
 	"INBOX_WEBHOOK_RETRY_MAX":         "24h",
 }
+
+// DefaultMetricsAddr is where /metrics is served unless INBOX_METRICS_ADDR says otherwise:
+// loopback only, and not 9090, which a Prometheus server on the same host listens on.
+const DefaultMetricsAddr = "127.0.0.1:9464"
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and validates
 // every value, reporting all problems at once, one per line.
@@ -216,6 +226,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if err := checkLoopback(c.PprofAddr); err != nil {
 			bad("INBOX_PPROF_ADDR", "%v", err)
 		}
+	}
+	if c.MetricsAddr = get("INBOX_METRICS_ADDR"); strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+		bad("INBOX_METRICS_ADDR", "want host:port such as %s, or off, got %q", DefaultMetricsAddr, c.MetricsAddr)
 	}
 	return c, errors.Join(errs...)
 }

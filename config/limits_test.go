@@ -64,3 +64,32 @@ func TestPprofAddrMustBeLoopback(t *testing.T) {
 		}
 	}
 }
+
+// /metrics has its own listener: loopback unless the operator names another address,
+// which is honoured (a scraper on another host); off turns it off.
+func TestMetricsAddr(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil || c.MetricsAddr != "127.0.0.1:9464" {
+		t.Errorf("default INBOX_METRICS_ADDR = %q (%v), want 127.0.0.1:9464", c.MetricsAddr, err)
+	}
+	for raw, want := range map[string]string{
+		"0.0.0.0:9464":   "0.0.0.0:9464",
+		":9100":          ":9100",
+		"[::1]:9464":     "[::1]:9464",
+		"10.0.0.5:9464":  "10.0.0.5:9464",
+		"off":            "",
+		"OFF":            "",
+		" 127.0.0.1:0 ":  "127.0.0.1:0",
+		"metrics.lan:80": "metrics.lan:80",
+	} {
+		c, err := FromEnv(env(map[string]string{"INBOX_METRICS_ADDR": raw}))
+		if err != nil || c.MetricsAddr != want {
+			t.Errorf("INBOX_METRICS_ADDR=%q: %q (%v), want %q", raw, c.MetricsAddr, err, want)
+		}
+	}
+	for _, raw := range []string{"9464", "127.0.0.1", "127.0.0.1:", "no"} {
+		if _, err := FromEnv(env(map[string]string{"INBOX_METRICS_ADDR": raw})); err == nil || !strings.Contains(err.Error(), "INBOX_METRICS_ADDR") {
+			t.Errorf("INBOX_METRICS_ADDR=%q accepted, or the error does not name it: %v", raw, err)
+		}
+	}
+}

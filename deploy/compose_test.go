@@ -137,6 +137,25 @@ func TestComposePublishedPorts(t *testing.T) {
 	}
 }
 
+// /metrics needs no sign-in: serve and worker expose it to the compose network on a port
+// of its own, which no service publishes on the host.
+func TestComposeMetricsNotPublished(t *testing.T) {
+	project := mustLoadProject(t)
+	for _, name := range []string{svcServe, svcWorker} {
+		svc := mustService(t, project, name)
+		if addr, _ := envValue(svc, "INBOX_METRICS_ADDR"); addr != "0.0.0.0:9464" {
+			t.Errorf("service %q: INBOX_METRICS_ADDR is %q, want 0.0.0.0:9464 (reachable by a scraper on the compose network)", name, addr)
+		}
+	}
+	for _, svc := range project.Services {
+		for _, p := range svc.Ports {
+			if p.Target == 9464 {
+				t.Errorf("service %q publishes the metrics port: %s:%d", svc.Name, p.Published, p.Target)
+			}
+		}
+	}
+}
+
 func TestComposeInboxEnvironment(t *testing.T) {
 	project := mustLoadProject(t)
 	temporal := mustService(t, project, svcTemporal)

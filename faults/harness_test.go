@@ -203,6 +203,8 @@ func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
 		"OPENAI_BASE_URL=" + in.openai,
 		"OPENAI_API_KEY=sk-faults-test",
 		"INBOX_SECRET_KEY=",
+		// Several inbox dev run at once; the default metrics port would be taken twice.
+		"INBOX_METRICS_ADDR=off",
 	}
 	env = append(env, in.env...)
 	began := time.Now()

@@ -194,6 +194,8 @@ func newProdCluster(t *testing.T, adminURL, openaiURL string) *prodCluster {
 		"INBOX_SECRET_KEY=" + secretbox.NewKey(),
 		"OPENAI_BASE_URL=" + openaiURL,
 		"OPENAI_API_KEY=sk-faults-test",
+		// Two APIs and two workers on one machine would share the default metrics port.
+		"INBOX_METRICS_ADDR=off",
 	}
 	// Registered after newDatabase: the processes die before their database is dropped.
 	t.Cleanup(func() {

@@ -82,7 +82,8 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 			return nil, err
 		}
 	}
-	// Temporal SDK metrics (workflow and activity latencies, task queue polls) on /metrics.
+	// Temporal SDK metrics (workflow and activity latencies, task queue polls), served with
+	// the rest on INBOX_METRICS_ADDR.
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: a.registry})
 	scope, scopeCloser := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
@@ -113,6 +114,15 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 		}
 		a.closers = append(a.closers, stop)
 		a.logger.Info("pprof listening", "addr", addr)
+	}
+	if cfg.MetricsAddr != "" {
+		stop, addr, err := startMetrics(cfg.MetricsAddr, a.registry)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.closers = append(a.closers, stop)
+		a.logger.Info("metrics listening", "addr", addr, "path", "/metrics")
 	}
 	return a, nil
 }
@@ -222,7 +232,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		App:   service,
 		Store: a.store, Temporal: a.temporal, Authorizer: authz, Secrets: a.secrets,
 		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
-		Registry: a.registry, Gatherer: a.registry,
+		Registry:   a.registry,
 		IngestRate: a.cfg.IngestRate, IngestBurst: a.cfg.IngestBurst,
 		IngestConversationRate: a.cfg.IngestConversationRate, IngestConversationBurst: a.cfg.IngestConversationBurst,
 	})
@@ -304,6 +314,19 @@ func startPprof(addr string) (func(), string, error) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	// No write timeout: a CPU profile or trace streams for as long as ?seconds= asks.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() { _ = srv.Close() }, ln.Addr().String(), nil
+}
+
+// startMetrics serves GET /metrics on addr, a listener of its own: the API's public one
+// never serves them. It returns a stop function and the bound address.
+func startMetrics(addr string, g prometheus.Gatherer) (func(), string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("INBOX_METRICS_ADDR %s: %w (set another address, or off)", addr, err)
+	}
+	srv := &http.Server{Handler: api.MetricsHandler(g), ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = srv.Serve(ln) }()
 	return func() { _ = srv.Close() }, ln.Addr().String(), nil
 }

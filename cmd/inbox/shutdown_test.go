@@ -105,6 +105,7 @@ func newProdEnv(t *testing.T) *prodEnv {
 		"TEMPORAL_NAMESPACE="+ts.GetDefaultNamespace(),
 		"INBOX_SECRET_KEY="+secretbox.NewKey(),
 		"INBOX_HTTP_ADDR=127.0.0.1:0",
+		"INBOX_METRICS_ADDR=127.0.0.1:0", // tests run in parallel: no fixed port
 		"OPENAI_API_KEY=sk-test",
 		"OPENAI_BASE_URL="+e.openai.URL,
 	)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -130,6 +131,9 @@ type Env struct {
 	Site *web.Site
 	// Live is the listener of the pages' live updates, running once Serve has started it.
 	Live *live.Listener
+	// Registry holds the API's HTTP metrics; api.MetricsHandler serves it, as the
+	// metrics listener of cmd/inbox does.
+	Registry *prometheus.Registry
 
 	stopLive func()
 
@@ -151,7 +155,7 @@ func New(t *testing.T, opts Options) *Env {
 	if opts.ConversationRate == 0 {
 		opts.ConversationRate, opts.ConversationBurst = 1000, 1000
 	}
-	e := &Env{T: t, Store: NewStore(t), OpenAI: openaitest.New(t)}
+	e := &Env{T: t, Store: NewStore(t), OpenAI: openaitest.New(t), Registry: prometheus.NewRegistry()}
 	key, _ := secretbox.ParseKey(secretbox.NewKey())
 	e.Secrets, _ = secretbox.New(key)
 	e.Temporal = temporaltest.NewServer(temporaltest.WithT(t))
@@ -193,7 +197,7 @@ func New(t *testing.T, opts Options) *Env {
 	e.Router = api.NewRouter(api.Deps{
 		App:   e.App,
 		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
-		Logger:     logger,
+		Logger: logger, Registry: e.Registry,
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
 		IngestConversationRate: opts.ConversationRate, IngestConversationBurst: opts.ConversationBurst,
 		UpdateTimeout: opts.UpdateTimeout,

@@ -91,6 +91,7 @@ func (in *inbox) env() []string {
 		"INBOX_INGEST_RATE=1000000", "INBOX_INGEST_BURST=1000000",
 		"INBOX_INGEST_CONVERSATION_RATE=1000000", "INBOX_INGEST_CONVERSATION_BURST=1000000",
 		"INBOX_PPROF_ADDR=",
+		"INBOX_METRICS_ADDR=off", // not read; its default port may be taken
 	)
 	if in.pprofAddr != "" {
 		env = append(env, "INBOX_PPROF_ADDR="+in.pprofAddr)
