@@ -351,18 +351,22 @@ func (r Response) ErrorCode() string {
 func (e *Env) Do(method, path string, body any, headers ...string) Response {
 	e.T.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
 			e.T.Fatal(err)
 		}
-		rd = bytes.NewReader(buf)
+		sent = buf
+	}
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req := httptest.NewRequest(method, path, rd)
 	req.RemoteAddr = "203.0.113.7:41000"
@@ -374,6 +378,9 @@ func (e *Env) Do(method, path string, body any, headers ...string) Response {
 	}
 	rec := httptest.NewRecorder()
 	e.Router.ServeHTTP(rec, req)
+	if err := CheckContract(req.Clone(context.Background()), sent, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		e.T.Errorf("contract: %v", err)
+	}
 	return Response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 
