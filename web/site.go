@@ -69,7 +69,8 @@ func NewSite(d SiteDeps) (*Site, error) {
 // route keep their JSON 404 (apiNotFound); any other unknown path gets the 404 page.
 func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	s.web.Mount(r)
-	pages := r.Group("/", SecurityHeaders(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
+	// The body bound comes before anything (the CSRF check) parses the form.
+	pages := r.Group("/", SecurityHeaders(), s.web.LimitBody(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
 	pages.GET("/", s.home)
 	pages.GET(SignInPath, s.signInPage)
 	pages.POST(SignInPath, s.signIn)
