@@ -252,7 +252,7 @@ func (s *Site) fail(c *gin.Context, err error) {
 		s.web.Render.ServerError(c, err)
 	default:
 		if fault {
-			s.Logger.Error("web: request failed", "path", c.Request.URL.Path, "error", err)
+			s.Logger.Error("web: request failed", "path", logPath(c), "error", err)
 		}
 		if e.RetryAfter > 0 {
 			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
