@@ -45,10 +45,15 @@ func SignInURL(publicURL string) string {
 
 // Defaults of the Accounts fields left zero.
 const (
-	DefaultInviteLifetime      = 7 * 24 * time.Hour
-	DefaultSessionLifetime     = 12 * time.Hour
-	DefaultFailureWindow       = 15 * time.Minute
-	DefaultMaxFailuresPerEmail = 5
+	DefaultInviteLifetime  = 7 * 24 * time.Hour
+	DefaultSessionLifetime = 12 * time.Hour
+	DefaultFailureWindow   = 15 * time.Minute
+	// DefaultMaxFailuresPerEmailIP is what one client address may fail on one email: the
+	// limit a guesser meets, and it stops only that address, not the email's owner.
+	DefaultMaxFailuresPerEmailIP = 5
+	// DefaultMaxFailuresPerEmail is the email's ceiling across every address, against
+	// guesses spread over many; high, since reaching it stops its owner too.
+	DefaultMaxFailuresPerEmail = 50
 	DefaultMaxFailuresPerIP    = 20
 )
 
@@ -105,12 +110,14 @@ type Accounts struct {
 	// SessionLifetime is a session's absolute lifetime from sign-in; using it does not
 	// extend it, so a stolen cookie stops working on a known schedule.
 	SessionLifetime time.Duration
-	// FailureWindow is how far back failed sign-ins count; MaxFailuresPerEmail and
-	// MaxFailuresPerIP are how many may fail within it before sign-in stops checking
-	// passwords for that email or client IP.
-	FailureWindow       time.Duration
-	MaxFailuresPerEmail int
-	MaxFailuresPerIP    int
+	// FailureWindow is how far back failed sign-ins count; MaxFailuresPerEmailIP,
+	// MaxFailuresPerEmail and MaxFailuresPerIP are how many may fail within it before
+	// sign-in stops checking passwords for that email from that client IP, for that email
+	// from anywhere, or from that client IP for any email.
+	FailureWindow         time.Duration
+	MaxFailuresPerEmailIP int
+	MaxFailuresPerEmail   int
+	MaxFailuresPerIP      int
 	// BcryptCost is bcrypt's work factor for new hashes; 0 is bcrypt.DefaultCost. Tests
 	// lower it to bcrypt.MinCost.
 	BcryptCost int
@@ -344,12 +351,13 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
-// throttleKeys are what failed sign-ins count against: the email, lower-cased and hashed
-// (people type passwords into the email field, and those must not sit in a table in clear),
-// and the client IP. An IPv6 client is counted by its /64, the block one subscriber
-// usually holds, or it could take a fresh address for every guess.
-func throttleKeys(email, clientIP string) (emailKey, ipKey []byte) {
-	emailKey = store.Hash("email:" + strings.ToLower(strings.TrimSpace(email)))
+// throttleKeys are what failed sign-ins count against: the email from the client IP, the
+// email, and the client IP. The email is lower-cased and only hashed (people type passwords
+// into the email field, and those must not sit in a table in clear). An IPv6 client is
+// counted by its /64, the block one subscriber usually holds, or it could take a fresh
+// address for every guess.
+func throttleKeys(email, clientIP string) (emailIPKey, emailKey, ipKey []byte) {
+	email = strings.ToLower(strings.TrimSpace(email))
 	ip := strings.TrimSpace(clientIP)
 	if addr, err := netip.ParseAddr(ip); err == nil {
 		addr = addr.Unmap()
@@ -359,15 +367,17 @@ func throttleKeys(email, clientIP string) (emailKey, ipKey []byte) {
 			ip = addr.String()
 		}
 	}
-	return emailKey, store.Hash("ip:" + ip)
+	return store.Hash("email-ip:" + email + "\x00" + ip), store.Hash("email:" + email), store.Hash("ip:" + ip)
 }
 
 // SignIn checks an email and password and starts a session, returning its token. A wrong
 // password and an unknown email are the same ErrBadCredentials, and take about as long.
-// While the email or the client IP has too many recent failures it returns a
-// *ThrottledError (errors.Is ErrThrottled) without looking at the password. A success
-// clears the email's failures; the IP's stay, so one good account does not reset an
-// address that is guessing at others.
+// While the email from this client IP, the email from anywhere (a higher ceiling) or the
+// client IP has too many recent failures it returns a *ThrottledError (errors.Is
+// ErrThrottled) without looking at the password; so wrong passwords from one address do not
+// lock the email's owner out at another. A success clears the email's failures, overall and
+// from this IP; the IP's stay, and so do the email's from other IPs, so one good sign-in
+// does not reset an address that is guessing.
 func (a *Accounts) SignIn(ctx context.Context, email, password, clientIP string) (sessionToken string, err error) {
 	now := a.now()
 	window := a.failureWindow()
@@ -377,8 +387,9 @@ func (a *Accounts) SignIn(ctx context.Context, email, password, clientIP string)
 		_ = a.Store.PurgeExpiredAccounts(context.WithoutCancel(ctx), now, now.Add(-window), purgeBatch)
 	}()
 
-	emailKey, ipKey := throttleKeys(email, clientIP)
+	emailIPKey, emailKey, ipKey := throttleKeys(email, clientIP)
 	ids, retry, err := a.Store.BeginSignInAttempt(ctx, []store.ThrottleKey{
+		{Key: emailIPKey, Max: orDefault(a.MaxFailuresPerEmailIP, DefaultMaxFailuresPerEmailIP)},
 		{Key: emailKey, Max: orDefault(a.MaxFailuresPerEmail, DefaultMaxFailuresPerEmail)},
 		{Key: ipKey, Max: orDefault(a.MaxFailuresPerIP, DefaultMaxFailuresPerIP)},
 	}, window, now)
@@ -401,7 +412,7 @@ func (a *Accounts) SignIn(ctx context.Context, email, password, clientIP string)
 		return "", ErrBadCredentials // the attempt's rows stay, as failures
 	}
 	sessionToken = newToken()
-	err = a.Store.FinishSignIn(ctx, emailKey, ids, store.NewSession{
+	err = a.Store.FinishSignIn(ctx, [][]byte{emailKey, emailIPKey}, ids, store.NewSession{
 		TokenHash: store.Hash(sessionToken), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(a.sessionLifetime()),
 	})
 	if err != nil {

@@ -281,41 +281,92 @@ func TestVerifyAndSetPassword(t *testing.T) {
 	}
 }
 
-func TestThrottlingPerEmail(t *testing.T) {
+// The email's ceiling holds against guesses spread over many addresses, each under its own
+// per-address limit.
+func TestThrottlingPerEmailAcrossAddresses(t *testing.T) {
 	f := setup(t)
 	f.withPassword(t)
 	for i := range accounts.DefaultMaxFailuresPerEmail {
-		// Each from its own IP, so only the email's count matters.
+		// Each from its own IP, so only the email's count reaches its limit.
 		if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", fmt.Sprintf("198.51.100.%d", i)); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Fatalf("failure %d = %v", i+1, err)
 		}
-		f.clock.Add(time.Minute)
+		f.clock.Add(10 * time.Second)
 	}
-	// Over the limit: refused without looking at the password, even the right one.
+	// Over the ceiling: refused without looking at the password, even the right one from a
+	// fresh address.
 	_, err := f.acc.SignIn(f.ctx, "Ana@Acme.example", password, "192.0.2.1")
 	if !errors.Is(err, accounts.ErrThrottled) {
-		t.Fatalf("sixth sign-in = %v, want ErrThrottled", err)
+		t.Fatalf("sign-in after %d failures = %v, want ErrThrottled", accounts.DefaultMaxFailuresPerEmail, err)
 	}
-	// The oldest of the five failures was 5 minutes ago; it leaves the 15-minute window in 10.
-	if got := accounts.RetryAfter(err); got != 10*time.Minute {
-		t.Errorf("retry after %v, want 10m", got)
+	// The oldest failure was 500s ago; it leaves the 15-minute window in 400s.
+	if got := accounts.RetryAfter(err); got != 400*time.Second {
+		t.Errorf("retry after %v, want 400s", got)
 	}
 	// Another email from the same IPs is not affected.
 	if _, err := f.acc.SignIn(f.ctx, "someone@acme.example", password, "198.51.100.1"); !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Errorf("another email = %v", err)
 	}
-	f.clock.Add(10 * time.Minute)
+	f.clock.Add(400 * time.Second)
 	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, "192.0.2.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
-	// That success cleared the email's failures: a full allowance again.
-	for i := range accounts.DefaultMaxFailuresPerEmail {
-		if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", "192.0.2.1"); !errors.Is(err, accounts.ErrBadCredentials) {
+}
+
+// An address's failures on an email stop it at DefaultMaxFailuresPerEmailIP, and its
+// success clears them.
+func TestThrottlingPerEmailFromOneAddress(t *testing.T) {
+	f := setup(t)
+	f.withPassword(t)
+	for i := range accounts.DefaultMaxFailuresPerEmailIP {
+		if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", clientIP); !errors.Is(err, accounts.ErrBadCredentials) {
+			t.Fatalf("failure %d = %v", i+1, err)
+		}
+		f.clock.Add(time.Minute)
+	}
+	_, err := f.acc.SignIn(f.ctx, ownerEmail, password, clientIP)
+	if !errors.Is(err, accounts.ErrThrottled) {
+		t.Fatalf("the right password after %d failures = %v, want ErrThrottled", accounts.DefaultMaxFailuresPerEmailIP, err)
+	}
+	// The oldest of the five failures was 5 minutes ago; it leaves the window in 10.
+	if got := accounts.RetryAfter(err); got != 10*time.Minute {
+		t.Errorf("retry after %v, want 10m", got)
+	}
+	f.clock.Add(10 * time.Minute)
+	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, clientIP); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	// That success cleared the address's failures: a full allowance again.
+	for i := range accounts.DefaultMaxFailuresPerEmailIP {
+		if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", clientIP); !errors.Is(err, accounts.ErrBadCredentials) {
 			t.Fatalf("failure %d after a success = %v", i+1, err)
 		}
 	}
-	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, "192.0.2.1"); !errors.Is(err, accounts.ErrThrottled) {
+	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, clientIP); !errors.Is(err, accounts.ErrThrottled) {
 		t.Errorf("after five new failures = %v", err)
+	}
+}
+
+// Wrong passwords from one address stop that address, not the owner of the email signing
+// in from another: otherwise anyone who knows an email could lock its owner out.
+func TestWrongPasswordsFromOneAddressDoNotLockOutAnother(t *testing.T) {
+	f := setup(t)
+	f.withPassword(t)
+	const attacker, owner = "198.51.100.66", "192.0.2.10"
+	for i := range accounts.DefaultMaxFailuresPerEmailIP {
+		if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", attacker); !errors.Is(err, accounts.ErrBadCredentials) {
+			t.Fatalf("failure %d = %v", i+1, err)
+		}
+	}
+	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, attacker); !errors.Is(err, accounts.ErrThrottled) {
+		t.Fatalf("the guessing address with the right password = %v, want ErrThrottled", err)
+	}
+	if _, err := f.acc.SignIn(f.ctx, ownerEmail, password, owner); err != nil {
+		t.Fatalf("the owner from her own address = %v, want signed in", err)
+	}
+	// Her success does not free the guessing address.
+	if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", attacker); !errors.Is(err, accounts.ErrThrottled) {
+		t.Errorf("the guessing address after the owner's success = %v, want ErrThrottled", err)
 	}
 }
 
@@ -323,7 +374,7 @@ func TestSuccessResetsTheEmailCount(t *testing.T) {
 	f := setup(t)
 	f.withPassword(t)
 	for range 3 {
-		for range accounts.DefaultMaxFailuresPerEmail - 1 {
+		for range accounts.DefaultMaxFailuresPerEmailIP - 1 {
 			if _, err := f.acc.SignIn(f.ctx, ownerEmail, "wrong password", clientIP); !errors.Is(err, accounts.ErrBadCredentials) {
 				t.Fatal(err)
 			}
@@ -379,6 +430,7 @@ func TestIPv6ClientsAreCountedByTheirSlash64(t *testing.T) {
 func TestConcurrentGuessesCountAgainstEachOther(t *testing.T) {
 	f := setup(t)
 	f.withPassword(t)
+	f.acc.MaxFailuresPerEmail = 5
 	const n = 12
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -399,8 +451,8 @@ func TestConcurrentGuessesCountAgainstEachOther(t *testing.T) {
 			t.Errorf("unexpected %v", err)
 		}
 	}
-	if bad != accounts.DefaultMaxFailuresPerEmail || throttled != n-bad {
-		t.Errorf("%d passwords checked and %d throttled; want %d checked", bad, throttled, accounts.DefaultMaxFailuresPerEmail)
+	if bad != f.acc.MaxFailuresPerEmail || throttled != n-bad {
+		t.Errorf("%d passwords checked and %d throttled; want %d checked", bad, throttled, f.acc.MaxFailuresPerEmail)
 	}
 }
 

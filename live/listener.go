@@ -29,6 +29,12 @@ import (
 // ErrFull is returned by Subscribe when the process already serves MaxSubscribers.
 var ErrFull = errors.New("live: too many open live-update streams on this server, try again later")
 
+// DefaultMaxPerOwner is Options.MaxPerOwner's default: a few tabs of one session.
+const DefaultMaxPerOwner = 5
+
+// ErrOwnerFull is returned by SubscribeAs when the owner already holds MaxPerOwner.
+var ErrOwnerFull = errors.New("live: too many live-update streams open for this session (one per tab); close another tab, then reload this page")
+
 // ErrStopped is returned by Subscribe after the Listener's Run has ended.
 var ErrStopped = errors.New("live: the listener has stopped")
 
@@ -36,6 +42,10 @@ var ErrStopped = errors.New("live: the listener has stopped")
 type Options struct {
 	// MaxSubscribers bounds open subscriptions (each is an open page); default 10,000.
 	MaxSubscribers int
+	// MaxPerOwner bounds the open subscriptions of one owner (SubscribeAs; for the web
+	// admin, a session), so that one cannot take all of MaxSubscribers; default
+	// DefaultMaxPerOwner.
+	MaxPerOwner int
 	// Buffer is each subscriber's queue length; default 64. A subscriber that falls further
 	// behind loses changes and is told to resync.
 	Buffer int
@@ -77,6 +87,7 @@ type Listener struct {
 	mu      sync.Mutex
 	byWS    map[uuid.UUID]map[*Subscription]struct{}
 	all     map[*Subscription]struct{}
+	byOwner map[string]int
 	lagging map[*Subscription]struct{} // owed a resync that did not fit in their queue
 	running bool
 	stopped bool
@@ -88,6 +99,9 @@ type Listener struct {
 func New(s *store.Store, opts Options) *Listener {
 	if opts.MaxSubscribers <= 0 {
 		opts.MaxSubscribers = 10_000
+	}
+	if opts.MaxPerOwner <= 0 {
+		opts.MaxPerOwner = DefaultMaxPerOwner
 	}
 	if opts.Buffer <= 0 {
 		opts.Buffer = 64
@@ -117,6 +131,7 @@ func New(s *store.Store, opts Options) *Listener {
 		pingChannel: "inbox_live_ping_" + hex.EncodeToString(id[:]),
 		byWS:        map[uuid.UUID]map[*Subscription]struct{}{},
 		all:         map[*Subscription]struct{}{},
+		byOwner:     map[string]int{},
 		lagging:     map[*Subscription]struct{}{},
 		done:        make(chan struct{}),
 	}
@@ -126,6 +141,7 @@ func New(s *store.Store, opts Options) *Listener {
 type Subscription struct {
 	l          *Listener
 	workspaces []uuid.UUID
+	owner      string
 	ch         chan Event
 	cancelled  bool // guarded by l.mu
 }
@@ -139,6 +155,12 @@ func (s *Subscription) Done() <-chan struct{} { return s.l.done }
 // Subscribe starts receiving the changes of workspaces (duplicates are fine). The returned
 // cancel must be called when the subscriber goes away; calling it again does nothing.
 func (l *Listener) Subscribe(workspaces []uuid.UUID) (*Subscription, func(), error) {
+	return l.SubscribeAs("", workspaces)
+}
+
+// SubscribeAs is Subscribe on behalf of owner (for the web admin, a session): an owner
+// other than "" may hold MaxPerOwner subscriptions at once, and gets ErrOwnerFull past that.
+func (l *Listener) SubscribeAs(owner string, workspaces []uuid.UUID) (*Subscription, func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopped {
@@ -147,7 +169,10 @@ func (l *Listener) Subscribe(workspaces []uuid.UUID) (*Subscription, func(), err
 	if len(l.all) >= l.opts.MaxSubscribers {
 		return nil, nil, ErrFull
 	}
-	sub := &Subscription{l: l, ch: make(chan Event, l.opts.Buffer)}
+	if owner != "" && l.byOwner[owner] >= l.opts.MaxPerOwner {
+		return nil, nil, ErrOwnerFull
+	}
+	sub := &Subscription{l: l, owner: owner, ch: make(chan Event, l.opts.Buffer)}
 	seen := map[uuid.UUID]bool{}
 	for _, ws := range workspaces {
 		if seen[ws] {
@@ -161,6 +186,9 @@ func (l *Listener) Subscribe(workspaces []uuid.UUID) (*Subscription, func(), err
 		l.byWS[ws][sub] = struct{}{}
 	}
 	l.all[sub] = struct{}{}
+	if owner != "" {
+		l.byOwner[owner]++
+	}
 	return sub, func() { l.unsubscribe(sub) }, nil
 }
 
@@ -173,6 +201,11 @@ func (l *Listener) unsubscribe(sub *Subscription) {
 	sub.cancelled = true
 	delete(l.all, sub)
 	delete(l.lagging, sub)
+	if sub.owner != "" {
+		if l.byOwner[sub.owner]--; l.byOwner[sub.owner] <= 0 {
+			delete(l.byOwner, sub.owner)
+		}
+	}
 	for _, ws := range sub.workspaces {
 		delete(l.byWS[ws], sub)
 		if len(l.byWS[ws]) == 0 {

@@ -382,6 +382,37 @@ func TestSubscribersAreBounded(t *testing.T) {
 	}
 }
 
+func TestSubscribersPerOwnerAreBounded(t *testing.T) {
+	t.Parallel()
+	_, l := newListener(t, live.Options{MaxPerOwner: 2})
+	run(t, l)
+	var cancels []func()
+	for range 2 {
+		_, cancel, err := l.SubscribeAs("session-a", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancels = append(cancels, cancel)
+	}
+	if _, _, err := l.SubscribeAs("session-a", nil); !errors.Is(err, live.ErrOwnerFull) {
+		t.Fatalf("third subscription of one owner: %v, want ErrOwnerFull", err)
+	}
+	if _, _, err := l.SubscribeAs("session-b", nil); err != nil {
+		t.Fatalf("another owner: %v", err)
+	}
+	if _, _, err := l.Subscribe(nil); err != nil {
+		t.Fatalf("no owner: %v", err)
+	}
+	cancels[0]()
+	cancels[0]() // twice frees one place, not two
+	if _, _, err := l.SubscribeAs("session-a", nil); err != nil {
+		t.Fatalf("after a cancel: %v", err)
+	}
+	if _, _, err := l.SubscribeAs("session-a", nil); !errors.Is(err, live.ErrOwnerFull) {
+		t.Fatalf("after a double cancel: %v, want ErrOwnerFull", err)
+	}
+}
+
 // sseEvent is one event read off the stream.
 type sseEvent struct{ name, data string }
 

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,31 @@ const retryMillis = 3000
 // the page must re-fetch what it shows. A page that reconnects must re-fetch too: whatever
 // changed while it was away was not sent to anyone.
 func ServeSSE(w http.ResponseWriter, r *http.Request, l *Listener, workspaces []uuid.UUID) {
-	sub, cancel, err := l.Subscribe(workspaces)
+	ServeStream(w, r, l, Stream{Workspaces: workspaces})
+}
+
+// Stream is what ServeStream serves to one browser.
+type Stream struct {
+	// Workspaces are those whose changes it carries: only ones the caller may see.
+	Workspaces []uuid.UUID
+	// Owner holds the stream, for Options.MaxPerOwner (the web admin passes the session's
+	// id); past that the stream is refused with 429 and Retry-After. "" is not capped.
+	Owner string
+	// Allowed is asked on every heartbeat whether the stream may go on (its session still
+	// signed in, still a member); false ends it, and the browser's reconnection is then
+	// checked afresh. nil never asks.
+	Allowed func(context.Context) bool
+}
+
+// ServeStream is ServeSSE with an owner and a check that the stream is still allowed.
+func ServeStream(w http.ResponseWriter, r *http.Request, l *Listener, st Stream) {
+	sub, cancel, err := l.SubscribeAs(st.Owner, st.Workspaces)
+	if errors.Is(err, ErrOwnerFull) {
+		// 429, not 503: this client holds enough streams; another replica should not serve it.
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		return
+	}
 	if err != nil { // full, or shutting down: either way another replica or a retry can serve
 		if errors.Is(err, ErrFull) {
 			w.Header().Set("Retry-After", "30")
@@ -61,6 +86,10 @@ func ServeSSE(w http.ResponseWriter, r *http.Request, l *Listener, workspaces []
 		case <-sub.Done():
 			return
 		case <-heartbeat.C:
+			// A stream must not outlive its session or membership by more than a heartbeat.
+			if st.Allowed != nil && !st.Allowed(r.Context()) {
+				return
+			}
 			chunk = ": keep-alive\n\n"
 		case ev := <-sub.Events():
 			chunk = formatEvent(ev)

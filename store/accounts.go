@@ -327,17 +327,19 @@ func (s *Store) BeginSignInAttempt(ctx context.Context, keys []ThrottleKey, wind
 }
 
 // FinishSignIn completes a sign-in whose password was right, in one transaction: it removes
-// the attempt's rows (ids from BeginSignInAttempt), every failure of clearKey (the email's,
+// the attempt's rows (ids from BeginSignInAttempt), every failure of clearKeys (the email's,
 // so its owner starts afresh) and stores the session.
-func (s *Store) FinishSignIn(ctx context.Context, clearKey []byte, ids []int64, ns NewSession) error {
+func (s *Store) FinishSignIn(ctx context.Context, clearKeys [][]byte, ids []int64, ns NewSession) error {
 	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if len(ids) > 0 {
 			if _, err := tx.NewDelete().Table("sign_in_failures").Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
 				return fmt.Errorf("clear sign-in attempt: %w", err)
 			}
 		}
-		if _, err := tx.NewDelete().Table("sign_in_failures").Where("key = ?", clearKey).Exec(ctx); err != nil {
-			return fmt.Errorf("clear sign-in failures: %w", err)
+		for _, k := range clearKeys {
+			if _, err := tx.NewDelete().Table("sign_in_failures").Where("key = ?", k).Exec(ctx); err != nil {
+				return fmt.Errorf("clear sign-in failures: %w", err)
+			}
 		}
 		return insertSession(ctx, tx, ns)
 	})

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/bestai/inbox/accounts"
 )
 
 //go:embed templates
@@ -207,7 +209,7 @@ func (r *Renderer) execute(c *gin.Context, status int, name, block string, v Vie
 
 // fail writes a bare 500 when even rendering failed; it must not recurse.
 func (r *Renderer) fail(c *gin.Context, err error) {
-	r.log.Error("web: render", "path", c.Request.URL.Path, "err", err)
+	r.log.Error("web: render", "path", logPath(c), "err", err)
 	if c.Writer.Written() {
 		return
 	}
@@ -250,7 +252,7 @@ func (r *Renderer) Expired(c *gin.Context) {
 
 // ServerError logs err and answers 500 without its details.
 func (r *Renderer) ServerError(c *gin.Context, err error) {
-	r.log.Error("web: request failed", "path", c.Request.URL.Path, "err", err)
+	r.log.Error("web: request failed", "path", logPath(c), "err", err)
 	r.errorPage(c, http.StatusInternalServerError, "Something went wrong",
 		"Something went wrong on our side. Reload the page to try again; if it keeps happening, tell whoever runs this inbox.")
 }
@@ -436,4 +438,13 @@ func SeeOther(c *gin.Context, path string) {
 	}
 	c.Redirect(http.StatusSeeOther, path)
 	c.Abort()
+}
+
+// logPath is the request's path as logs show it: an invite link's token signs its holder in
+// until used, and logs are read by more people than should hold one.
+func logPath(c *gin.Context) string {
+	if p := c.Request.URL.Path; !strings.HasPrefix(p, accounts.InvitePath) {
+		return p
+	}
+	return accounts.InvitePath + "<redacted>"
 }

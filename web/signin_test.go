@@ -179,7 +179,7 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 	e.SetPassword(testenv.OwnerEmail("Acme"), password)
 	base := e.Serve("")
 	v := newVisitor(t, base)
-	for i := range accounts.DefaultMaxFailuresPerEmail {
+	for i := range accounts.DefaultMaxFailuresPerEmailIP {
 		if code, _, _ := v.signIn(testenv.OwnerEmail("Acme"), "wrong password"); code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, code)
 		}
@@ -187,7 +187,7 @@ func TestFailedSignInsAreThrottled(t *testing.T) {
 	// Now even the right password is not checked.
 	code, page, h := v.signIn(testenv.OwnerEmail("Acme"), password)
 	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(page, "Too many failed sign-ins") {
-		t.Fatalf("after %d failures: %d Retry-After=%q", accounts.DefaultMaxFailuresPerEmail, code, h.Get("Retry-After"))
+		t.Fatalf("after %d failures: %d Retry-After=%q", accounts.DefaultMaxFailuresPerEmailIP, code, h.Get("Retry-After"))
 	}
 	if len(h.Values("Set-Cookie")) > 0 && strings.Contains(strings.Join(h.Values("Set-Cookie"), ";"), web.SessionCookie+"=") {
 		t.Errorf("a throttled sign-in set a session cookie")

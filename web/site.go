@@ -69,7 +69,8 @@ func NewSite(d SiteDeps) (*Site, error) {
 // route keep their JSON 404 (apiNotFound); any other unknown path gets the 404 page.
 func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	s.web.Mount(r)
-	pages := r.Group("/", SecurityHeaders(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
+	// The body bound comes before anything (the CSRF check) parses the form.
+	pages := r.Group("/", SecurityHeaders(), s.web.LimitBody(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
 	pages.GET("/", s.home)
 	pages.GET(SignInPath, s.signInPage)
 	pages.POST(SignInPath, s.signIn)
@@ -251,7 +252,7 @@ func (s *Site) fail(c *gin.Context, err error) {
 		s.web.Render.ServerError(c, err)
 	default:
 		if fault {
-			s.Logger.Error("web: request failed", "path", c.Request.URL.Path, "error", err)
+			s.Logger.Error("web: request failed", "path", logPath(c), "error", err)
 		}
 		if e.RetryAfter > 0 {
 			c.Header("Retry-After", strconv.Itoa(e.RetryAfter))

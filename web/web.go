@@ -80,9 +80,10 @@ func (w *Web) Mount(r gin.IRoutes) {
 }
 
 // Pages returns a group of r for HTML pages: security headers on every
-// answer, CSRF checked on every request that is not GET or HEAD.
+// answer, the body bounded (LimitBody), CSRF checked on every request that
+// is not GET or HEAD.
 func (w *Web) Pages(r gin.IRouter) *gin.RouterGroup {
-	return r.Group("/", SecurityHeaders(), w.CSRF.Middleware(w.Render.Expired))
+	return r.Group("/", SecurityHeaders(), w.LimitBody(), w.CSRF.Middleware(w.Render.Expired))
 }
 
 // ContentSecurityPolicy allows only this origin's own files: no inline
@@ -114,6 +115,9 @@ func setSecurityHeaders(h http.Header) {
 func (w *Web) NotFoundHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		setSecurityHeaders(c.Writer.Header())
+		if !w.limitBody(c) {
+			return
+		}
 		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
 			// Still refuse a cross-site or tokenless write before saying 404.
 			if err := w.CSRF.Check(c); err != nil {

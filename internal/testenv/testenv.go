@@ -111,6 +111,12 @@ type Options struct {
 	// by default tests allow them, so receivers on loopback work. URLs with a literal
 	// private IP are refused at creation too then.
 	WebhookDenyPrivate bool
+	// LiveHeartbeat is how often the pages' event streams write a heartbeat (and check
+	// their session and membership again); 0 is live's default.
+	LiveHeartbeat time.Duration
+	// Log receives the text logs of the API, the application layer and the pages; nil
+	// discards them.
+	Log io.Writer
 }
 
 // Env is one complete inbox: Postgres, Temporal, worker, model server and API.
@@ -136,6 +142,8 @@ type Env struct {
 	Registry *prometheus.Registry
 
 	stopLive func()
+	logger   *slog.Logger
+	liveOpts live.Options
 
 	worker sdkworker.Worker
 
@@ -185,7 +193,12 @@ func New(t *testing.T, opts Options) *Env {
 	if updateTimeout == 0 {
 		updateTimeout = api.DefaultUpdateTimeout
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	logger := slog.New(slog.NewTextHandler(opts.Log, nil))
+	e.logger = logger
+	e.liveOpts = live.Options{Heartbeat: opts.LiveHeartbeat}
 	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
 	e.App = &app.Service{
 		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
@@ -213,10 +226,11 @@ func (e *Env) Serve(temporalUI string) string {
 	if e.Site == nil {
 		secret := make([]byte, 32)
 		_, _ = crand.Read(secret)
-		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		// The pages' live updates: one listener, as the process has, stopped when the test
 		// ends (before the server closes: see below).
-		e.Live = live.New(e.Store, live.Options{Logger: quiet})
+		liveOpts := e.liveOpts
+		liveOpts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		e.Live = live.New(e.Store, liveOpts)
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); _ = e.Live.Run(ctx) }()
@@ -224,7 +238,7 @@ func (e *Env) Serve(temporalUI string) string {
 		site, err := web.NewSite(web.SiteDeps{
 			App: e.App, Accounts: e.Accounts, Secret: secret,
 			TemporalUIURL: temporalUI, TemporalNamespace: e.Temporal.GetDefaultNamespace(),
-			Logger: quiet, Live: e.Live,
+			Logger: e.logger, Live: e.Live,
 		})
 		if err != nil {
 			e.T.Fatalf("web: %v", err)
