@@ -15,13 +15,13 @@ import (
 func TestInviteTokensStayOutOfTheLogs(t *testing.T) {
 	var logs testenv.LogBuffer
 	e := testenv.New(t, testenv.Options{NoWorker: true, Log: &logs})
-	e.NewWorkspace("Acme")
+	ws := e.NewWorkspace("Acme")
 	base := e.Serve("")
 	owner, err := e.Store.SignInUserByEmail(context.Background(), testenv.OwnerEmail("Acme"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := e.Accounts.CreateInvite(context.Background(), owner.ID)
+	good, _, err := e.Accounts.CreateInvite(context.Background(), ws.WorkspaceID, owner.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
