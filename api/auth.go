@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/app"
-	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/domain"
 )
 
 const (
@@ -56,7 +56,7 @@ func (s *server) member() gin.HandlerFunc {
 
 // can answers 403 unless the caller's role may have perm in this workspace. The operation
 // asks again; checking here first keeps a refusal ahead of any complaint about the body.
-func (s *server) can(perm policies.Permission) gin.HandlerFunc {
+func (s *server) can(perm domain.Permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := s.App.Authorize(caller(c), perm); err != nil {
 			respond(c, err)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/store"
@@ -91,46 +92,46 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.POST("/api/v1/ingest/messages", s.ingest)
 
-	me := r.Group("/api/v1/me", s.authenticate(), s.asTokenMember(), s.can(policies.ManageOwnTokens))
+	me := r.Group("/api/v1/me", s.authenticate(), s.asTokenMember(), s.can(domain.ManageOwnTokens))
 	me.GET("/tokens", s.listTokens)
 	me.POST("/tokens", s.createToken)
 	me.DELETE("/tokens/:token_id", s.revokeToken)
 
 	ws := r.Group("/api/v1/workspaces/:workspace_id", s.authenticate(), s.member())
-	ws.GET("/conversations", s.can(policies.ReadConversations), s.listConversations)
-	ws.GET("/conversations/:id", s.can(policies.ReadConversations), s.getConversation)
-	ws.GET("/conversations/:id/messages", s.can(policies.ReadConversations), s.listMessages)
-	ws.POST("/conversations/:id/state", s.can(policies.ChangeConversations), s.changeState)
-	ws.PUT("/conversations/:id/assignee", s.can(policies.ChangeConversations), s.changeAssignee)
-	ws.POST("/conversations/:id/read", s.can(policies.MarkRead), s.markRead(true))
-	ws.POST("/conversations/:id/unread", s.can(policies.MarkRead), s.markRead(false))
-	ws.POST("/conversations/:id/summary/retry", s.can(policies.ChangeConversations), s.retrySummary)
-	ws.GET("/conversations/:id/audit", s.can(policies.ReadAudit), s.listAudit)
+	ws.GET("/conversations", s.can(domain.ReadConversations), s.listConversations)
+	ws.GET("/conversations/:id", s.can(domain.ReadConversations), s.getConversation)
+	ws.GET("/conversations/:id/messages", s.can(domain.ReadConversations), s.listMessages)
+	ws.POST("/conversations/:id/state", s.can(domain.ChangeConversations), s.changeState)
+	ws.PUT("/conversations/:id/assignee", s.can(domain.ChangeConversations), s.changeAssignee)
+	ws.POST("/conversations/:id/read", s.can(domain.MarkRead), s.markRead(true))
+	ws.POST("/conversations/:id/unread", s.can(domain.MarkRead), s.markRead(false))
+	ws.POST("/conversations/:id/summary/retry", s.can(domain.ChangeConversations), s.retrySummary)
+	ws.GET("/conversations/:id/audit", s.can(domain.ReadAudit), s.listAudit)
 
-	ws.GET("/leads", s.can(policies.ReadLeads), s.listLeads)
-	ws.GET("/leads/export.csv", s.can(policies.ExportLeads), s.exportLeads)
-	ws.PATCH("/leads/:id", s.can(policies.ChangeLeads), s.patchLead)
+	ws.GET("/leads", s.can(domain.ReadLeads), s.listLeads)
+	ws.GET("/leads/export.csv", s.can(domain.ExportLeads), s.exportLeads)
+	ws.PATCH("/leads/:id", s.can(domain.ChangeLeads), s.patchLead)
 
-	ws.GET("/members", s.can(policies.ReadMembers), s.listMembers)
-	ws.POST("/members", s.can(policies.ManageMembers), s.addMember)
-	ws.PATCH("/members/:user_id", s.can(policies.ManageMembers), s.changeMemberRole)
-	ws.DELETE("/members/:user_id", s.can(policies.ManageMembers), s.removeMember)
-	ws.POST("/members/:user_id/invite", s.can(policies.ManageMembers), s.newInvite)
+	ws.GET("/members", s.can(domain.ReadMembers), s.listMembers)
+	ws.POST("/members", s.can(domain.ManageMembers), s.addMember)
+	ws.PATCH("/members/:user_id", s.can(domain.ManageMembers), s.changeMemberRole)
+	ws.DELETE("/members/:user_id", s.can(domain.ManageMembers), s.removeMember)
+	ws.POST("/members/:user_id/invite", s.can(domain.ManageMembers), s.newInvite)
 
-	ws.GET("/settings", s.can(policies.ManageAutoArchive), s.getSettings) // the BYOK part for owners only
-	ws.PATCH("/settings", s.can(policies.ManageAutoArchive), s.patchSettings)
-	ws.PUT("/settings/openai-key", s.can(policies.ManageSettings), s.putOpenAIKey)
-	ws.DELETE("/settings/openai-key", s.can(policies.ManageSettings), s.deleteOpenAIKey)
+	ws.GET("/settings", s.can(domain.ManageAutoArchive), s.getSettings) // the BYOK part for owners only
+	ws.PATCH("/settings", s.can(domain.ManageAutoArchive), s.patchSettings)
+	ws.PUT("/settings/openai-key", s.can(domain.ManageSettings), s.putOpenAIKey)
+	ws.DELETE("/settings/openai-key", s.can(domain.ManageSettings), s.deleteOpenAIKey)
 
-	ws.GET("/webhooks", s.can(policies.ManageWebhooks), s.listWebhooks)
-	ws.POST("/webhooks", s.can(policies.ManageWebhooks), s.createWebhook)
-	ws.GET("/webhooks/:id", s.can(policies.ManageWebhooks), s.getWebhook)
-	ws.PATCH("/webhooks/:id", s.can(policies.ManageWebhooks), s.patchWebhook)
-	ws.DELETE("/webhooks/:id", s.can(policies.ManageWebhooks), s.deleteWebhook)
-	ws.POST("/webhooks/:id/rotate-secret", s.can(policies.ManageWebhooks), s.rotateWebhookSecret)
-	ws.GET("/webhooks/:id/deliveries", s.can(policies.ManageWebhooks), s.listDeliveries)
-	ws.GET("/webhooks/:id/deliveries/:delivery_id", s.can(policies.ManageWebhooks), s.getDelivery)
-	ws.POST("/webhooks/:id/deliveries/:delivery_id/redeliver", s.can(policies.ManageWebhooks), s.redeliver)
+	ws.GET("/webhooks", s.can(domain.ManageWebhooks), s.listWebhooks)
+	ws.POST("/webhooks", s.can(domain.ManageWebhooks), s.createWebhook)
+	ws.GET("/webhooks/:id", s.can(domain.ManageWebhooks), s.getWebhook)
+	ws.PATCH("/webhooks/:id", s.can(domain.ManageWebhooks), s.patchWebhook)
+	ws.DELETE("/webhooks/:id", s.can(domain.ManageWebhooks), s.deleteWebhook)
+	ws.POST("/webhooks/:id/rotate-secret", s.can(domain.ManageWebhooks), s.rotateWebhookSecret)
+	ws.GET("/webhooks/:id/deliveries", s.can(domain.ManageWebhooks), s.listDeliveries)
+	ws.GET("/webhooks/:id/deliveries/:delivery_id", s.can(domain.ManageWebhooks), s.getDelivery)
+	ws.POST("/webhooks/:id/deliveries/:delivery_id/redeliver", s.can(domain.ManageWebhooks), s.redeliver)
 	return r
 }
 

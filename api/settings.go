@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 )
 
 // getSettings shows the workspace's settings: auto_archive_days to owners and admins, the
@@ -23,7 +22,7 @@ func (s *server) writeSettings(c *gin.Context) {
 		return
 	}
 	out := gin.H{"auto_archive_days": days}
-	if s.App.Can(caller(c), policies.ManageSettings) {
+	if s.App.Can(caller(c), domain.ManageSettings) {
 		setting, err := s.App.Settings(c.Request.Context(), caller(c))
 		if err != nil {
 			respond(c, err)

@@ -5,7 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
 
@@ -15,7 +15,7 @@ var ConversationListParams = append(ConversationFilterParams[:len(ConversationFi
 // ListConversations is the inbox list: the query's filters, newest activity first, keyset
 // pages.
 func (s *Service) ListConversations(ctx context.Context, c *Caller, q Query) (store.ConversationPage, error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return store.ConversationPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -31,7 +31,7 @@ func (s *Service) ListConversations(ctx context.Context, c *Caller, q Query) (st
 
 // OpenConversation is the detail as its reader sees it: opening it marks it read.
 func (s *Service) OpenConversation(ctx context.Context, c *Caller, id uuid.UUID) (*store.ConversationView, error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return nil, err
 	}
 	if err := s.Store.SetRead(ctx, c.WorkspaceID, id, true, c.Actor()); err != nil {
@@ -42,7 +42,7 @@ func (s *Service) OpenConversation(ctx context.Context, c *Caller, id uuid.UUID)
 
 // Conversation is the detail, without marking it read: what a live refresh shows.
 func (s *Service) Conversation(ctx context.Context, c *Caller, id uuid.UUID) (*store.ConversationView, error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return nil, err
 	}
 	return s.Store.GetConversation(ctx, c.WorkspaceID, id)
@@ -51,7 +51,7 @@ func (s *Service) Conversation(ctx context.Context, c *Caller, id uuid.UUID) (*s
 // SetRead marks the conversation read or unread; it is not a lifecycle change and costs no
 // workflow round trip.
 func (s *Service) SetRead(ctx context.Context, c *Caller, id uuid.UUID, read bool) error {
-	if err := s.Authorize(c, policies.MarkRead); err != nil {
+	if err := s.Authorize(c, domain.MarkRead); err != nil {
 		return err
 	}
 	return s.Store.SetRead(ctx, c.WorkspaceID, id, read, c.Actor())
@@ -59,7 +59,7 @@ func (s *Service) SetRead(ctx context.Context, c *Caller, id uuid.UUID, read boo
 
 // Messages is a page of the transcript, oldest first.
 func (s *Service) Messages(ctx context.Context, c *Caller, id uuid.UUID, q Query) (store.MessagePage, error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return store.MessagePage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -73,7 +73,7 @@ func (s *Service) Messages(ctx context.Context, c *Caller, id uuid.UUID, q Query
 // message, or with before (a cursor it handed out) the page before that, shown oldest
 // first; earlier is the cursor of the page before this one, "" at the first message.
 func (s *Service) RecentMessages(ctx context.Context, c *Caller, id uuid.UUID, limit int, before string) (items []store.Message, earlier string, err error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return nil, "", err
 	}
 	if limit < 1 || limit > MaxLimit {
@@ -84,7 +84,7 @@ func (s *Service) RecentMessages(ctx context.Context, c *Caller, id uuid.UUID, l
 
 // Audit is a page of the conversation's audit log (owner and admin).
 func (s *Service) Audit(ctx context.Context, c *Caller, id uuid.UUID, q Query) (store.AuditPage, error) {
-	if err := s.Authorize(c, policies.ReadAudit); err != nil {
+	if err := s.Authorize(c, domain.ReadAudit); err != nil {
 		return store.AuditPage{}, err
 	}
 	limit, cursor, err := q.Page()

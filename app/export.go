@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -30,7 +29,7 @@ const csvFlushEvery = 1000
 // false, nothing was written and the caller answers with it. The export is audited once,
 // when it ends, with the rows sent and whether it completed.
 func (s *Service) ExportLeads(ctx context.Context, c *Caller, q Query, rw http.ResponseWriter) (started bool, err error) {
-	if err := s.Authorize(c, policies.ExportLeads); err != nil {
+	if err := s.Authorize(c, domain.ExportLeads); err != nil {
 		return false, err
 	}
 	f, err := q.LeadFilter()

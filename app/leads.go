@@ -6,7 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -15,7 +14,7 @@ var LeadListParams = append(LeadFilterParams[:len(LeadFilterParams):len(LeadFilt
 
 // ListLeads is a page of the workspace's leads that pass the query's filters, newest first.
 func (s *Service) ListLeads(ctx context.Context, c *Caller, q Query) (store.LeadPage, error) {
-	if err := s.Authorize(c, policies.ReadLeads); err != nil {
+	if err := s.Authorize(c, domain.ReadLeads); err != nil {
 		return store.LeadPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -32,7 +31,7 @@ func (s *Service) ListLeads(ctx context.Context, c *Caller, q Query) (store.Lead
 // SetLeadStatus changes a lead's status; a change is audited on the lead's conversation,
 // and setting the status it already has records nothing.
 func (s *Service) SetLeadStatus(ctx context.Context, c *Caller, id uuid.UUID, status domain.LeadStatus) (*store.LeadView, error) {
-	if err := s.Authorize(c, policies.ChangeLeads); err != nil {
+	if err := s.Authorize(c, domain.ChangeLeads); err != nil {
 		return nil, err
 	}
 	return s.Store.SetLeadStatus(ctx, c.WorkspaceID, id, status, c.Actor())

@@ -12,7 +12,6 @@ import (
 
 	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/workflows"
 )
@@ -131,7 +130,7 @@ type sendFunc func(ctx context.Context, updateID string) (workflows.Status, erro
 // target authorises a lifecycle change and checks that the conversation is in the caller's
 // workspace, before anything reaches a workflow.
 func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUID) error {
-	if err := s.Authorize(c, policies.ChangeConversations); err != nil {
+	if err := s.Authorize(c, domain.ChangeConversations); err != nil {
 		return err
 	}
 	_, err := s.Store.ConversationIn(ctx, c.WorkspaceID, conversationID)

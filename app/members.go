@@ -12,7 +12,6 @@ import (
 
 	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/workflows"
 )
@@ -27,7 +26,7 @@ var errOwnersOnly = &Error{Status: http.StatusForbidden, Code: "forbidden", Mess
 
 // ListMembers is a page of the workspace's members, by when they joined.
 func (s *Service) ListMembers(ctx context.Context, c *Caller, q Query) (store.MemberPage, error) {
-	if err := s.Authorize(c, policies.ReadMembers); err != nil {
+	if err := s.Authorize(c, domain.ReadMembers); err != nil {
 		return store.MemberPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -40,7 +39,7 @@ func (s *Service) ListMembers(ctx context.Context, c *Caller, q Query) (store.Me
 // Assignable lists the members a conversation may be given to (every role but viewer), for
 // the Assignee dropdown; at most MaxLimit of them.
 func (s *Service) Assignable(ctx context.Context, c *Caller) ([]store.Member, error) {
-	if err := s.Authorize(c, policies.ReadConversations); err != nil {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
 		return nil, err
 	}
 	page, err := s.Store.ListMembers(ctx, c.WorkspaceID, MaxLimit, "")
@@ -58,7 +57,7 @@ func (s *Service) Assignable(ctx context.Context, c *Caller) ([]store.Member, er
 
 // mayManage checks that the caller may give or take away role: only owners manage owners.
 func (s *Service) mayManage(c *Caller, role domain.Role) error {
-	if role == domain.Owner && !s.Can(c, policies.ManageOwners) {
+	if role == domain.Owner && !s.Can(c, domain.ManageOwners) {
 		return errOwnersOnly
 	}
 	return nil
@@ -85,7 +84,7 @@ type AddedMember struct {
 
 // AddMember adds a person to the workspace; only owners add owners.
 func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*AddedMember, error) {
-	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+	if err := s.Authorize(c, domain.ManageMembers); err != nil {
 		return nil, err
 	}
 	email := strings.TrimSpace(in.Email)
@@ -140,7 +139,7 @@ var errHasAccount = &Error{Status: http.StatusUnprocessableEntity, Code: "has_ac
 // expired link), replacing their unused ones; only owners do it for owners, as for any
 // change to an owner. A member with an account of their own is errHasAccount.
 func (s *Service) NewInvite(ctx context.Context, c *Caller, userID uuid.UUID) (*Invite, error) {
-	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+	if err := s.Authorize(c, domain.ManageMembers); err != nil {
 		return nil, err
 	}
 	m, err := s.Store.MemberOf(ctx, c.WorkspaceID, userID)
@@ -174,7 +173,7 @@ func memberError(err error) error {
 // ChangeRole decides inside one transaction, with the workspace's members locked, so two
 // owners demoting each other at once cannot both succeed.
 func (s *Service) ChangeRole(ctx context.Context, c *Caller, userID uuid.UUID, role domain.Role) (*store.Member, error) {
-	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+	if err := s.Authorize(c, domain.ManageMembers); err != nil {
 		return nil, err
 	}
 	m, err := s.Store.ChangeRole(ctx, c.WorkspaceID, userID, role, func(current domain.Role) error {
@@ -190,7 +189,7 @@ func (s *Service) ChangeRole(ctx context.Context, c *Caller, userID uuid.UUID, r
 // their workflows, audited as the caller's changes. A retried removal finishes the
 // unassigning a failed one left behind, and is then ErrNotFound.
 func (s *Service) RemoveMember(ctx context.Context, c *Caller, userID uuid.UUID) error {
-	if err := s.Authorize(c, policies.ManageMembers); err != nil {
+	if err := s.Authorize(c, domain.ManageMembers); err != nil {
 		return err
 	}
 	removal, err := s.Store.RemoveMember(ctx, c.WorkspaceID, userID, c.Actor(),

@@ -70,12 +70,12 @@ func (s *Service) Member(ctx context.Context, workspaceID, userID uuid.UUID) (*C
 
 // Can reports whether the caller's role may have perm in its workspace. Pages ask it to
 // decide which controls to show; operations ask Authorize.
-func (s *Service) Can(c *Caller, perm policies.Permission) bool {
+func (s *Service) Can(c *Caller, perm domain.Permission) bool {
 	return s.Authorizer.Allowed(c.Role, c.WorkspaceID.String(), perm)
 }
 
 // Authorize is ErrForbidden unless the caller may have perm. Every operation starts with it.
-func (s *Service) Authorize(c *Caller, perm policies.Permission) error {
+func (s *Service) Authorize(c *Caller, perm domain.Permission) error {
 	if !s.Can(c, perm) {
 		return ErrForbidden
 	}

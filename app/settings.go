@@ -4,14 +4,14 @@ import (
 	"context"
 	"strings"
 
-	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
 
 // Settings shows the workspace's settings: whether it has its own OpenAI key, and the key's
 // last four characters. The key itself never leaves the server.
 func (s *Service) Settings(ctx context.Context, c *Caller) (store.OpenAIKeySetting, error) {
-	if err := s.Authorize(c, policies.ManageSettings); err != nil {
+	if err := s.Authorize(c, domain.ManageSettings); err != nil {
 		return store.OpenAIKeySetting{}, err
 	}
 	_, setting, err := s.Store.OpenAIKey(ctx, c.WorkspaceID)
@@ -20,7 +20,7 @@ func (s *Service) Settings(ctx context.Context, c *Caller) (store.OpenAIKeySetti
 
 // SetOpenAIKey stores the workspace's own OpenAI key, sealed; it is never returned or logged.
 func (s *Service) SetOpenAIKey(ctx context.Context, c *Caller, apiKey string) (store.OpenAIKeySetting, error) {
-	if err := s.Authorize(c, policies.ManageSettings); err != nil {
+	if err := s.Authorize(c, domain.ManageSettings); err != nil {
 		return store.OpenAIKeySetting{}, err
 	}
 	key := strings.TrimSpace(apiKey)
@@ -41,7 +41,7 @@ func (s *Service) SetOpenAIKey(ctx context.Context, c *Caller, apiKey string) (s
 
 // DeleteOpenAIKey removes the workspace's own key; summaries fall back to the platform key.
 func (s *Service) DeleteOpenAIKey(ctx context.Context, c *Caller) error {
-	if err := s.Authorize(c, policies.ManageSettings); err != nil {
+	if err := s.Authorize(c, domain.ManageSettings); err != nil {
 		return err
 	}
 	return s.Store.DeleteOpenAIKey(ctx, c.WorkspaceID)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/workflows"
 )
 
@@ -23,7 +22,7 @@ func (s *Service) WakeOnMessage(ctx context.Context, conversationID, messageID u
 
 // AutoArchiveSetting is the workspace's auto-archive setting: days, or nil when off.
 func (s *Service) AutoArchiveSetting(ctx context.Context, c *Caller) (*int, error) {
-	if err := s.Authorize(c, policies.ManageAutoArchive); err != nil {
+	if err := s.Authorize(c, domain.ManageAutoArchive); err != nil {
 		return nil, err
 	}
 	setting, err := s.Store.AutoArchive(ctx, c.WorkspaceID)
@@ -35,7 +34,7 @@ func (s *Service) AutoArchiveSetting(ctx context.Context, c *Caller) (*int, erro
 // every closed conversation's workflow, which moves, arms or cancels its timer. Should the
 // fan-out not start, the error says so; the same request sent again starts it again.
 func (s *Service) SetAutoArchive(ctx context.Context, c *Caller, days *int) (*int, error) {
-	if err := s.Authorize(c, policies.ManageAutoArchive); err != nil {
+	if err := s.Authorize(c, domain.ManageAutoArchive); err != nil {
 		return nil, err
 	}
 	if days != nil && (*days < domain.MinAutoArchiveDays || *days > domain.MaxAutoArchiveDays) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
 
@@ -77,7 +77,7 @@ type TokenPage struct {
 // ListTokens pages through the caller's own live tokens in its workspace, newest first;
 // never anyone else's, and never those of their other workspaces.
 func (s *Service) ListTokens(ctx context.Context, c *Caller, q Query) (TokenPage, error) {
-	if err := s.Authorize(c, policies.ManageOwnTokens); err != nil {
+	if err := s.Authorize(c, domain.ManageOwnTokens); err != nil {
 		return TokenPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -103,7 +103,7 @@ type NewToken struct {
 
 // CreateToken makes a new token for the caller in its workspace.
 func (s *Service) CreateToken(ctx context.Context, c *Caller, name string) (*NewToken, error) {
-	if err := s.Authorize(c, policies.ManageOwnTokens); err != nil {
+	if err := s.Authorize(c, domain.ManageOwnTokens); err != nil {
 		return nil, err
 	}
 	name = strings.TrimSpace(name)
@@ -123,7 +123,7 @@ func (s *Service) CreateToken(ctx context.Context, c *Caller, name string) (*New
 // RevokeToken deletes one of the caller's tokens in its workspace at once; another
 // person's, or one of another workspace, is ErrNotFound.
 func (s *Service) RevokeToken(ctx context.Context, c *Caller, tokenID uuid.UUID) error {
-	if err := s.Authorize(c, policies.ManageOwnTokens); err != nil {
+	if err := s.Authorize(c, domain.ManageOwnTokens); err != nil {
 		return err
 	}
 	return s.Store.RevokeToken(ctx, c.WorkspaceID, c.UserID, tokenID)

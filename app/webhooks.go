@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/webhooks"
 )
@@ -49,7 +48,7 @@ type WebhookChanges struct {
 
 // ListWebhooks is a page of the workspace's webhooks, newest first.
 func (s *Service) ListWebhooks(ctx context.Context, c *Caller, q Query) (store.WebhookPage, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return store.WebhookPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -61,7 +60,7 @@ func (s *Service) ListWebhooks(ctx context.Context, c *Caller, q Query) (store.W
 
 // GetWebhook is one of the workspace's webhooks; another workspace's is ErrNotFound.
 func (s *Service) GetWebhook(ctx context.Context, c *Caller, id uuid.UUID) (*store.Webhook, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, err
 	}
 	return s.Store.GetWebhook(ctx, c.WorkspaceID, id)
@@ -70,7 +69,7 @@ func (s *Service) GetWebhook(ctx context.Context, c *Caller, id uuid.UUID) (*sto
 // CreateWebhook adds an endpoint, enabled, and returns it with its signing secret: the
 // only time the secret is shown. The secret is stored sealed.
 func (s *Service) CreateWebhook(ctx context.Context, c *Caller, in WebhookInput) (*store.Webhook, string, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, "", err
 	}
 	url, err := s.checkWebhookURL(in.URL)
@@ -104,7 +103,7 @@ func (s *Service) CreateWebhook(ctx context.Context, c *Caller, in WebhookInput)
 // UpdateWebhook changes an endpoint's URL, event types or whether it is enabled. Enabling
 // again one the inbox disabled (a 410) clears the reason.
 func (s *Service) UpdateWebhook(ctx context.Context, c *Caller, id uuid.UUID, ch WebhookChanges) (*store.Webhook, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, err
 	}
 	if ch.URL == nil && ch.Events == nil && ch.Enabled == nil {
@@ -131,7 +130,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, c *Caller, id uuid.UUID, ch
 
 // DeleteWebhook removes an endpoint and its delivery log; queued deliveries are dropped.
 func (s *Service) DeleteWebhook(ctx context.Context, c *Caller, id uuid.UUID) error {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return err
 	}
 	return s.Store.DeleteWebhook(ctx, c.WorkspaceID, id, c.Actor())
@@ -140,7 +139,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, c *Caller, id uuid.UUID) er
 // RotateWebhookSecret gives an endpoint a new signing secret, returned once. For
 // SecretRotationOverlap the previous secret signs too (webhook-signature carries both).
 func (s *Service) RotateWebhookSecret(ctx context.Context, c *Caller, id uuid.UUID) (*store.Webhook, string, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, "", err
 	}
 	if s.Secrets == nil {
@@ -157,7 +156,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, c *Caller, id uuid.UU
 
 // WebhookDeliveries is a page of an endpoint's deliveries, newest first.
 func (s *Service) WebhookDeliveries(ctx context.Context, c *Caller, webhookID uuid.UUID, q Query) (store.DeliveryPage, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return store.DeliveryPage{}, err
 	}
 	limit, cursor, err := q.Page()
@@ -170,7 +169,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, c *Caller, webhookID uu
 // WebhookDelivery is one delivery with its latest attempts (status code, latency, error),
 // oldest first.
 func (s *Service) WebhookDelivery(ctx context.Context, c *Caller, webhookID, deliveryID uuid.UUID) (*store.Delivery, []store.DeliveryAttempt, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, nil, err
 	}
 	return s.Store.GetDelivery(ctx, c.WorkspaceID, webhookID, deliveryID, MaxDeliveryAttemptsShown)
@@ -180,7 +179,7 @@ func (s *Service) WebhookDelivery(ctx context.Context, c *Caller, webhookID, del
 // webhook-id, so a receiver that has it already can drop it. A delivery still in flight is
 // a 409.
 func (s *Service) RedeliverWebhook(ctx context.Context, c *Caller, webhookID, deliveryID uuid.UUID) (*store.Delivery, error) {
-	if err := s.Authorize(c, policies.ManageWebhooks); err != nil {
+	if err := s.Authorize(c, domain.ManageWebhooks); err != nil {
 		return nil, err
 	}
 	d, err := s.Store.Redeliver(ctx, c.WorkspaceID, webhookID, deliveryID, c.Actor())

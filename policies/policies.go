@@ -22,27 +22,6 @@ var modelText string
 //go:embed policy.csv
 var policyText string
 
-// Permission is an (object, action) pair of the policy.
-type Permission struct{ Object, Action string }
-
-// The permissions the API asks for.
-var (
-	ReadConversations   = Permission{"conversations", "read"}
-	MarkRead            = Permission{"conversations", "mark_read"}
-	ChangeConversations = Permission{"conversations", "change"}
-	ReadLeads           = Permission{"leads", "read"}
-	ExportLeads         = Permission{"leads", "export"}
-	ChangeLeads         = Permission{"leads", "change"}
-	ReadAudit           = Permission{"audit", "read"}
-	ReadMembers         = Permission{"members", "read"}
-	ManageMembers       = Permission{"members", "manage"}
-	ManageOwners        = Permission{"owners", "manage"}
-	ManageSettings      = Permission{"settings", "manage"}
-	ManageWebhooks      = Permission{"webhooks", "manage"}
-	ManageAutoArchive   = Permission{"auto_archive", "manage"}
-	ManageOwnTokens     = Permission{"tokens", "manage_own"}
-)
-
 // Authorizer answers "may this role do this in this workspace?".
 type Authorizer struct{ enforcer *casbin.Enforcer }
 
@@ -66,7 +45,7 @@ func New() (*Authorizer, error) {
 
 // Allowed reports whether role may have perm in workspace. An error from the enforcer
 // denies.
-func (a *Authorizer) Allowed(role domain.Role, workspace string, perm Permission) bool {
+func (a *Authorizer) Allowed(role domain.Role, workspace string, perm domain.Permission) bool {
 	ok, err := a.enforcer.Enforce(string(role), workspace, perm.Object, perm.Action)
 	return err == nil && ok
 }

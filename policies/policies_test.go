@@ -20,20 +20,21 @@ func TestTableOfApiMd(t *testing.T) {
 		return m
 	}
 	all := yes(domain.Owner, domain.Admin, domain.Support, domain.Viewer)
-	table := map[Permission]map[domain.Role]bool{
-		ReadConversations:   all,
-		ReadLeads:           all,
-		MarkRead:            all,
-		ExportLeads:         all,
-		ReadMembers:         all,
-		ManageOwnTokens:     all,
-		ChangeConversations: yes(domain.Owner, domain.Admin, domain.Support),
-		ChangeLeads:         yes(domain.Owner, domain.Admin, domain.Support),
-		ReadAudit:           yes(domain.Owner, domain.Admin),
-		ManageMembers:       yes(domain.Owner, domain.Admin),
-		ManageOwners:        yes(domain.Owner),
-		ManageSettings:      yes(domain.Owner),
-		ManageWebhooks:      yes(domain.Owner, domain.Admin),
+	table := map[domain.Permission]map[domain.Role]bool{
+		domain.ReadConversations:   all,
+		domain.ReadLeads:           all,
+		domain.MarkRead:            all,
+		domain.ExportLeads:         all,
+		domain.ReadMembers:         all,
+		domain.ManageOwnTokens:     all,
+		domain.ChangeConversations: yes(domain.Owner, domain.Admin, domain.Support),
+		domain.ChangeLeads:         yes(domain.Owner, domain.Admin, domain.Support),
+		domain.ReadAudit:           yes(domain.Owner, domain.Admin),
+		domain.ManageMembers:       yes(domain.Owner, domain.Admin),
+		domain.ManageOwners:        yes(domain.Owner),
+		domain.ManageSettings:      yes(domain.Owner),
+		domain.ManageWebhooks:      yes(domain.Owner, domain.Admin),
+		domain.ManageAutoArchive:   yes(domain.Owner, domain.Admin),
 	}
 	for perm, allowed := range table {
 		for _, role := range domain.Roles {
@@ -42,7 +43,7 @@ func TestTableOfApiMd(t *testing.T) {
 			}
 		}
 	}
-	if a.Allowed("intruder", "w", ReadConversations) {
+	if a.Allowed("intruder", "w", domain.ReadConversations) {
 		t.Error("an unknown role was allowed")
 	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -150,10 +149,10 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 		LiveURL:      s.liveURL(wsID),
 		Moves:        app.Moves(v.State),
 		CanSnooze:    v.State == domain.Open || v.State == domain.Pending,
-		CanChange:    s.App.Can(caller, policies.ChangeConversations),
-		CanMarkRead:  s.App.Can(caller, policies.MarkRead),
-		CanLeads:     s.App.Can(caller, policies.ChangeLeads),
-		CanAudit:     s.App.Can(caller, policies.ReadAudit),
+		CanChange:    s.App.Can(caller, domain.ChangeConversations),
+		CanMarkRead:  s.App.Can(caller, domain.MarkRead),
+		CanLeads:     s.App.Can(caller, domain.ChangeLeads),
+		CanAudit:     s.App.Can(caller, domain.ReadAudit),
 		LeadStatuses: domain.LeadStatuses,
 		MaskedIP:     app.MaskedIP(v),
 		Errors:       errs,

@@ -13,7 +13,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -128,7 +127,7 @@ func (s *Site) leadRow(c *gin.Context, v store.LeadView, next string) leadRow {
 	caller := callerOf(c)
 	return leadRow{
 		Lead: v, Workspace: caller.WorkspaceID.String(), Excerpt: excerpt(v.Summary),
-		CanChange: s.App.Can(caller, policies.ChangeLeads),
+		CanChange: s.App.Can(caller, domain.ChangeLeads),
 		CSRFField: View{CSRFToken: s.web.CSRF.Token(c)}.CSRFField(),
 		Next:      next, Statuses: domain.LeadStatuses,
 	}
@@ -141,7 +140,7 @@ func (s *Site) leads(c *gin.Context) {
 	SetTitle(c, "Leads")
 	SetSection(c, SectionLeads)
 	path := WorkspacePath(ws, SectionLeads)
-	d := leadsData{Workspace: ws, Statuses: domain.LeadStatuses, CanExport: s.App.Can(caller, policies.ExportLeads)}
+	d := leadsData{Workspace: ws, Statuses: domain.LeadStatuses, CanExport: s.App.Can(caller, domain.ExportLeads)}
 
 	filters, values, err := readLeadFilters(c.Request.URL.Query())
 	d.Filters = filters

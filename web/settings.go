@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/app"
-	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/store"
 )
 
@@ -65,7 +65,7 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 		return
 	}
 	d.AutoArchiveDays = days
-	if d.CanKey = s.App.Can(caller, policies.ManageSettings); d.CanKey {
+	if d.CanKey = s.App.Can(caller, domain.ManageSettings); d.CanKey {
 		key, err := s.App.Settings(c.Request.Context(), caller)
 		if err != nil {
 			s.fail(c, err)

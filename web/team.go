@@ -11,7 +11,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
 )
 
@@ -72,10 +71,10 @@ func (s *Site) teamPage(c *gin.Context) (teamData, error) {
 	ws := caller.WorkspaceID.String()
 	SetTitle(c, "Team")
 	SetSection(c, SectionTeam)
-	d := teamData{Workspace: ws, Me: caller.UserID, CanManage: s.App.Can(caller, policies.ManageMembers),
+	d := teamData{Workspace: ws, Me: caller.UserID, CanManage: s.App.Can(caller, domain.ManageMembers),
 		Invite: inviteForm{Role: domain.Support}, Notice: teamNotices[c.Query("done")]}
 	for _, r := range domain.Roles {
-		if r != domain.Owner || s.App.Can(caller, policies.ManageOwners) {
+		if r != domain.Owner || s.App.Can(caller, domain.ManageOwners) {
 			d.Roles = append(d.Roles, r)
 		}
 	}
