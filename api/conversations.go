@@ -10,7 +10,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 type assigneeJSON struct {
@@ -81,7 +80,7 @@ func timePtr(t time.Time, valid bool) *time.Time {
 	return &u
 }
 
-func toItem(v *store.ConversationView) conversationItem {
+func toItem(v *app.ConversationView) conversationItem {
 	item := conversationItem{
 		ID: v.ID, State: v.State, Channel: v.Channel, Unread: v.Unread,
 		Visitor:   visitorJSON{Name: nonEmpty(v.VisitorName), Email: nonEmpty(v.VisitorEmail), Phone: nonEmpty(v.VisitorPhone)},
@@ -99,7 +98,7 @@ func toItem(v *store.ConversationView) conversationItem {
 	return item
 }
 
-func toDetail(v *store.ConversationView) conversationDetail {
+func toDetail(v *app.ConversationView) conversationDetail {
 	d := conversationDetail{conversationItem: toItem(v)}
 	d.Summary = summaryJSON{
 		Status: v.SummaryStatus, Text: nonEmpty(v.SummaryText), Error: nonEmpty(v.SummaryError),
@@ -233,7 +232,7 @@ func (s *server) retrySummary(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"summary": toDetail(v).Summary})
+	c.JSON(http.StatusAccepted, summaryAnswer{Summary: toDetail(v).Summary})
 }
 
 // lifecycleTarget reads the conversation id of a lifecycle request and its

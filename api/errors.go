@@ -44,7 +44,7 @@ func respond(c *gin.Context, err error) {
 	if apiErr.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(apiErr.RetryAfter))
 	}
-	c.AbortWithStatusJSON(apiErr.Status, gin.H{"error": gin.H{"code": apiErr.Code, "message": apiErr.Message}})
+	c.AbortWithStatusJSON(apiErr.Status, errorAnswer{Error: errorBody{Code: apiErr.Code, Message: apiErr.Message}})
 }
 
 // clientWentAway reports whether err is the cancellation of the request's own context: the

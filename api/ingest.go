@@ -13,7 +13,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // Size limits of an ingested message; a larger body is a 413, a larger field a 400.
@@ -78,15 +77,15 @@ type ingestSource struct {
 // decodeIngest parses and validates an ingest body into the store's message. Every error is
 // an *Error (400 or 413) naming the field; it never panics, whatever the input. The body
 // must be valid UTF-8 without lone surrogate escapes or duplicate keys (decodeStrict).
-func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
+func decodeIngest(body []byte, now time.Time) (app.IngestMessage, error) {
 	if len(body) > MaxIngestBody {
-		return store.IngestMessage{}, errTooLarge
+		return app.IngestMessage{}, errTooLarge
 	}
 	var req ingestRequest
 	if err := decodeStrict(body, &req); err != nil {
-		return store.IngestMessage{}, err
+		return app.IngestMessage{}, err
 	}
-	var out store.IngestMessage
+	var out app.IngestMessage
 	out.Ref = strings.TrimSpace(req.ConversationRef)
 	if err := app.CheckText("conversation_ref", out.Ref, maxRefLen, true); err != nil {
 		return out, err
@@ -136,7 +135,7 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 		if v.Email != nil && *v.Email != "" && !strings.Contains(*v.Email, "@") {
 			return out, badRequest("visitor.email: not an email address")
 		}
-		out.Visitor = store.Visitor{Name: v.Name, Email: v.Email, Phone: v.Phone}
+		out.Visitor = app.Visitor{Name: v.Name, Email: v.Email, Phone: v.Phone}
 	}
 	if src := req.Source; src != nil {
 		for _, f := range []struct {
@@ -147,7 +146,7 @@ func decodeIngest(body []byte, now time.Time) (store.IngestMessage, error) {
 				return out, err
 			}
 		}
-		out.Source = store.Source{PageURL: src.PageURL, Referrer: src.Referrer, UserAgent: src.UserAgent}
+		out.Source = app.Source{PageURL: src.PageURL, Referrer: src.Referrer, UserAgent: src.UserAgent}
 	}
 	return out, nil
 }
@@ -175,16 +174,7 @@ func jsonProblem(err error) string {
 
 // ingest takes a message from a channel (widget, voice or phone gateway).
 func (s *server) ingest(c *gin.Context) {
-	key := c.GetHeader("X-Inbox-Key")
-	if key == "" || len(key) > 256 {
-		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
-		return
-	}
-	ws, err := s.Store.WorkspaceByIngestKey(c.Request.Context(), key)
-	if errors.Is(err, store.ErrNotFound) {
-		respond(c, &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid ingest key is required (X-Inbox-Key)"})
-		return
-	}
+	wsID, err := s.App.AuthenticateIngestKey(c.Request.Context(), c.GetHeader("X-Inbox-Key"))
 	if err != nil {
 		respond(c, err)
 		return
@@ -201,47 +191,20 @@ func (s *server) ingest(c *gin.Context) {
 	}
 	// The conversation first: a noisy visitor's refused messages must not spend the key's
 	// tokens, which the site's other conversations share.
-	if ok, wait := s.convLimiter.allow(ws.ID.String() + "\x00" + msg.Ref); !ok {
+	if ok, wait := s.convLimiter.allow(wsID.String() + "\x00" + msg.Ref); !ok {
 		respond(c, rateLimited(fmt.Sprintf("too many messages in this conversation (at most %g a second); slow down", s.IngestConversationRate), wait))
 		return
 	}
-	ok, wait, err := s.Store.TakeIngestToken(c.Request.Context(), ws.ID, s.IngestRate, s.IngestBurst)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	if !ok {
-		respond(c, rateLimited(fmt.Sprintf("too many messages for this ingest key (at most %g a second across the inbox); slow down", s.IngestRate), retryAfterSeconds(wait)))
-		return
-	}
-	msg.WorkspaceID = ws.ID
+	msg.WorkspaceID = wsID
 	msg.Source.IP = domain.ClientIP(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"), s.TrustedProxies)
-	res, err := s.Store.Ingest(c.Request.Context(), msg)
+	res, err := s.App.Ingest(c.Request.Context(), msg, app.IngestLimit{Rate: s.IngestRate, Burst: s.IngestBurst})
 	if err != nil {
 		respond(c, err)
 		return
-	}
-	if res.WorkflowRunID == "" {
-		// Start-or-attach: a retried or concurrent first message never starts two workflows.
-		// Should this fail, the message is kept and the next message or change starts it.
-		if err := s.App.StartWorkflow(c.Request.Context(), ws.ID, res.ConversationID); err != nil {
-			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
-		}
-	}
-	if res.Snoozed && msg.Role == domain.VisitorMessage {
-		// The visitor wrote to a snoozed conversation: its workflow reopens it now. The
-		// message is committed first; should this Signal fail or the process die before it,
-		// the channel gets no 2xx and retries the same message.id, which stores nothing
-		// new but sends the Signal again (and at worst the snooze's own timer wakes it).
-		if err := s.App.WakeOnMessage(c.Request.Context(), res.ConversationID, res.MessageID); err != nil {
-			s.Logger.Error("wake snoozed conversation", "conversation_id", res.ConversationID, "error", err)
-			respond(c, err)
-			return
-		}
 	}
 	status := http.StatusOK
 	if res.Created {
 		status = http.StatusCreated
 	}
-	c.JSON(status, gin.H{"conversation_id": res.ConversationID, "message_id": res.MessageID})
+	c.JSON(status, ingestAnswer{ConversationID: res.ConversationID, MessageID: res.MessageID})
 }

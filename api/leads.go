@@ -9,7 +9,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // leadItem is a lead as GET /leads and PATCH /leads/{id} show it. Empty text is null, as in
@@ -27,7 +26,7 @@ type leadItem struct {
 	Assignee       *assigneeJSON     `json:"assignee"`
 }
 
-func toLeadItem(v *store.LeadView) leadItem {
+func toLeadItem(v *app.LeadView) leadItem {
 	item := leadItem{
 		ID: v.ID, ConversationID: v.ConversationID,
 		Name: nonEmpty(v.Name), Email: nonEmpty(v.Email), Phone: nonEmpty(v.Phone),

@@ -7,7 +7,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 func (s *server) listMembers(c *gin.Context) {
@@ -16,7 +15,11 @@ func (s *server) listMembers(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	writePage(c, page.Items, page.NextCursor)
+	items := make([]memberItem, len(page.Items))
+	for i := range page.Items {
+		items[i] = toMember(&page.Items[i])
+	}
+	writePage(c, items, page.NextCursor)
 }
 
 func (s *server) addMember(c *gin.Context) {
@@ -39,21 +42,12 @@ func (s *server) addMember(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	answer := addedMember{Member: added.Member, HasAccount: added.HasAccount}
+	answer := addedMember{Member: toMember(added.Member), HasAccount: added.HasAccount}
 	if !added.HasAccount {
 		answer.APIToken, answer.InviteURL = &added.APIToken, &added.InviteURL
 		c.Header("Cache-Control", "no-store")
 	}
 	c.JSON(http.StatusCreated, answer)
-}
-
-// addedMember is the answer to POST /members. A newcomer's secrets are in it, shown once; a
-// person who already has an account gets neither field: only the membership was made.
-type addedMember struct {
-	Member     *store.Member `json:"member"`
-	HasAccount bool          `json:"has_account"`
-	APIToken   *string       `json:"api_token,omitempty"`
-	InviteURL  *string       `json:"invite_url,omitempty"`
 }
 
 func (s *server) changeMemberRole(c *gin.Context) {
@@ -72,7 +66,7 @@ func (s *server) changeMemberRole(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, m)
+	c.JSON(http.StatusOK, toMember(m))
 }
 
 func (s *server) removeMember(c *gin.Context) {
@@ -101,5 +95,5 @@ func (s *server) newInvite(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"invite_url": inv.URL, "expires_at": inv.ExpiresAt.UTC()})
+	c.JSON(http.StatusCreated, inviteAnswer{InviteURL: inv.URL, ExpiresAt: inv.ExpiresAt.UTC()})
 }

@@ -15,5 +15,5 @@ func writePage[T any](c *gin.Context, items []T, next string) {
 	if next != "" {
 		cursor = &next
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": cursor})
+	c.JSON(http.StatusOK, page[T]{Items: items, NextCursor: cursor})
 }

@@ -2,11 +2,12 @@ package api
 
 import (
 	"container/list"
-	"math"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/bestai/inbox/app"
 )
 
 // The ingest limits' defaults, sized for a busy site: a key takes 200 messages a second
@@ -70,10 +71,5 @@ func (l *lruLimiter) allow(key string) (bool, int) {
 	wait := b.ReserveN(now, 1)
 	delay := wait.DelayFrom(now)
 	wait.CancelAt(now)
-	return false, retryAfterSeconds(delay)
-}
-
-// retryAfterSeconds rounds a wait up to whole seconds, at least one, for Retry-After.
-func retryAfterSeconds(d time.Duration) int {
-	return int(math.Max(1, math.Ceil(d.Seconds())))
+	return false, app.RetryAfterSeconds(delay)
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/workflows"
 )
 
 // wantRateLimited checks a 429 `rate_limited` with a Retry-After in seconds whose message
@@ -39,9 +41,11 @@ func TestIngestKeyLimitHoldsAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	replicaA := env.Router
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	replicaB := api.NewRouter(api.Deps{
-		Store: env.Store, Temporal: env.Client, Authorizer: authz, Secrets: env.Secrets,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		App: app.New(app.Service{Store: env.Store, Lifecycle: workflows.Lifecycle{Client: env.Client},
+			Authorizer: authz, Secrets: env.Secrets, Logger: logger}),
+		Logger:     logger,
 		IngestRate: 0.001, IngestBurst: 3, IngestConversationRate: 1000, IngestConversationBurst: 1000,
 	})
 	ws := env.NewWorkspace("Replicas Co")

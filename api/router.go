@@ -9,29 +9,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"go.temporal.io/sdk/client"
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/policies"
-	"github.com/bestai/inbox/secretbox"
-	"github.com/bestai/inbox/store"
-	"github.com/bestai/inbox/workflows"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	// App is the application layer the handlers call; NewRouter builds one from the other
-	// fields when it is nil.
+	// App is the application layer the handlers call, built by app.New: the one way in.
 	App            *app.Service
-	Store          *store.Store
-	Temporal       client.Client
-	Authorizer     *policies.Authorizer
-	Secrets        *secretbox.Box
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
 	// Registry receives the HTTP metrics (a fresh registry when nil). The router does not
@@ -45,8 +34,6 @@ type Deps struct {
 	// per second, in this process. Zero means DefaultIngestConversationRate and ...Burst.
 	IngestConversationRate  float64
 	IngestConversationBurst int
-	// UpdateTimeout bounds how long a lifecycle request waits for its workflow.
-	UpdateTimeout time.Duration
 }
 
 type server struct {
@@ -67,13 +54,6 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	if d.IngestConversationRate == 0 {
 		d.IngestConversationRate, d.IngestConversationBurst = DefaultIngestConversationRate, DefaultIngestConversationBurst
-	}
-	if d.UpdateTimeout == 0 {
-		d.UpdateTimeout = DefaultUpdateTimeout
-	}
-	if d.App == nil {
-		d.App = &app.Service{Store: d.Store, Lifecycle: workflows.Lifecycle{Client: d.Temporal}, Authorizer: d.Authorizer,
-			Secrets: d.Secrets, Logger: d.Logger, UpdateTimeout: d.UpdateTimeout}
 	}
 	s := &server{Deps: d, convLimiter: newLRULimiter(d.IngestConversationRate, d.IngestConversationBurst, maxConversationBuckets)}
 
@@ -136,7 +116,7 @@ func NewRouter(d Deps) *gin.Engine {
 }
 
 // DefaultUpdateTimeout is how long a lifecycle request waits for its workflow by default.
-const DefaultUpdateTimeout = 15 * time.Second
+const DefaultUpdateTimeout = app.DefaultUpdateTimeout
 
 // NotFound answers a path no route matches with the API's JSON 404. The web admin, which
 // owns the other unknown paths, sends it those under /api/.
@@ -144,7 +124,7 @@ func NotFound(c *gin.Context) {
 	respond(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint"})
 }
 
-func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+func (s *server) healthz(c *gin.Context) { c.JSON(http.StatusOK, healthAnswer{Status: "ok"}) }
 
 // recoverer turns a panic into a logged 500 with the API's error body.
 func (s *server) recoverer() gin.HandlerFunc {

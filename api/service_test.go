@@ -15,8 +15,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/policies"
+	"github.com/bestai/inbox/workflows"
 )
 
 // waitReady polls /readyz until it answers 200, and returns that body.
@@ -154,9 +156,11 @@ func TestReadyzHidesTemporalErrorsAndLogsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	router := api.NewRouter(api.Deps{
-		Store: testenv.NewStore(t), Temporal: tc, Authorizer: authz,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		App: app.New(app.Service{Store: testenv.NewStore(t), Lifecycle: workflows.Lifecycle{Client: tc},
+			Authorizer: authz, Logger: logger}),
+		Logger: logger,
 	})
 	rec := httptest.NewRecorder()
 	router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))

@@ -21,14 +21,14 @@ func (s *server) writeSettings(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	out := gin.H{"auto_archive_days": days}
+	out := settingsAnswer{AutoArchiveDays: days}
 	if s.App.Can(caller(c), domain.ManageSettings) {
 		setting, err := s.App.Settings(c.Request.Context(), caller(c))
 		if err != nil {
 			respond(c, err)
 			return
 		}
-		out["openai_key"] = setting
+		out.OpenAIKey = toOpenAIKey(setting)
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -78,7 +78,7 @@ func (s *server) putOpenAIKey(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"openai_key": setting})
+	c.JSON(http.StatusOK, openAIKeyAnswer{OpenAIKey: toOpenAIKey(setting)})
 }
 
 func (s *server) deleteOpenAIKey(c *gin.Context) {

@@ -15,9 +15,11 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/workflows"
 )
 
 // routerWith rebuilds env's router on another store or Temporal client, logging into the
@@ -29,10 +31,12 @@ func routerWith(t *testing.T, env *testenv.Env, s *store.Store, tc client.Client
 		t.Fatal(err)
 	}
 	logs := &testenv.LogBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	env.Router = api.NewRouter(api.Deps{
-		Store: s, Temporal: tc, Authorizer: authz, Secrets: env.Secrets,
-		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
-		IngestRate: 1000, IngestBurst: 1000, UpdateTimeout: updateTimeout,
+		App: app.New(app.Service{Store: s, Lifecycle: workflows.Lifecycle{Client: tc}, Authorizer: authz,
+			Secrets: env.Secrets, Logger: logger, UpdateTimeout: updateTimeout}),
+		Logger:     logger,
+		IngestRate: 1000, IngestBurst: 1000,
 	})
 	return logs
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/app"
-	"github.com/bestai/inbox/store"
 )
 
 // webhookItem is an endpoint as the API shows it: never its secret.
@@ -25,7 +24,7 @@ type webhookItem struct {
 	SecretRotationEndsAt *time.Time `json:"secret_rotation_ends_at"`
 }
 
-func toWebhook(w *store.Webhook) webhookItem {
+func toWebhook(w *app.Webhook) webhookItem {
 	out := webhookItem{ID: w.ID, URL: w.URL, Events: w.Events, Enabled: w.Enabled,
 		DisabledReason: nonEmpty(w.DisabledReason), CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC()}
 	if out.Events == nil {
@@ -51,7 +50,7 @@ type deliveryItem struct {
 	DeliveredAt    *time.Time `json:"delivered_at"`
 }
 
-func toDelivery(d *store.Delivery) deliveryItem {
+func toDelivery(d *app.Delivery) deliveryItem {
 	out := deliveryItem{ID: d.ID, Event: string(d.Event), WebhookID: d.WebhookID, Status: string(d.Status),
 		Attempts: d.Attempts, LastError: nonEmpty(d.LastError), CreatedAt: d.CreatedAt.UTC(),
 		DeliveredAt: timePtr(d.DeliveredAt.Time, d.DeliveredAt.Valid)}
@@ -103,7 +102,7 @@ func (s *server) createWebhook(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"webhook": toWebhook(w), "secret": secret})
+	c.JSON(http.StatusCreated, newWebhookAnswer{Webhook: toWebhook(w), Secret: secret})
 }
 
 func (s *server) getWebhook(c *gin.Context) {
@@ -168,7 +167,7 @@ func (s *server) rotateWebhookSecret(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"webhook": toWebhook(w), "secret": secret})
+	c.JSON(http.StatusOK, newWebhookAnswer{Webhook: toWebhook(w), Secret: secret})
 }
 
 func (s *server) listDeliveries(c *gin.Context) {
@@ -221,7 +220,7 @@ func (s *server) getDelivery(c *gin.Context) {
 			log[i].StatusCode = &code
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"delivery": toDelivery(d), "body": json.RawMessage(d.Body), "attempt_log": log})
+	c.JSON(http.StatusOK, deliveryAnswer{Delivery: toDelivery(d), Body: json.RawMessage(d.Body), AttemptLog: log})
 }
 
 func (s *server) redeliver(c *gin.Context) {
@@ -235,5 +234,5 @@ func (s *server) redeliver(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"delivery": toDelivery(d)})
+	c.JSON(http.StatusAccepted, redeliveryAnswer{Delivery: toDelivery(d)})
 }

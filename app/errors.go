@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 
@@ -110,4 +112,10 @@ func WorkflowUnavailable(err error) bool {
 	)
 	return errors.As(err, &down) || errors.As(err, &exhausted) || errors.As(err, &late) ||
 		strings.Contains(err.Error(), "Not enough hosts")
+}
+
+// RetryAfterSeconds rounds a wait up to whole seconds, at least one, for Retry-After:
+// rounding down would send the client back a moment too early, to be refused again.
+func RetryAfterSeconds(d time.Duration) int {
+	return int(math.Max(1, math.Ceil(d.Seconds())))
 }

@@ -15,6 +15,21 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
+// DefaultUpdateTimeout is how long a lifecycle change waits for its workflow by default.
+const DefaultUpdateTimeout = 15 * time.Second
+
+// New is the one way to build the application layer that the API and the pages both
+// receive: the fields of s, with defaults for those left zero (Logger, UpdateTimeout).
+func New(s Service) *Service {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.UpdateTimeout == 0 {
+		s.UpdateTimeout = DefaultUpdateTimeout
+	}
+	return &s
+}
+
 // Service is the application layer. Its zero value is not usable: build it with New.
 type Service struct {
 	Store      *store.Store

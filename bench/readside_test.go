@@ -31,6 +31,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
 	"github.com/bestai/inbox/migrations"
@@ -69,7 +70,8 @@ func BenchmarkReadSide(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	router := api.NewRouter(api.Deps{Store: s, Authorizer: authz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	router := api.NewRouter(api.Deps{App: app.New(app.Service{Store: s, Authorizer: authz, Logger: logger}), Logger: logger})
 	srv := httptest.NewServer(router)
 	defer srv.Close()
 	client := srv.Client()

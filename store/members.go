@@ -14,16 +14,17 @@ import (
 	"github.com/bestai/inbox/domain"
 )
 
-// Member is a user as seen from one workspace.
+// Member is a user as seen from one workspace. It has no JSON form: the API answers with
+// a type of its own.
 type Member struct {
-	UserID    uuid.UUID   `bun:"user_id" json:"user_id"`
-	Email     string      `bun:"email" json:"email"`
-	Name      string      `bun:"name" json:"name"`
-	Role      domain.Role `bun:"role" json:"role"`
-	CreatedAt time.Time   `bun:"created_at" json:"created_at"`
+	UserID    uuid.UUID   `bun:"user_id"`
+	Email     string      `bun:"email"`
+	Name      string      `bun:"name"`
+	Role      domain.Role `bun:"role"`
+	CreatedAt time.Time   `bun:"created_at"`
 	// InvitePending: they have not set a password yet, so an admin may make them a new
 	// invite link (if they are in no other workspace).
-	InvitePending bool `bun:"invite_pending" json:"invite_pending"`
+	InvitePending bool `bun:"invite_pending"`
 }
 
 // ErrAlreadyMember is returned when adding a user who is already in the workspace.

@@ -222,15 +222,14 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		return nil, nil, err
 	}
 	people := accounts.New(a.store)
-	service := &application.Service{
+	service := application.New(application.Service{
 		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,
-		Secrets: a.secrets, Logger: a.logger, UpdateTimeout: api.DefaultUpdateTimeout,
+		Secrets: a.secrets, Logger: a.logger,
 		Invites: people, PublicURL: a.cfg.PublicURL,
 		WebhookAllowPrivate: a.cfg.WebhookAllowPrivate,
-	}
+	})
 	router := api.NewRouter(api.Deps{
-		App:   service,
-		Store: a.store, Temporal: a.temporal, Authorizer: authz, Secrets: a.secrets,
+		App:            service,
 		TrustedProxies: a.cfg.TrustedProxies, Logger: a.logger,
 		Registry:   a.registry,
 		IngestRate: a.cfg.IngestRate, IngestBurst: a.cfg.IngestBurst,

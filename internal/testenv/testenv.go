@@ -200,20 +200,17 @@ func New(t *testing.T, opts Options) *Env {
 	e.logger = logger
 	e.liveOpts = live.Options{Heartbeat: opts.LiveHeartbeat}
 	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
-	e.App = &app.Service{
+	e.App = app.New(app.Service{
 		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
 		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
 		// Invite links point here until Serve gives the inbox a real address.
 		Invites: e.Accounts, PublicURL: "http://inbox.test",
 		WebhookAllowPrivate: !opts.WebhookDenyPrivate,
-	}
+	})
 	e.Router = api.NewRouter(api.Deps{
-		App:   e.App,
-		Store: e.Store, Temporal: e.Client, Authorizer: authz, Secrets: e.Secrets,
-		Logger: logger, Registry: e.Registry,
+		App: e.App, Logger: logger, Registry: e.Registry,
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
 		IngestConversationRate: opts.ConversationRate, IngestConversationBurst: opts.ConversationBurst,
-		UpdateTimeout: opts.UpdateTimeout,
 	})
 	return e
 }

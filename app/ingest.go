@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/store"
+)
+
+// errIngestKey: no ingest key, or one that names no workspace.
+var errIngestKey = &Error{Status: http.StatusUnauthorized, Code: "unauthenticated",
+	Message: "a valid ingest key is required (X-Inbox-Key)"}
+
+// AuthenticateIngestKey resolves a channel's ingest key to the workspace it names.
+func (s *Service) AuthenticateIngestKey(ctx context.Context, key string) (uuid.UUID, error) {
+	if key == "" || len(key) > maxTokenLen {
+		return uuid.Nil, errIngestKey
+	}
+	ws, err := s.Store.WorkspaceByIngestKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return uuid.Nil, errIngestKey
+	}
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return ws.ID, nil
+}
+
+// IngestLimit is an ingest key's share of the inbox: messages a second and at once, across
+// every replica.
+type IngestLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// IngestResult is what a channel is told about its message.
+type IngestResult = store.IngestResult
+
+// Ingest stores a channel's message in the workspace (msg.WorkspaceID), under the key's
+// limit, starts the conversation's workflow for its first message, and wakes a snoozed
+// conversation when the visitor writes.
+func (s *Service) Ingest(ctx context.Context, msg IngestMessage, limit IngestLimit) (IngestResult, error) {
+	ok, wait, err := s.Store.TakeIngestToken(ctx, msg.WorkspaceID, limit.Rate, limit.Burst)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if !ok {
+		return IngestResult{}, RateLimited(fmt.Sprintf("too many messages for this ingest key (at most %g a second across the inbox); slow down", limit.Rate),
+			RetryAfterSeconds(wait))
+	}
+	res, err := s.Store.Ingest(ctx, msg)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if res.WorkflowRunID == "" {
+		// Start-or-attach: a retried or concurrent first message never starts two workflows.
+		// Should this fail, the message is kept and the next message or change starts it.
+		if err := s.StartWorkflow(ctx, msg.WorkspaceID, res.ConversationID); err != nil {
+			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
+		}
+	}
+	if res.Snoozed && msg.Role == domain.VisitorMessage {
+		// The visitor wrote to a snoozed conversation: its workflow reopens it now. The
+		// message is committed first; should this Signal fail or the process die before it,
+		// the channel gets no 2xx and retries the same message.id, which stores nothing
+		// new but sends the Signal again (and at worst the snooze's own timer wakes it).
+		if err := s.WakeOnMessage(ctx, res.ConversationID, res.MessageID); err != nil {
+			s.Logger.Error("wake snoozed conversation", "conversation_id", res.ConversationID, "error", err)
+			return IngestResult{}, err
+		}
+	}
+	return res, nil
+}
