@@ -164,6 +164,7 @@ func jsonProblem(err error) string {
 		return "field " + typeErr.Field + " has the wrong type"
 	case errors.Is(err, io.EOF):
 		return "empty"
+	// encoding/json's unknown-field and time errors have no type: only their text tells them.
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return strings.TrimPrefix(err.Error(), "json: ")
 	case strings.Contains(err.Error(), "parsing time"):

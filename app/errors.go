@@ -110,6 +110,8 @@ func WorkflowUnavailable(err error) bool {
 		exhausted *serviceerror.ResourceExhausted
 		late      *serviceerror.DeadlineExceeded
 	)
+	// The SDK reports a cluster without history hosts as an untyped error: only its text
+	// tells it apart.
 	return errors.As(err, &down) || errors.As(err, &exhausted) || errors.As(err, &late) ||
 		strings.Contains(err.Error(), "Not enough hosts")
 }
