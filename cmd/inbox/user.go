@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/bestai/inbox/accounts"
-	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/store"
 )
 
@@ -30,18 +29,11 @@ func runUser(ctx context.Context, args []string, out io.Writer) error {
 	if strings.TrimSpace(*email) == "" {
 		return fmt.Errorf("--email is required")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(ctx, cfg.DatabaseURL)
+	s, cfg, err := openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := migrations.Up(ctx, s.DB); err != nil {
-		return err
-	}
 	u, err := s.SignInUserByEmail(ctx, strings.TrimSpace(*email))
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no account has the email %q", *email)

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/bestai/inbox/accounts"
+	"github.com/bestai/inbox/config"
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/store"
 )
@@ -31,19 +32,11 @@ func runWorkspace(ctx context.Context, args []string, out io.Writer) error {
 	if *name == "" || *email == "" {
 		return fmt.Errorf("--name and --owner-email are required")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(ctx, cfg.DatabaseURL)
+	s, cfg, err := openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	s.TokenLifetime = cfg.TokenLifetime
-	if _, err := migrations.Up(ctx, s.DB); err != nil {
-		return err
-	}
 	ws, err := s.CreateWorkspace(ctx, *name, *email, *ownerName)
 	if err != nil {
 		return err
@@ -74,4 +67,23 @@ type createdWorkspace struct {
 	OwnerInviteURL string `json:"owner_invite_url"`
 	// OwnerHasAccount: the owner signs in with the password they have; no link is made.
 	OwnerHasAccount bool `json:"owner_has_account,omitempty"`
+}
+
+// openStore opens DATABASE_URL for an operator's command, with the schema brought up to
+// date and the configured token lifetime.
+func openStore(ctx context.Context) (*store.Store, config.Config, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, cfg, err
+	}
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, cfg, err
+	}
+	s.TokenLifetime = cfg.TokenLifetime
+	if _, err := migrations.Up(ctx, s.DB); err != nil {
+		_ = s.Close()
+		return nil, cfg, err
+	}
+	return s, cfg, nil
 }
