@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
@@ -27,6 +28,8 @@ type Service struct {
 	// Invites creates the one-time link on which a new member sets a password
 	// (*accounts.Accounts); nil adds members without one.
 	Invites Inviter
+	// Accounts signs people in to the pages (accounts.go); only the web admin needs it.
+	Accounts *accounts.Accounts
 	// PublicURL is the address people reach the inbox at, the base of invite links.
 	PublicURL string
 	// WebhookAllowPrivate accepts webhook URLs on private and loopback addresses
@@ -83,6 +86,6 @@ func (s *Service) Authorize(c *Caller, perm domain.Permission) error {
 }
 
 // Workspaces lists the workspaces userID is a member of, for a workspace switcher.
-func (s *Service) Workspaces(ctx context.Context, userID uuid.UUID) ([]store.WorkspaceMembership, error) {
+func (s *Service) Workspaces(ctx context.Context, userID uuid.UUID) ([]WorkspaceMembership, error) {
 	return s.Store.WorkspacesOf(ctx, userID)
 }

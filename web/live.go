@@ -54,7 +54,7 @@ func (s *Site) events(c *gin.Context) {
 // member of the workspace. An error says no too: the browser reconnects, and that request
 // is checked afresh.
 func (s *Site) stillMember(ctx context.Context, token string, wsID uuid.UUID) bool {
-	sess, err := s.Accounts.Session(ctx, token)
+	sess, err := s.App.Session(ctx, token)
 	if err != nil {
 		return false
 	}

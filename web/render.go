@@ -16,7 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/bestai/inbox/accounts"
+	"github.com/bestai/inbox/app"
 )
 
 //go:embed templates
@@ -443,8 +443,8 @@ func SeeOther(c *gin.Context, path string) {
 // logPath is the request's path as logs show it: an invite link's token signs its holder in
 // until used, and logs are read by more people than should hold one.
 func logPath(c *gin.Context) string {
-	if p := c.Request.URL.Path; !strings.HasPrefix(p, accounts.InvitePath) {
+	if p := c.Request.URL.Path; !strings.HasPrefix(p, app.InvitePath) {
 		return p
 	}
-	return accounts.InvitePath + "<redacted>"
+	return app.InvitePath + "<redacted>"
 }

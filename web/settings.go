@@ -10,13 +10,12 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // settingsData is the Data of the Settings page.
 type settingsData struct {
 	Workspace string
-	Key       store.OpenAIKeySetting
+	Key       app.OpenAIKeySetting
 	CanKey    bool // the BYOK section is for owners only
 	// AutoArchiveDays is the auto-archive setting (nil: off); ArchiveError a refusal of it.
 	AutoArchiveDays *int
