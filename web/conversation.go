@@ -147,7 +147,7 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 		InboxURL:     WorkspacePath(wsID, SectionInbox),
 		LiveURL:      s.liveURL(wsID),
 		Moves:        app.Moves(v.State),
-		CanSnooze:    v.State == domain.Open || v.State == domain.Pending,
+		CanSnooze:    v.State.CanSnooze(),
 		CanChange:    s.App.Can(caller, domain.ChangeConversations),
 		CanMarkRead:  s.App.Can(caller, domain.MarkRead),
 		CanLeads:     s.App.Can(caller, domain.ChangeLeads),
