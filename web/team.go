@@ -71,12 +71,8 @@ func (s *Site) teamPage(c *gin.Context) (teamData, error) {
 	SetTitle(c, "Team")
 	SetSection(c, SectionTeam)
 	d := teamData{Workspace: ws, Me: caller.UserID, CanManage: s.App.Can(caller, domain.ManageMembers),
+		Roles:  s.App.AssignableRoles(caller),
 		Invite: inviteForm{Role: domain.Support}, Notice: teamNotices[c.Query("done")]}
-	for _, r := range domain.Roles {
-		if r != domain.Owner || s.App.Can(caller, domain.ManageOwners) {
-			d.Roles = append(d.Roles, r)
-		}
-	}
 	cursor := c.Query("cursor")
 	page, err := s.App.ListMembers(c.Request.Context(), caller, pageQuery(cursor))
 	if err != nil {
