@@ -17,14 +17,6 @@ import (
 // and their password.
 const SectionAccount = "account"
 
-// registerAccountPages mounts the person's own page.
-func (s *Site) registerAccountPages(ws *gin.RouterGroup) {
-	ws.GET("/account", s.account)
-	ws.POST("/account/tokens", s.createToken)
-	ws.POST("/account/tokens/:token_id/revoke", s.revokeToken)
-	ws.POST("/account/password", s.changePassword)
-}
-
 // accountData is the Data of the account page.
 type accountData struct {
 	Workspace string

@@ -96,18 +96,6 @@ func (p conversationPage) MoveLabel(st domain.State) string {
 	return string(st)
 }
 
-// registerConversationPages mounts the detail page and its forms.
-func (s *Site) registerConversationPages(ws *gin.RouterGroup) {
-	ws.GET("/c/:id", s.conversation)
-	ws.GET("/c/:id/detail", s.conversationDetail)
-	ws.POST("/c/:id/state", s.changeState)
-	ws.POST("/c/:id/assignee", s.assign)
-	ws.POST("/c/:id/read", s.markRead(true))
-	ws.POST("/c/:id/unread", s.markRead(false))
-	ws.POST("/c/:id/summary/retry", s.retrySummary)
-	ws.POST("/c/:id/lead", s.setLead)
-}
-
 // conversationID reads the :id of the path; a malformed one is the 404 page.
 func (s *Site) conversationID(c *gin.Context) (uuid.UUID, bool) {
 	id, err := uuid.Parse(c.Param("id"))

@@ -13,11 +13,6 @@ import (
 // livePath is the section path of a workspace's event stream: /w/<id>/events.
 const livePath = "events"
 
-// registerLivePages mounts the event stream of a workspace's pages.
-func (s *Site) registerLivePages(ws *gin.RouterGroup) {
-	ws.GET("/"+livePath, s.events)
-}
-
 // liveURL is the event stream a page of the workspace listens to; "" when the process has
 // no listener, and the page then updates on reload only.
 func (s *Site) liveURL(workspaceID string) string {

@@ -65,35 +65,6 @@ func NewSite(d SiteDeps) (*Site, error) {
 	return s, nil
 }
 
-// Register mounts the static files and the pages on r. Paths under /api/ that match no
-// route keep their JSON 404 (apiNotFound); any other unknown path gets the 404 page.
-func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
-	s.web.Mount(r)
-	// The body bound comes before anything (the CSRF check) parses the form.
-	pages := r.Group("/", SecurityHeaders(), s.web.LimitBody(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
-	pages.GET("/", s.home)
-	pages.GET(SignInPath, s.signInPage)
-	pages.POST(SignInPath, s.signIn)
-	pages.POST(SignOutPath, s.signOut)
-	pages.GET(app.InvitePath+":token", s.invitePage)
-	pages.POST(app.InvitePath+":token", s.acceptInvite)
-
-	ws := pages.Group("/w/:workspace_id", s.requireSession(), s.member())
-	s.registerWorkspacePages(ws)
-
-	notFound := s.web.NotFoundHandler()
-	r.NoRoute(func(c *gin.Context) {
-		if strings.HasPrefix(c.Request.URL.Path, "/api/") && apiNotFound != nil {
-			apiNotFound(c)
-			return
-		}
-		s.loadSession()(c)
-		if !c.IsAborted() {
-			notFound(c)
-		}
-	})
-}
-
 // Keys of what the middleware puts in the request's context.
 const (
 	ctxSession    = "web.session"

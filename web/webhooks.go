@@ -15,18 +15,6 @@ import (
 // SectionWebhooks is the Webhooks page of a workspace (owners and admins).
 const SectionWebhooks = "webhooks"
 
-// registerWebhookPages mounts the Webhooks pages: the endpoint list with the form that adds
-// one, and each endpoint with its settings, its secret rotation and its delivery log.
-func (s *Site) registerWebhookPages(ws *gin.RouterGroup) {
-	ws.GET("/webhooks", s.webhooks)
-	ws.POST("/webhooks", s.createWebhook)
-	ws.GET("/webhooks/:webhook_id", s.webhook)
-	ws.POST("/webhooks/:webhook_id", s.updateWebhook)
-	ws.POST("/webhooks/:webhook_id/rotate", s.rotateWebhookSecret)
-	ws.POST("/webhooks/:webhook_id/delete", s.deleteWebhook)
-	ws.POST("/webhooks/:webhook_id/deliveries/:delivery_id/redeliver", s.redeliverWebhook)
-}
-
 // webhookForm is the endpoint form as sent, so a refused one is shown again as typed.
 type webhookForm struct {
 	URL     string
