@@ -21,8 +21,10 @@ type (
 const (
 	// InvitePath is the path of an invite link, followed by its token.
 	InvitePath = accounts.InvitePath
-	// MinPasswordLength is the shortest password the accounts accept, for the forms to say.
+	// MinPasswordLength and MaxPasswordLength bound the passwords the accounts accept, for
+	// the forms to say.
 	MinPasswordLength = accounts.MinPasswordLength
+	MaxPasswordLength = accounts.MaxPasswordLength
 )
 
 // The accounts' refusals, for the pages to word.

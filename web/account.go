@@ -32,6 +32,7 @@ type accountData struct {
 	PasswordError string
 	Notice        string
 	MinPassword   int
+	MaxPassword   int
 }
 
 // TokensPath is where the token forms post.
@@ -55,7 +56,8 @@ func (s *Site) accountPage(c *gin.Context, status int, d accountData) {
 	ws := caller.WorkspaceID.String()
 	SetTitle(c, "Your account")
 	SetSection(c, SectionAccount)
-	d.Workspace, d.Email, d.MinPassword = ws, caller.Email, app.MinPasswordLength
+	d.Workspace, d.Email = ws, caller.Email
+	d.MinPassword, d.MaxPassword = app.MinPasswordLength, app.MaxPasswordLength
 	cursor := c.Query("cursor")
 	page, err := s.App.ListTokens(c.Request.Context(), caller, pageQuery(cursor))
 	if err != nil {

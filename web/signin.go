@@ -125,8 +125,8 @@ type inviteData struct {
 	Error string
 	// Invalid is set when the link is unknown, used or expired: the page says so and
 	// offers no form.
-	Invalid bool
-	Min     int
+	Invalid  bool
+	Min, Max int
 }
 
 func (s *Site) invitePage(c *gin.Context) {
@@ -138,7 +138,7 @@ func (s *Site) invitePage(c *gin.Context) {
 // invitee reads the invite of the link, rendering the "does not work" page when it is
 // unknown, used or expired; ok is false when it has answered.
 func (s *Site) invitee(c *gin.Context) (d inviteData, ok bool) {
-	d = inviteData{Token: c.Param("token"), Min: app.MinPasswordLength}
+	d = inviteData{Token: c.Param("token"), Min: app.MinPasswordLength, Max: app.MaxPasswordLength}
 	who, err := s.App.InviteInfo(c.Request.Context(), d.Token)
 	switch {
 	case errors.Is(err, app.ErrInviteInvalid):
