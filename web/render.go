@@ -421,7 +421,28 @@ func (r *Renderer) funcs() template.FuncMap {
 		"signInPath":    func() string { return SignInPath },
 		"signOutPath":   func() string { return SignOutPath },
 		"csrfHeader":    func() string { return CSRFHeader },
+		"maxLen":        maxLen,
 	}
+}
+
+// fieldLimits are the longest values the application layer accepts, for the forms'
+// maxlength: the hint in the page and the check behind it are then one number.
+var fieldLimits = map[string]int{
+	"email":       app.MaxEmailLen,
+	"name":        app.MaxNameLen,
+	"password":    app.MaxPasswordLength,
+	"token_name":  app.MaxTokenNameLen,
+	"webhook_url": app.MaxWebhookURLLen,
+	"q":           app.MaxQueryLen,
+}
+
+// maxLen is the template func of fieldLimits; an unknown field is a template error.
+func maxLen(field string) (int, error) {
+	n, ok := fieldLimits[field]
+	if !ok {
+		return 0, fmt.Errorf("maxLen: no limit for the field %q", field)
+	}
+	return n, nil
 }
 
 // SeeOther sends the browser to path after a successful write (post,

@@ -15,7 +15,7 @@ import (
 
 // Limits of the sign-in forms' fields, so a hostile post costs nothing to refuse.
 const (
-	maxEmailField    = 254
+	maxEmailField    = app.MaxEmailLen
 	maxPasswordField = 1024
 )
 
