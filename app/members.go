@@ -55,12 +55,34 @@ func (s *Service) Assignable(ctx context.Context, c *Caller) ([]store.Member, er
 	return out, nil
 }
 
+// mayGive is the one rule of which roles a member manager may give or take away: any but
+// owner, which only owners manage. The operations (mayManage) and the Team page's choices
+// (AssignableRoles) both ask it.
+func (s *Service) mayGive(c *Caller, role domain.Role) bool {
+	return role != domain.Owner || s.Can(c, domain.ManageOwners)
+}
+
 // mayManage checks that the caller may give or take away role: only owners manage owners.
 func (s *Service) mayManage(c *Caller, role domain.Role) error {
-	if role == domain.Owner && !s.Can(c, domain.ManageOwners) {
+	if !s.mayGive(c, role) {
 		return errOwnersOnly
 	}
 	return nil
+}
+
+// AssignableRoles lists the roles the caller may give a member, most powerful first, for
+// the Team page's role choices; none for a caller who may not manage members.
+func (s *Service) AssignableRoles(c *Caller) []domain.Role {
+	if !s.Can(c, domain.ManageMembers) {
+		return nil
+	}
+	var out []domain.Role
+	for _, r := range domain.Roles {
+		if s.mayGive(c, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // NewMember is who to add to a workspace.
@@ -107,10 +129,10 @@ func (s *Service) AddMember(ctx context.Context, c *Caller, in NewMember) (*Adde
 		return nil, err
 	}
 	added := &AddedMember{Member: m, APIToken: token, HasAccount: token == ""}
-	if !added.HasAccount && s.Invites != nil {
+	if !added.HasAccount && s.Accounts != nil {
 		// The member is added and their API token is shown only now: a failed invite must
 		// not hide it. Without a link the answer says so (an empty invite_url).
-		invite, expires, err := s.Invites.CreateInvite(ctx, c.WorkspaceID, m.UserID)
+		invite, expires, err := s.Accounts.CreateInvite(ctx, c.WorkspaceID, m.UserID)
 		if err != nil {
 			s.Logger.Error("create the invite of a new member", "user", m.UserID, "error", err)
 		} else {
@@ -149,10 +171,10 @@ func (s *Service) NewInvite(ctx context.Context, c *Caller, userID uuid.UUID) (*
 	if err := s.mayManage(c, m.Role); err != nil {
 		return nil, err
 	}
-	if s.Invites == nil {
+	if s.Accounts == nil {
 		return nil, errNoInvites
 	}
-	token, expires, err := s.Invites.CreateInvite(ctx, c.WorkspaceID, m.UserID)
+	token, expires, err := s.Accounts.CreateInvite(ctx, c.WorkspaceID, m.UserID)
 	if errors.Is(err, store.ErrHasAccount) {
 		return nil, errHasAccount
 	}

@@ -20,6 +20,9 @@ const (
 	MaxLimit     = 200
 )
 
+// MaxQueryLen is the longest q filter a list accepts, in characters.
+const MaxQueryLen = store.MaxQueryLen
+
 // Query is a list's query string, checked against the parameters the list accepts. The
 // JSON API and the pages read the same names, so a page's URL is also the API's filter.
 type Query struct{ values url.Values }

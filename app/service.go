@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/secretbox"
@@ -39,20 +40,14 @@ type Service struct {
 	Logger     *slog.Logger
 	// UpdateTimeout bounds how long a lifecycle change waits for its workflow.
 	UpdateTimeout time.Duration
-	// Invites creates the one-time link on which a new member sets a password
-	// (*accounts.Accounts); nil adds members without one.
-	Invites Inviter
+	// Accounts signs people in to the pages (accounts.go) and makes the one-time links on
+	// which newcomers set a password; nil adds members without a link.
+	Accounts *accounts.Accounts
 	// PublicURL is the address people reach the inbox at, the base of invite links.
 	PublicURL string
 	// WebhookAllowPrivate accepts webhook URLs on private and loopback addresses
 	// (INBOX_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
-}
-
-// Inviter creates a one-time invite on which a newcomer to a workspace sets their password:
-// its token and when it expires; store.ErrHasAccount for anyone else.
-type Inviter interface {
-	CreateInvite(ctx context.Context, workspaceID, userID uuid.UUID) (token string, expiresAt time.Time, err error)
 }
 
 // Caller is a member acting in one workspace, as looked up for this request.
@@ -98,6 +93,6 @@ func (s *Service) Authorize(c *Caller, perm domain.Permission) error {
 }
 
 // Workspaces lists the workspaces userID is a member of, for a workspace switcher.
-func (s *Service) Workspaces(ctx context.Context, userID uuid.UUID) ([]store.WorkspaceMembership, error) {
+func (s *Service) Workspaces(ctx context.Context, userID uuid.UUID) ([]WorkspaceMembership, error) {
 	return s.Store.WorkspacesOf(ctx, userID)
 }

@@ -87,6 +87,11 @@ func CheckSnooze(from, to State, snoozed, until bool) error {
 	return CheckTransition(from, to)
 }
 
+// CanSnooze reports whether a conversation in this state may be snoozed (moved to Pending
+// with a wake-up time). It is CheckSnooze's answer for that change, the check the workflow
+// makes, so the page offers the snooze form exactly where the workflow accepts it.
+func (s State) CanSnooze() bool { return CheckSnooze(s, Pending, false, true) == nil }
+
 // Auto-archive bounds: a workspace archives closed conversations after 1 to 3650 days.
 const (
 	MinAutoArchiveDays = 1

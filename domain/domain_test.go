@@ -30,6 +30,28 @@ func TestCheckTransitionCoversAllSixteenPairs(t *testing.T) {
 	}
 }
 
+func TestCanSnooze(t *testing.T) {
+	for _, tc := range []struct {
+		from State
+		want bool
+	}{
+		{Open, true},
+		{Pending, true}, // a new wake-up time for a snoozed one, or one for a plain Pending
+		{Closed, false},
+		{Archived, false},
+	} {
+		if got := tc.from.CanSnooze(); got != tc.want {
+			t.Errorf("%s: CanSnooze = %v, want %v", tc.from, got, tc.want)
+		}
+		// The page's question and the workflow's check agree, snoozed or not.
+		for _, snoozed := range []bool{false, true} {
+			if ok := CheckSnooze(tc.from, Pending, snoozed, true) == nil; ok != tc.want {
+				t.Errorf("%s, snoozed %v: CheckSnooze allows %v, CanSnooze says %v", tc.from, snoozed, ok, tc.want)
+			}
+		}
+	}
+}
+
 func TestTransitionErrorMessages(t *testing.T) {
 	if got := CheckTransition(Open, Open).Error(); got != "the conversation is already open" {
 		t.Errorf("same state message: %q", got)

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 )
@@ -17,14 +16,6 @@ import (
 // SectionAccount is the signed-in person's own page in a workspace: their API tokens there
 // and their password.
 const SectionAccount = "account"
-
-// registerAccountPages mounts the person's own page.
-func (s *Site) registerAccountPages(ws *gin.RouterGroup) {
-	ws.GET("/account", s.account)
-	ws.POST("/account/tokens", s.createToken)
-	ws.POST("/account/tokens/:token_id/revoke", s.revokeToken)
-	ws.POST("/account/password", s.changePassword)
-}
 
 // accountData is the Data of the account page.
 type accountData struct {
@@ -41,6 +32,7 @@ type accountData struct {
 	PasswordError string
 	Notice        string
 	MinPassword   int
+	MaxPassword   int
 }
 
 // TokensPath is where the token forms post.
@@ -64,7 +56,8 @@ func (s *Site) accountPage(c *gin.Context, status int, d accountData) {
 	ws := caller.WorkspaceID.String()
 	SetTitle(c, "Your account")
 	SetSection(c, SectionAccount)
-	d.Workspace, d.Email, d.MinPassword = ws, caller.Email, accounts.MinPasswordLength
+	d.Workspace, d.Email = ws, caller.Email
+	d.MinPassword, d.MaxPassword = app.MinPasswordLength, app.MaxPasswordLength
 	cursor := c.Query("cursor")
 	page, err := s.App.ListTokens(c.Request.Context(), caller, pageQuery(cursor))
 	if err != nil {
@@ -129,23 +122,23 @@ func (s *Site) changePassword(c *gin.Context) {
 	}
 	switch {
 	case len(current) > maxPasswordField || len(password) > maxPasswordField:
-		refuse(http.StatusBadRequest, accounts.ErrPasswordTooLong.Error()+".")
+		refuse(http.StatusBadRequest, app.ErrPasswordTooLong.Error()+".")
 		return
 	case password != confirm:
 		refuse(http.StatusBadRequest, "The two new passwords differ; type the same password twice.")
 		return
 	}
 	ip := domain.ClientIP(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"), s.TrustedProxies)
-	token, err := s.Accounts.ChangePassword(c.Request.Context(), callerOf(c).Email, current, password, ip.String())
+	token, err := s.App.ChangePassword(c.Request.Context(), callerOf(c), current, password, ip.String())
 	switch {
-	case errors.Is(err, accounts.ErrPasswordTooShort), errors.Is(err, accounts.ErrPasswordTooLong):
+	case errors.Is(err, app.ErrPasswordTooShort), errors.Is(err, app.ErrPasswordTooLong):
 		refuse(http.StatusBadRequest, err.Error()+".")
 		return
-	case errors.Is(err, accounts.ErrBadCredentials):
+	case errors.Is(err, app.ErrBadCredentials):
 		refuse(http.StatusUnauthorized, "That is not your current password.")
 		return
-	case errors.Is(err, accounts.ErrThrottled):
-		wait := accounts.RetryAfter(err)
+	case errors.Is(err, app.ErrThrottled):
+		wait := app.RetryAfter(err)
 		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)))
 		refuse(http.StatusTooManyRequests, "Too many wrong passwords. Try again in "+roundWait(wait)+".")
 		return

@@ -17,7 +17,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // Controls of the detail page whose refusals are shown next to them.
@@ -43,7 +42,7 @@ type auditRow struct {
 
 // conversationPage is the Data of templates/conversation.html.
 type conversationPage struct {
-	Conv      *store.ConversationView
+	Conv      *app.ConversationView
 	Workspace string
 	Path      string // the detail page
 	InboxURL  string
@@ -60,9 +59,9 @@ type conversationPage struct {
 	CanAudit    bool
 	CanRetry    bool
 
-	Assignable   []store.Member
+	Assignable   []app.Member
 	LeadStatuses []domain.LeadStatus
-	Messages     []store.Message
+	Messages     []app.Message
 	EarlierURL   string // the page of the transcript before this one
 	LatestURL    string // back to its newest messages, when not on them
 	Audit        []auditRow
@@ -97,18 +96,6 @@ func (p conversationPage) MoveLabel(st domain.State) string {
 	return string(st)
 }
 
-// registerConversationPages mounts the detail page and its forms.
-func (s *Site) registerConversationPages(ws *gin.RouterGroup) {
-	ws.GET("/c/:id", s.conversation)
-	ws.GET("/c/:id/detail", s.conversationDetail)
-	ws.POST("/c/:id/state", s.changeState)
-	ws.POST("/c/:id/assignee", s.assign)
-	ws.POST("/c/:id/read", s.markRead(true))
-	ws.POST("/c/:id/unread", s.markRead(false))
-	ws.POST("/c/:id/summary/retry", s.retrySummary)
-	ws.POST("/c/:id/lead", s.setLead)
-}
-
 // conversationID reads the :id of the path; a malformed one is the 404 page.
 func (s *Site) conversationID(c *gin.Context) (uuid.UUID, bool) {
 	id, err := uuid.Parse(c.Param("id"))
@@ -125,7 +112,7 @@ func (s *Site) conversation(c *gin.Context) { s.showConversation(c, s.App.OpenCo
 // conversationDetail is the detail without marking it read: what a live refresh fetches.
 func (s *Site) conversationDetail(c *gin.Context) { s.showConversation(c, s.App.Conversation) }
 
-func (s *Site) showConversation(c *gin.Context, read func(context.Context, *app.Caller, uuid.UUID) (*store.ConversationView, error)) {
+func (s *Site) showConversation(c *gin.Context, read func(context.Context, *app.Caller, uuid.UUID) (*app.ConversationView, error)) {
 	id, ok := s.conversationID(c)
 	if !ok {
 		return
@@ -139,7 +126,7 @@ func (s *Site) showConversation(c *gin.Context, read func(context.Context, *app.
 }
 
 // renderConversation answers the detail page, or for htmx its #conversation block.
-func (s *Site) renderConversation(c *gin.Context, status int, v *store.ConversationView, errs map[string]string) {
+func (s *Site) renderConversation(c *gin.Context, status int, v *app.ConversationView, errs map[string]string) {
 	caller := callerOf(c)
 	ctx := c.Request.Context()
 	wsID, id := caller.WorkspaceID.String(), v.ID.String()
@@ -148,7 +135,7 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 		InboxURL:     WorkspacePath(wsID, SectionInbox),
 		LiveURL:      s.liveURL(wsID),
 		Moves:        app.Moves(v.State),
-		CanSnooze:    v.State == domain.Open || v.State == domain.Pending,
+		CanSnooze:    v.State.CanSnooze(),
 		CanChange:    s.App.Can(caller, domain.ChangeConversations),
 		CanMarkRead:  s.App.Can(caller, domain.MarkRead),
 		CanLeads:     s.App.Can(caller, domain.ChangeLeads),
@@ -215,7 +202,7 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *store.Conversat
 }
 
 // auditChange words an entry's before and after: "state: open → pending".
-func auditChange(e store.AuditEntry) string {
+func auditChange(e app.AuditEntry) string {
 	keys := make([]string, 0, len(e.Before)+len(e.After))
 	for k := range e.Before {
 		keys = append(keys, k)

@@ -1,10 +1,12 @@
 // Package web is the HTML face of the inbox: server-rendered pages and htmx
 // fragments over the same application layer that the JSON API calls.
 //
-// Site (site.go) is the web admin as the binary mounts it: sign-in, sign-out and invite
-// pages (signin.go), the session cookie and the membership lookup of every workspace page
-// (/w/<workspace>/...), the Inbox and Conversation pages (inbox.go, conversation.go), Leads,
-// Team and Settings (leads.go, team.go, settings.go) and the live event stream (live.go).
+// Site (site.go) is the web admin as the binary mounts it; routes.go lists every page
+// route in one table. Its pages: sign-in, sign-out and invite pages (signin.go), the
+// session cookie and the membership lookup of every workspace page (/w/<workspace>/...),
+// the Inbox and Conversation pages (inbox.go, conversation.go), Leads, Team, Settings,
+// Webhooks and the person's Account (leads.go, team.go, settings.go, webhooks.go,
+// account.go) and the live event stream (live.go).
 // Each handler reads the request, calls the application layer (package app) and renders.
 //
 // Under it is the foundation the page handlers plug into:
@@ -22,7 +24,7 @@
 //
 // How a page plugs in (Miniflux's shape: one small handler per page):
 //
-//	w, err := web.New(web.Deps{Secret: key, Session: accounts.SessionID, Chrome: chrome})
+//	w, err := web.New(web.Deps{Secret: key, Session: sessionKey, Chrome: chrome})
 //	w.Mount(engine)                 // GET /static/*
 //	pages := w.Pages(engine)        // security headers + CSRF on this group
 //	pages.GET("/w/:workspace/leads", func(c *gin.Context) {

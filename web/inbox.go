@@ -11,7 +11,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // inboxFilters are the list's filters as the form shows them: the URL's own values, dates
@@ -39,7 +38,7 @@ func (f inboxFilters) Any() bool {
 type inboxPage struct {
 	Workspace string
 	Filters   inboxFilters
-	Items     []store.ConversationView
+	Items     []app.ConversationView
 	// Error is a refused filter, shown above the list; the form stays as typed.
 	Error     string
 	Paged     bool   // this is not the first page
@@ -51,7 +50,7 @@ type inboxPage struct {
 	LiveURL  string
 	States   []domain.State
 	Channels []domain.Channel
-	Members  []store.Member
+	Members  []app.Member
 }
 
 // dateInput is what an <input type=date> sends.
@@ -141,10 +140,10 @@ func (s *Site) inbox(c *gin.Context) {
 	d.Members = members
 
 	status := http.StatusOK
-	page, err := func() (store.ConversationPage, error) {
+	page, err := func() (app.ConversationPage, error) {
 		q, err := app.ReadQuery(query, app.ConversationListParams...)
 		if err != nil {
-			return store.ConversationPage{}, err
+			return app.ConversationPage{}, err
 		}
 		return s.App.ListConversations(ctx, caller, q)
 	}()

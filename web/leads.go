@@ -13,7 +13,6 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // The Leads page's own query parameters. Its filters are the API's (status, and the created
@@ -80,7 +79,7 @@ func readLeadFilters(values url.Values) (leadFilters, url.Values, error) {
 
 // leadRow is one row of the table; it is also the fragment that a status change swaps in.
 type leadRow struct {
-	Lead        store.LeadView
+	Lead        app.LeadView
 	Workspace   string
 	Excerpt     string
 	CanChange   bool
@@ -123,7 +122,7 @@ func excerpt(s string) string {
 	return strings.TrimSpace(string(r[:excerptRunes])) + "…"
 }
 
-func (s *Site) leadRow(c *gin.Context, v store.LeadView, next string) leadRow {
+func (s *Site) leadRow(c *gin.Context, v app.LeadView, next string) leadRow {
 	caller := callerOf(c)
 	return leadRow{
 		Lead: v, Workspace: caller.WorkspaceID.String(), Excerpt: excerpt(v.Summary),
@@ -147,7 +146,7 @@ func (s *Site) leads(c *gin.Context) {
 	if err == nil {
 		var q app.Query
 		if q, err = app.ReadQuery(values, app.LeadListParams...); err == nil {
-			var page store.LeadPage
+			var page app.LeadPage
 			if page, err = s.App.ListLeads(c.Request.Context(), caller, q); err == nil {
 				next := c.Request.URL.RequestURI()
 				for _, v := range page.Items {

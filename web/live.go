@@ -13,11 +13,6 @@ import (
 // livePath is the section path of a workspace's event stream: /w/<id>/events.
 const livePath = "events"
 
-// registerLivePages mounts the event stream of a workspace's pages.
-func (s *Site) registerLivePages(ws *gin.RouterGroup) {
-	ws.GET("/"+livePath, s.events)
-}
-
 // liveURL is the event stream a page of the workspace listens to; "" when the process has
 // no listener, and the page then updates on reload only.
 func (s *Site) liveURL(workspaceID string) string {
@@ -54,7 +49,7 @@ func (s *Site) events(c *gin.Context) {
 // member of the workspace. An error says no too: the browser reconnects, and that request
 // is checked afresh.
 func (s *Site) stillMember(ctx context.Context, token string, wsID uuid.UUID) bool {
-	sess, err := s.Accounts.Session(ctx, token)
+	sess, err := s.App.Session(ctx, token)
 	if err != nil {
 		return false
 	}

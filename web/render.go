@@ -16,7 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/bestai/inbox/accounts"
+	"github.com/bestai/inbox/app"
 )
 
 //go:embed templates
@@ -421,7 +421,28 @@ func (r *Renderer) funcs() template.FuncMap {
 		"signInPath":    func() string { return SignInPath },
 		"signOutPath":   func() string { return SignOutPath },
 		"csrfHeader":    func() string { return CSRFHeader },
+		"maxLen":        maxLen,
 	}
+}
+
+// fieldLimits are the longest values the application layer accepts, for the forms'
+// maxlength: the hint in the page and the check behind it are then one number.
+var fieldLimits = map[string]int{
+	"email":       app.MaxEmailLen,
+	"name":        app.MaxNameLen,
+	"password":    app.MaxPasswordLength,
+	"token_name":  app.MaxTokenNameLen,
+	"webhook_url": app.MaxWebhookURLLen,
+	"q":           app.MaxQueryLen,
+}
+
+// maxLen is the template func of fieldLimits; an unknown field is a template error.
+func maxLen(field string) (int, error) {
+	n, ok := fieldLimits[field]
+	if !ok {
+		return 0, fmt.Errorf("maxLen: no limit for the field %q", field)
+	}
+	return n, nil
 }
 
 // SeeOther sends the browser to path after a successful write (post,
@@ -443,8 +464,8 @@ func SeeOther(c *gin.Context, path string) {
 // logPath is the request's path as logs show it: an invite link's token signs its holder in
 // until used, and logs are read by more people than should hold one.
 func logPath(c *gin.Context) string {
-	if p := c.Request.URL.Path; !strings.HasPrefix(p, accounts.InvitePath) {
+	if p := c.Request.URL.Path; !strings.HasPrefix(p, app.InvitePath) {
 		return p
 	}
-	return accounts.InvitePath + "<redacted>"
+	return app.InvitePath + "<redacted>"
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,13 +11,12 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // settingsData is the Data of the Settings page.
 type settingsData struct {
 	Workspace string
-	Key       store.OpenAIKeySetting
+	Key       app.OpenAIKeySetting
 	CanKey    bool // the BYOK section is for owners only
 	// AutoArchiveDays is the auto-archive setting (nil: off); ArchiveError a refusal of it.
 	AutoArchiveDays *int
@@ -31,6 +31,11 @@ type settingsData struct {
 func (d settingsData) KeyPath() string {
 	return WorkspacePath(d.Workspace, SectionSettings) + "/openai-key"
 }
+
+// MinArchiveDays and MaxArchiveDays bound the auto-archive field: domain's range, so the
+// form offers what the operation accepts.
+func (settingsData) MinArchiveDays() int { return domain.MinAutoArchiveDays }
+func (settingsData) MaxArchiveDays() int { return domain.MaxAutoArchiveDays }
 
 // ArchivePath is where the auto-archive form posts.
 func (d settingsData) ArchivePath() string {
@@ -126,7 +131,9 @@ func (s *Site) setAutoArchive(c *gin.Context) {
 	if v := strings.TrimSpace(c.PostForm("auto_archive_days")); v != "" && c.PostForm("enabled") != "off" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			s.settingsPage(c, http.StatusBadRequest, settingsData{ArchiveError: "Type a whole number of days from 1 to 3650, or leave it empty to turn auto-archive off."})
+			s.settingsPage(c, http.StatusBadRequest, settingsData{ArchiveError: fmt.Sprintf(
+				"Type a whole number of days from %d to %d, or leave it empty to turn auto-archive off.",
+				domain.MinAutoArchiveDays, domain.MaxAutoArchiveDays)})
 			return
 		}
 		days = &n

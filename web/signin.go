@@ -9,13 +9,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/bestai/inbox/accounts"
+	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
 )
 
 // Limits of the sign-in forms' fields, so a hostile post costs nothing to refuse.
 const (
-	maxEmailField    = 254
+	maxEmailField    = app.MaxEmailLen
 	maxPasswordField = 1024
 )
 
@@ -73,14 +73,14 @@ func (s *Site) signIn(c *gin.Context) {
 		return
 	}
 	ip := domain.ClientIP(c.Request.RemoteAddr, c.Request.Header.Values("X-Forwarded-For"), s.TrustedProxies)
-	token, err := s.Accounts.SignIn(c.Request.Context(), email, password, ip.String())
+	token, err := s.App.SignIn(c.Request.Context(), email, password, ip.String())
 	switch {
-	case errors.Is(err, accounts.ErrBadCredentials):
+	case errors.Is(err, app.ErrBadCredentials):
 		d.Error = "Wrong email or password."
 		s.renderSignIn(c, http.StatusUnauthorized, d)
 		return
-	case errors.Is(err, accounts.ErrThrottled):
-		wait := accounts.RetryAfter(err)
+	case errors.Is(err, app.ErrThrottled):
+		wait := app.RetryAfter(err)
 		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)))
 		d.Error = "Too many failed sign-ins. Try again in " + roundWait(wait) + "."
 		s.renderSignIn(c, http.StatusTooManyRequests, d)
@@ -109,7 +109,7 @@ func roundWait(d time.Duration) string {
 // signOut ends the session on the server, so a copied cookie stops working too.
 func (s *Site) signOut(c *gin.Context) {
 	if token, err := c.Cookie(SessionCookie); err == nil && token != "" {
-		if err := s.Accounts.SignOut(c.Request.Context(), token); err != nil {
+		if err := s.App.SignOut(c.Request.Context(), token); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -125,8 +125,8 @@ type inviteData struct {
 	Error string
 	// Invalid is set when the link is unknown, used or expired: the page says so and
 	// offers no form.
-	Invalid bool
-	Min     int
+	Invalid  bool
+	Min, Max int
 }
 
 func (s *Site) invitePage(c *gin.Context) {
@@ -138,10 +138,10 @@ func (s *Site) invitePage(c *gin.Context) {
 // invitee reads the invite of the link, rendering the "does not work" page when it is
 // unknown, used or expired; ok is false when it has answered.
 func (s *Site) invitee(c *gin.Context) (d inviteData, ok bool) {
-	d = inviteData{Token: c.Param("token"), Min: accounts.MinPasswordLength}
-	who, err := s.Accounts.InviteInfo(c.Request.Context(), d.Token)
+	d = inviteData{Token: c.Param("token"), Min: app.MinPasswordLength, Max: app.MaxPasswordLength}
+	who, err := s.App.InviteInfo(c.Request.Context(), d.Token)
 	switch {
-	case errors.Is(err, accounts.ErrInviteInvalid):
+	case errors.Is(err, app.ErrInviteInvalid):
 		d.Invalid = true
 		s.renderInvite(c, http.StatusNotFound, d)
 		return d, false
@@ -161,7 +161,7 @@ func (s *Site) acceptInvite(c *gin.Context) {
 	}
 	password, confirm := c.PostForm("password"), c.PostForm("confirm")
 	if len(password) > maxPasswordField {
-		d.Error = accounts.ErrPasswordTooLong.Error() + "."
+		d.Error = app.ErrPasswordTooLong.Error() + "."
 		s.renderInvite(c, http.StatusBadRequest, d)
 		return
 	}
@@ -170,13 +170,13 @@ func (s *Site) acceptInvite(c *gin.Context) {
 		s.renderInvite(c, http.StatusBadRequest, d)
 		return
 	}
-	session, err := s.Accounts.AcceptInvite(c.Request.Context(), d.Token, password)
+	session, err := s.App.AcceptInvite(c.Request.Context(), d.Token, password)
 	switch {
-	case errors.Is(err, accounts.ErrPasswordTooShort), errors.Is(err, accounts.ErrPasswordTooLong):
+	case errors.Is(err, app.ErrPasswordTooShort), errors.Is(err, app.ErrPasswordTooLong):
 		d.Error = err.Error() + "."
 		s.renderInvite(c, http.StatusBadRequest, d)
 		return
-	case errors.Is(err, accounts.ErrInviteInvalid):
+	case errors.Is(err, app.ErrInviteInvalid):
 		d.Invalid = true
 		s.renderInvite(c, http.StatusNotFound, d)
 		return
@@ -194,10 +194,7 @@ func (s *Site) renderInvite(c *gin.Context, status int, d inviteData) {
 }
 
 func (s *Site) setSessionCookie(c *gin.Context, token string) {
-	lifetime := s.Accounts.SessionLifetime
-	if lifetime == 0 {
-		lifetime = accounts.DefaultSessionLifetime
-	}
+	lifetime := s.App.SessionLifetime()
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(lifetime / time.Second),
 		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,

@@ -12,17 +12,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/live"
-	"github.com/bestai/inbox/store"
 )
 
-// SiteDeps is what the pages need: the application layer they render, the accounts that
-// sign people in, and the settings of the foundation.
+// SiteDeps is what the pages need: the application layer they render (which also signs
+// people in: its Accounts must be set), and the settings of the foundation.
 type SiteDeps struct {
-	App      *app.Service
-	Accounts *accounts.Accounts
+	App *app.Service
 	// Secret keys the CSRF tokens: at least 32 bytes, the same on every replica.
 	Secret []byte
 	// SecureCookies marks the cookies Secure; set it when the inbox is served over TLS.
@@ -50,6 +47,9 @@ type Site struct {
 
 // NewSite builds the web admin; an error is a broken build or configuration.
 func NewSite(d SiteDeps) (*Site, error) {
+	if d.App == nil || d.App.Accounts == nil {
+		return nil, errors.New("web: the pages need App with its Accounts, to sign people in")
+	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -63,35 +63,6 @@ func NewSite(d SiteDeps) (*Site, error) {
 	}
 	s.web = w
 	return s, nil
-}
-
-// Register mounts the static files and the pages on r. Paths under /api/ that match no
-// route keep their JSON 404 (apiNotFound); any other unknown path gets the 404 page.
-func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
-	s.web.Mount(r)
-	// The body bound comes before anything (the CSRF check) parses the form.
-	pages := r.Group("/", SecurityHeaders(), s.web.LimitBody(), s.loadSession(), s.web.CSRF.Middleware(s.web.Render.Expired))
-	pages.GET("/", s.home)
-	pages.GET(SignInPath, s.signInPage)
-	pages.POST(SignInPath, s.signIn)
-	pages.POST(SignOutPath, s.signOut)
-	pages.GET(accounts.InvitePath+":token", s.invitePage)
-	pages.POST(accounts.InvitePath+":token", s.acceptInvite)
-
-	ws := pages.Group("/w/:workspace_id", s.requireSession(), s.member())
-	s.registerWorkspacePages(ws)
-
-	notFound := s.web.NotFoundHandler()
-	r.NoRoute(func(c *gin.Context) {
-		if strings.HasPrefix(c.Request.URL.Path, "/api/") && apiNotFound != nil {
-			apiNotFound(c)
-			return
-		}
-		s.loadSession()(c)
-		if !c.IsAborted() {
-			notFound(c)
-		}
-	})
 }
 
 // Keys of what the middleware puts in the request's context.
@@ -116,9 +87,9 @@ func (s *Site) loadSession() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		sess, err := s.Accounts.Session(c.Request.Context(), token)
+		sess, err := s.App.Session(c.Request.Context(), token)
 		switch {
-		case errors.Is(err, accounts.ErrNoSession):
+		case errors.Is(err, app.ErrNoSession):
 			s.clearSessionCookie(c)
 		case err != nil:
 			s.fail(c, err)
@@ -130,12 +101,12 @@ func (s *Site) loadSession() gin.HandlerFunc {
 	}
 }
 
-func sessionOf(c *gin.Context) (*accounts.Session, bool) {
+func sessionOf(c *gin.Context) (*app.Session, bool) {
 	v, ok := c.Get(ctxSession)
 	if !ok {
 		return nil, false
 	}
-	return v.(*accounts.Session), true
+	return v.(*app.Session), true
 }
 
 // sessionKey is the CSRF protection's view of the session: its id, which only the server
@@ -185,9 +156,9 @@ func (s *Site) member() gin.HandlerFunc {
 func callerOf(c *gin.Context) *app.Caller { return c.MustGet(ctxCaller).(*app.Caller) }
 
 // workspaces lists the signed-in person's workspaces, once per request.
-func (s *Site) workspaces(c *gin.Context) ([]store.WorkspaceMembership, error) {
+func (s *Site) workspaces(c *gin.Context) ([]app.WorkspaceMembership, error) {
 	if v, ok := c.Get(ctxWorkspaces); ok {
-		return v.([]store.WorkspaceMembership), nil
+		return v.([]app.WorkspaceMembership), nil
 	}
 	sess, ok := sessionOf(c)
 	if !ok {

@@ -11,14 +11,13 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // teamData is the Data of the Team page.
 type teamData struct {
 	Workspace string
 	Me        uuid.UUID
-	Members   []store.Member
+	Members   []app.Member
 	// MoreURL is the next page of members; FirstURL the first, when on a later one.
 	MoreURL, FirstURL string
 	// CanManage shows the invite form and the role and remove controls; Roles are the
@@ -37,7 +36,7 @@ type teamData struct {
 	RefusedUser uuid.UUID
 	RefusedText string
 	// Confirm is the member about to be removed, on the confirm step.
-	Confirm *store.Member
+	Confirm *app.Member
 	Notice  string
 }
 
@@ -72,12 +71,8 @@ func (s *Site) teamPage(c *gin.Context) (teamData, error) {
 	SetTitle(c, "Team")
 	SetSection(c, SectionTeam)
 	d := teamData{Workspace: ws, Me: caller.UserID, CanManage: s.App.Can(caller, domain.ManageMembers),
+		Roles:  s.App.AssignableRoles(caller),
 		Invite: inviteForm{Role: domain.Support}, Notice: teamNotices[c.Query("done")]}
-	for _, r := range domain.Roles {
-		if r != domain.Owner || s.App.Can(caller, domain.ManageOwners) {
-			d.Roles = append(d.Roles, r)
-		}
-	}
 	cursor := c.Query("cursor")
 	page, err := s.App.ListMembers(c.Request.Context(), caller, pageQuery(cursor))
 	if err != nil {

@@ -10,23 +10,10 @@ import (
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
-	"github.com/bestai/inbox/store"
 )
 
 // SectionWebhooks is the Webhooks page of a workspace (owners and admins).
 const SectionWebhooks = "webhooks"
-
-// registerWebhookPages mounts the Webhooks pages: the endpoint list with the form that adds
-// one, and each endpoint with its settings, its secret rotation and its delivery log.
-func (s *Site) registerWebhookPages(ws *gin.RouterGroup) {
-	ws.GET("/webhooks", s.webhooks)
-	ws.POST("/webhooks", s.createWebhook)
-	ws.GET("/webhooks/:webhook_id", s.webhook)
-	ws.POST("/webhooks/:webhook_id", s.updateWebhook)
-	ws.POST("/webhooks/:webhook_id/rotate", s.rotateWebhookSecret)
-	ws.POST("/webhooks/:webhook_id/delete", s.deleteWebhook)
-	ws.POST("/webhooks/:webhook_id/deliveries/:delivery_id/redeliver", s.redeliverWebhook)
-}
 
 // webhookForm is the endpoint form as sent, so a refused one is shown again as typed.
 type webhookForm struct {
@@ -45,21 +32,21 @@ func (f webhookForm) Has(event domain.WebhookEvent) bool {
 	return false
 }
 
-func formOf(w store.Webhook) webhookForm {
+func formOf(w app.Webhook) webhookForm {
 	return webhookForm{URL: w.URL, Events: w.Events, Enabled: w.Enabled}
 }
 
 // webhooksData is the Data of the Webhooks list page.
 type webhooksData struct {
 	Workspace string
-	Webhooks  []store.Webhook
+	Webhooks  []app.Webhook
 	// MoreURL is the next page of endpoints; FirstURL the first, when on a later one.
 	MoreURL, FirstURL string
 	// Form is the add form as sent, with its refusal in words.
 	Form      webhookForm
 	FormError string
 	// Created is the endpoint just added, with its secret shown this once.
-	Created *store.Webhook
+	Created *app.Webhook
 	Secret  string
 	Notice  string
 }
@@ -77,18 +64,18 @@ func webhookPath(workspace string, id uuid.UUID) string {
 // webhookData is the Data of one endpoint's page.
 type webhookData struct {
 	Workspace string
-	Webhook   *store.Webhook
+	Webhook   *app.Webhook
 	Form      webhookForm
 	FormError string
 	// Secret is a new secret after a rotation, shown this once.
 	Secret string
 	// ConfirmDelete and ConfirmRotate are the confirm steps of those two actions.
 	ConfirmDelete, ConfirmRotate bool
-	Deliveries                   []store.Delivery
+	Deliveries                   []app.Delivery
 	MoreURL, FirstURL            string
 	// Delivery is the delivery opened in the log (?delivery=<id>), with its attempts.
-	Delivery *store.Delivery
-	Attempts []store.DeliveryAttempt
+	Delivery *app.Delivery
+	Attempts []app.DeliveryAttempt
 	// Refused names the delivery whose redelivery was refused, and why.
 	RefusedDelivery uuid.UUID
 	RefusedText     string
@@ -107,7 +94,7 @@ func (d webhookData) DeliveryPath(id uuid.UUID) string {
 }
 
 // Finished reports whether a delivery may be sent again (it is not in flight).
-func (webhookData) Finished(dl store.Delivery) bool { return dl.Status != domain.DeliveryPending }
+func (webhookData) Finished(dl app.Delivery) bool { return dl.Status != domain.DeliveryPending }
 
 var webhookNotices = map[string]string{
 	"saved":       "Saved. New events use these settings.",

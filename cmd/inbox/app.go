@@ -225,7 +225,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 	service := application.New(application.Service{
 		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,
 		Secrets: a.secrets, Logger: a.logger,
-		Invites: people, PublicURL: a.cfg.PublicURL,
+		Accounts: people, PublicURL: a.cfg.PublicURL,
 		WebhookAllowPrivate: a.cfg.WebhookAllowPrivate,
 	})
 	router := api.NewRouter(api.Deps{
@@ -241,8 +241,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 	go func() { _ = listener.Run(liveCtx) }()
 	a.closers = append(a.closers, stopLive)
 	site, err := web.NewSite(web.SiteDeps{
-		Live: listener,
-		App:  service, Accounts: people,
+		Live: listener, App: service,
 		Secret:        secretbox.Derive(a.secretKey, "csrf"),
 		SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		TemporalUIURL: a.cfg.TemporalUIURL, TemporalNamespace: a.cfg.TemporalNamespace,

@@ -39,7 +39,7 @@ var allowed = map[string][]string{
 
 	// The front doors.
 	"api": {"app", "domain", "config", "live"},
-	"web": {"app", "domain", "config", "live", "accounts", "store"}, // accounts and store: being moved behind app
+	"web": {"app", "domain", "config", "live"},
 
 	// Composition roots, test harnesses and tools.
 	"cmd/inbox":                {"*"},

@@ -204,7 +204,7 @@ func New(t *testing.T, opts Options) *Env {
 		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
 		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
 		// Invite links point here until Serve gives the inbox a real address.
-		Invites: e.Accounts, PublicURL: "http://inbox.test",
+		Accounts: e.Accounts, PublicURL: "http://inbox.test",
 		WebhookAllowPrivate: !opts.WebhookDenyPrivate,
 	})
 	e.Router = api.NewRouter(api.Deps{
@@ -233,7 +233,7 @@ func (e *Env) Serve(temporalUI string) string {
 		go func() { defer close(done); _ = e.Live.Run(ctx) }()
 		e.stopLive = func() { stop(); <-done }
 		site, err := web.NewSite(web.SiteDeps{
-			App: e.App, Accounts: e.Accounts, Secret: secret,
+			App: e.App, Secret: secret,
 			TemporalUIURL: temporalUI, TemporalNamespace: e.Temporal.GetDefaultNamespace(),
 			Logger: e.logger, Live: e.Live,
 		})
