@@ -18,16 +18,23 @@ func (s *Service) Settings(ctx context.Context, c *Caller) (store.OpenAIKeySetti
 	return setting, err
 }
 
+// The lengths an OpenAI key may have: real ones are 50 to 200 characters; these bounds only
+// refuse what cannot be one.
+const (
+	MinOpenAIKeyLen = 8
+	MaxOpenAIKeyLen = 512
+)
+
 // SetOpenAIKey stores the workspace's own OpenAI key, sealed; it is never returned or logged.
 func (s *Service) SetOpenAIKey(ctx context.Context, c *Caller, apiKey string) (store.OpenAIKeySetting, error) {
 	if err := s.Authorize(c, domain.ManageSettings); err != nil {
 		return store.OpenAIKeySetting{}, err
 	}
 	key := strings.TrimSpace(apiKey)
-	if len(key) < 8 || len(key) > 512 || strings.ContainsAny(key, " \t\r\n") {
+	if len(key) < MinOpenAIKeyLen || len(key) > MaxOpenAIKeyLen || strings.ContainsAny(key, " \t\r\n") {
 		return store.OpenAIKeySetting{}, BadRequest("api_key: want an OpenAI API key (e.g. sk-...)")
 	}
-	if err := CheckText("api_key", key, 512, true); err != nil {
+	if err := CheckText("api_key", key, MaxOpenAIKeyLen, true); err != nil {
 		return store.OpenAIKeySetting{}, err
 	}
 	ws := c.WorkspaceID

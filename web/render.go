@@ -434,6 +434,7 @@ var fieldLimits = map[string]int{
 	"token_name":  app.MaxTokenNameLen,
 	"webhook_url": app.MaxWebhookURLLen,
 	"q":           app.MaxQueryLen,
+	"openai_key":  app.MaxOpenAIKeyLen,
 }
 
 // maxLen is the template func of fieldLimits; an unknown field is a template error.

@@ -18,6 +18,8 @@ type settingsData struct {
 	Workspace string
 	Key       app.OpenAIKeySetting
 	CanKey    bool // the BYOK section is for owners only
+	// MinKey is the shortest key the application accepts, for the form's minlength.
+	MinKey int
 	// AutoArchiveDays is the auto-archive setting (nil: off); ArchiveError a refusal of it.
 	AutoArchiveDays *int
 	ArchiveError    string
@@ -59,7 +61,7 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 	caller := callerOf(c)
 	SetTitle(c, "Settings")
 	SetSection(c, SectionSettings)
-	d.Workspace = caller.WorkspaceID.String()
+	d.Workspace, d.MinKey = caller.WorkspaceID.String(), app.MinOpenAIKeyLen
 	days, err := s.App.AutoArchiveSetting(c.Request.Context(), caller)
 	if err != nil {
 		if errors.Is(err, app.ErrForbidden) {
