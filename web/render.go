@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/domain"
 )
 
 //go:embed templates
@@ -434,6 +435,7 @@ var fieldLimits = map[string]int{
 	"token_name":  app.MaxTokenNameLen,
 	"webhook_url": app.MaxWebhookURLLen,
 	"q":           app.MaxQueryLen,
+	"label":       domain.MaxLabelNameLen,
 }
 
 // maxLen is the template func of fieldLimits; an unknown field is a template error.
