@@ -36,6 +36,7 @@ type conversationItem struct {
 	ClosedAt      *time.Time           `json:"closed_at"`
 	SummaryStatus domain.SummaryStatus `json:"summary_status"`
 	PendingUntil  *time.Time           `json:"pending_until"`
+	Labels        []labelRef           `json:"labels"`
 }
 
 type summaryJSON struct {
@@ -88,6 +89,7 @@ func toItem(v *app.ConversationView) conversationItem {
 		ClosedAt:      timePtr(v.ClosedAt.Time, v.ClosedAt.Valid),
 		SummaryStatus: v.SummaryStatus,
 		PendingUntil:  timePtr(v.PendingUntil.Time, v.PendingUntil.Valid),
+		Labels:        toLabelRefs(v.Labels),
 	}
 	if v.AssigneeID.Valid {
 		item.Assignee = &assigneeJSON{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}

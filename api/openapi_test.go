@@ -234,7 +234,7 @@ func TestOpenAPIConversationItemAndCSV(t *testing.T) {
 	if err := json.Unmarshal(rawItem, &item); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
+	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
 	if got := sortedKeys(item.Properties); !slices.Equal(got, want) {
 		t.Errorf("ConversationItem properties = %v, want %v", got, want)
 	}
@@ -252,7 +252,7 @@ func TestOpenAPIConversationItemAndCSV(t *testing.T) {
 		}
 	}
 
-	const header = "created_at,name,email,phone,summary,status,page_url,assignee"
+	const header = "created_at,name,email,phone,summary,status,page_url,assignee,labels"
 	if !strings.Contains(string(body), header) {
 		t.Errorf("the document does not mention the CSV header %q", header)
 	}

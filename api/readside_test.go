@@ -322,7 +322,7 @@ func TestReadSide(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		want := []string{"assignee", "channel", "closed_at", "created_at", "id", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
+		want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
 		if !slices.Equal(keys, want) {
 			t.Errorf("item keys %v, want %v", keys, want)
 		}
@@ -605,13 +605,13 @@ func TestReadSide(t *testing.T) {
 		}
 		rows := rsCSV(t, res)
 		want := [][]string{
-			{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee"},
-			{"2026-05-01T06:00:00Z", "", "fay@example.com", "", "", "new", "", ""},
-			{"2026-05-01T05:00:00Z", "Eve", "", "", "", "qualified", "", ownerA.Name},
-			{"2026-05-01T04:00:00Z", "Dan Ship", "dan@ship.test", "", "", "lost", "", "Sam Support"},
-			{"2026-05-01T03:00:00Z", "Chloé Martin", "chloe@example.org", "", "Chloé asked for a call back.", "won", "https://shop.example/", ownerA.Name},
-			{"2026-05-01T02:00:00Z", "Bob Jones", "bob@corp.test", "", "", "contacted", "", "Sam Support"},
-			{"2026-05-01T01:00:00Z", "Ana Silva", "ana@example.com", "+64211234567", "", "new", "https://shop.example/pricing", ""},
+			{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee", "labels"},
+			{"2026-05-01T06:00:00Z", "", "fay@example.com", "", "", "new", "", "", ""},
+			{"2026-05-01T05:00:00Z", "Eve", "", "", "", "qualified", "", ownerA.Name, ""},
+			{"2026-05-01T04:00:00Z", "Dan Ship", "dan@ship.test", "", "", "lost", "", "Sam Support", ""},
+			{"2026-05-01T03:00:00Z", "Chloé Martin", "chloe@example.org", "", "Chloé asked for a call back.", "won", "https://shop.example/", ownerA.Name, ""},
+			{"2026-05-01T02:00:00Z", "Bob Jones", "bob@corp.test", "", "", "contacted", "", "Sam Support", ""},
+			{"2026-05-01T01:00:00Z", "Ana Silva", "ana@example.com", "+64211234567", "", "new", "https://shop.example/pricing", "", ""},
 		}
 		if !slices.EqualFunc(rows, want, slices.Equal) {
 			t.Errorf("export:\n got %q\nwant %q", rows, want)
@@ -668,12 +668,12 @@ func TestReadSide(t *testing.T) {
 		res := env.As(wsF.OwnerToken, http.MethodGet, "/api/v1/workspaces/"+wsF.WorkspaceID.String()+"/leads/export.csv", nil)
 		rows := rsCSV(t, res)
 		want := [][]string{
-			{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee"},
-			{"2026-05-01T05:00:00Z", "safe", "s@x.test", "'-123456789", "'\nLF first", "new", "", ""},
-			{"2026-05-01T04:00:00Z", "'-", "'＝cmd@x.test", "'+6421 =1", "'\rCR first", "new", "", ""},
-			{"2026-05-01T03:00:00Z", "Zoë, \"Z\" O'Neil", "z@x.test", "+64 (21) 123-4567", "line one\nline two", "new", "https://x.test/?a=1,b=2", ""},
-			{"2026-05-01T02:00:00Z", "'+cmd|' /C calc'!A0", "plain@x.test", "'=1+1", "'\tstarts with a tab", "new", "", "'@admin"},
-			{"2026-05-01T01:00:00Z", `'=HYPERLINK("http://evil.test","click")`, "'@SUM(1+1)@x.test", "+64211234567", "'-1+2", "new", "", ""},
+			{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee", "labels"},
+			{"2026-05-01T05:00:00Z", "safe", "s@x.test", "'-123456789", "'\nLF first", "new", "", "", ""},
+			{"2026-05-01T04:00:00Z", "'-", "'＝cmd@x.test", "'+6421 =1", "'\rCR first", "new", "", "", ""},
+			{"2026-05-01T03:00:00Z", "Zoë, \"Z\" O'Neil", "z@x.test", "+64 (21) 123-4567", "line one\nline two", "new", "https://x.test/?a=1,b=2", "", ""},
+			{"2026-05-01T02:00:00Z", "'+cmd|' /C calc'!A0", "plain@x.test", "'=1+1", "'\tstarts with a tab", "new", "", "'@admin", ""},
+			{"2026-05-01T01:00:00Z", `'=HYPERLINK("http://evil.test","click")`, "'@SUM(1+1)@x.test", "+64211234567", "'-1+2", "new", "", "", ""},
 		}
 		if !slices.EqualFunc(rows, want, slices.Equal) {
 			t.Errorf("export:\n got %q\nwant %q", rows, want)
@@ -688,7 +688,7 @@ func rsCSV(t *testing.T, res testenv.Response) [][]string {
 		t.Fatalf("export: %d %s", res.Code, res.Body)
 	}
 	r := csv.NewReader(strings.NewReader(string(res.Body)))
-	r.FieldsPerRecord = 8
+	r.FieldsPerRecord = 9
 	rows, err := r.ReadAll()
 	if err != nil {
 		t.Fatalf("parse CSV: %v\n%s", err, res.Body)

@@ -87,6 +87,12 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.POST("/conversations/:id/unread", s.can(domain.MarkRead), s.markRead(false))
 	ws.POST("/conversations/:id/summary/retry", s.can(domain.ChangeConversations), s.retrySummary)
 	ws.GET("/conversations/:id/audit", s.can(domain.ReadAudit), s.listAudit)
+	ws.PUT("/conversations/:id/labels", s.can(domain.ChangeConversations), s.putConversationLabels)
+
+	ws.GET("/labels", s.can(domain.ReadConversations), s.listLabels)
+	ws.POST("/labels", s.can(domain.ManageLabels), s.createLabel)
+	ws.PATCH("/labels/:label_id", s.can(domain.ManageLabels), s.patchLabel)
+	ws.DELETE("/labels/:label_id", s.can(domain.ManageLabels), s.deleteLabel)
 
 	ws.GET("/leads", s.can(domain.ReadLeads), s.listLeads)
 	ws.GET("/leads/export.csv", s.can(domain.ExportLeads), s.exportLeads)

@@ -14,7 +14,7 @@ import (
 )
 
 // leadCSVHeader is the export's header row (api.md); the columns of LeadExportRow in order.
-var leadCSVHeader = []string{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee"}
+var leadCSVHeader = []string{"created_at", "name", "email", "phone", "summary", "status", "page_url", "assignee", "labels"}
 
 // csvFlushEvery is how many rows are written between flushes to the client (about 200 KB),
 // so the download makes visible progress and nothing piles up in this process.
@@ -119,6 +119,7 @@ func leadCSVRecord(record []string, r *store.LeadExportRow) {
 	record[5] = string(r.Status)
 	record[6] = neutralise(r.PageURL)
 	record[7] = neutralise(r.Assignee)
+	record[8] = neutralise(r.Labels)
 }
 
 // neutralise keeps a spreadsheet from running a cell as a formula: a cell whose first

@@ -150,7 +150,7 @@ func (q Query) createdRange() (after, before time.Time, err error) {
 // ConversationFilterParams are the inbox list's filters (api.md).
 var ConversationFilterParams = []string{
 	"state", "include_archived", "unread", "assignee", "channel",
-	"created_after", "created_before", "q", "wakes_before",
+	"created_after", "created_before", "q", "wakes_before", "label",
 }
 
 // ConversationFilter turns the list's filters into a store filter; every bad value is a 400
@@ -199,6 +199,17 @@ func (q Query) ConversationFilter(me uuid.UUID) (store.ConversationFilter, error
 	}
 	if f.WakesBefore, err = q.Time("wakes_before"); err != nil {
 		return f, err
+	}
+	labels := q.List("label")
+	if len(labels) > domain.MaxLabels {
+		return f, BadRequest("label: at most %d labels", domain.MaxLabels)
+	}
+	for _, v := range labels {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			return f, BadRequest("label: want a label id, not %q", domain.Clip(v, 64))
+		}
+		f.Labels = append(f.Labels, id)
 	}
 	text, err := q.One("q")
 	if err != nil {

@@ -15,6 +15,9 @@ type (
 	LeadPage            = store.LeadPage
 	Member              = store.Member
 	MemberPage          = store.MemberPage
+	Label               = store.Label
+	LabelRef            = store.LabelRef
+	LabelPage           = store.LabelPage
 	Webhook             = store.Webhook
 	Delivery            = store.Delivery
 	DeliveryAttempt     = store.DeliveryAttempt

@@ -21,4 +21,5 @@ var (
 	ManageWebhooks      = Permission{"webhooks", "manage"}
 	ManageAutoArchive   = Permission{"auto_archive", "manage"}
 	ManageOwnTokens     = Permission{"tokens", "manage_own"}
+	ManageLabels        = Permission{"labels", "manage"}
 )

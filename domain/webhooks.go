@@ -11,19 +11,21 @@ type WebhookEvent string
 
 // The fixed list of webhook event types (api.md).
 const (
-	EventConversationCreated      WebhookEvent = "conversation.created"
-	EventMessageCreated           WebhookEvent = "message.created"
-	EventConversationStateChanged WebhookEvent = "conversation.state_changed"
-	EventConversationAssigned     WebhookEvent = "conversation.assigned"
-	EventSummaryReady             WebhookEvent = "summary.ready"
-	EventSummaryFailed            WebhookEvent = "summary.failed"
-	EventLeadStatusChanged        WebhookEvent = "lead.status_changed"
+	EventConversationCreated       WebhookEvent = "conversation.created"
+	EventMessageCreated            WebhookEvent = "message.created"
+	EventConversationStateChanged  WebhookEvent = "conversation.state_changed"
+	EventConversationAssigned      WebhookEvent = "conversation.assigned"
+	EventSummaryReady              WebhookEvent = "summary.ready"
+	EventSummaryFailed             WebhookEvent = "summary.failed"
+	EventLeadStatusChanged         WebhookEvent = "lead.status_changed"
+	EventConversationLabelsChanged WebhookEvent = "conversation.labels_changed"
 )
 
 // WebhookEvents lists every event type, in the order api.md names them.
 var WebhookEvents = []WebhookEvent{
 	EventConversationCreated, EventMessageCreated, EventConversationStateChanged,
 	EventConversationAssigned, EventSummaryReady, EventSummaryFailed, EventLeadStatusChanged,
+	EventConversationLabelsChanged,
 }
 
 // ParseWebhookEvent accepts one of WebhookEvents.

@@ -58,6 +58,9 @@ type ConversationView struct {
 	VisitorPhone string            `bun:"visitor_phone"`
 	AssigneeName sql.NullString    `bun:"assignee_name"`
 	AssigneeRole sql.NullString    `bun:"assignee_role"`
+
+	// Labels are the conversation's labels ordered by name, read for a page at once.
+	Labels []LabelRef `bun:"-"`
 }
 
 // Message is one message of a conversation.
@@ -99,6 +102,9 @@ func (s *Store) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) 
 	}
 	if len(items) == 0 {
 		return nil, ErrNotFound
+	}
+	if err := s.attachLabels(ctx, items); err != nil {
+		return nil, err
 	}
 	return &items[0], nil
 }

@@ -158,6 +158,8 @@ type LeadExportRow struct {
 	PageURL   string
 	// Assignee is the assignee's name, their email when they have no name, "" when unassigned.
 	Assignee string
+	// Labels are the conversation's label names ordered by name, joined by "; ".
+	Labels string
 }
 
 // ExportLeadsQuery is the SQL of the export of f, with its values in it: one row per lead in
@@ -167,6 +169,10 @@ func (s *Store) ExportLeadsQuery(workspaceID uuid.UUID, f LeadFilter) string {
 	q := s.DB.NewSelect().TableExpr("leads AS l").
 		ColumnExpr("l.created_at, l.name, l.email, l.phone, c.summary_text, l.status, c.page_url").
 		ColumnExpr("coalesce(nullif(u.name, ''), u.email, '') AS assignee").
+		// A lookup by the conversation per row (conversation_labels' primary key).
+		ColumnExpr(`coalesce((SELECT string_agg(lb.name, '; ' ORDER BY lower(lb.name), lb.id)
+			FROM conversation_labels AS cl JOIN labels AS lb ON lb.id = cl.label_id
+			WHERE cl.conversation_id = c.id), '') AS labels`).
 		Join("JOIN conversations AS c ON c.id = l.conversation_id").
 		Join("LEFT JOIN users AS u ON u.id = c.assignee_id").
 		Where("l.workspace_id = ?", workspaceID).
@@ -231,7 +237,7 @@ func (s *Store) ExportLeads(ctx context.Context, workspaceID uuid.UUID, f LeadFi
 			return n, exportError(ctx, ctx.Err())
 		}
 		if err := rows.Scan(&row.CreatedAt, &row.Name, &row.Email, &row.Phone,
-			&row.Summary, &row.Status, &row.PageURL, &row.Assignee); err != nil {
+			&row.Summary, &row.Status, &row.PageURL, &row.Assignee, &row.Labels); err != nil {
 			cancel()
 			_ = rows.Close()
 			return n, fmt.Errorf("export leads: %w", err)

@@ -42,6 +42,8 @@ type ConversationFilter struct {
 	// WakesBefore, when set, keeps only snoozed conversations that wake up before it
 	// (exclusive).
 	WakesBefore time.Time
+	// Labels keeps only conversations carrying every one of these labels.
+	Labels []uuid.UUID
 	// Query keeps conversations whose visitor name, email or any message contains it,
 	// case-insensitively. The caller checks its length (MinQueryLen..MaxQueryLen).
 	Query string
@@ -101,6 +103,9 @@ func (s *Store) ListConversations(ctx context.Context, workspaceID uuid.UUID, f 
 	var page ConversationPage
 	page.Items, page.NextCursor = cutPage(items, limit, conversationCursorKind,
 		func(v ConversationView) (time.Time, uuid.UUID) { return v.LastMessageAt, v.ID })
+	if err := s.attachLabels(ctx, page.Items); err != nil {
+		return ConversationPage{}, err
+	}
 	return page, nil
 }
 
@@ -141,6 +146,9 @@ func (s *Store) filtered(workspaceID uuid.UUID, f ConversationFilter, after *lis
 	}
 	if !f.WakesBefore.IsZero() {
 		q = q.Where("c.pending_until < ?", f.WakesBefore)
+	}
+	for _, id := range f.Labels {
+		q = q.Where("EXISTS (SELECT 1 FROM conversation_labels AS fl WHERE fl.conversation_id = c.id AND fl.label_id = ?)", id)
 	}
 	if after != nil {
 		q = q.Where("(c.last_message_at, c.id) < (?, ?)", after.At, after.ID)

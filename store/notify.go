@@ -23,6 +23,7 @@ const (
 	ChangeSummary  = "summary"  // the summary became pending, ready or failed
 	ChangeLead     = "lead"     // the lead's status changed
 	ChangeRead     = "read"     // the conversation was marked read or unread
+	ChangeLabels   = "labels"   // the conversation's labels changed (or a label it carries)
 )
 
 // Change is the payload of a notification on ChangesChannel. It is deliberately thin: it

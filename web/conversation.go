@@ -26,6 +26,7 @@ const (
 	ctlRead     = "read"
 	ctlSummary  = "summary"
 	ctlLead     = "lead"
+	ctlLabels   = "labels"
 )
 
 // idempotencyField is the hidden input of every lifecycle form: a random key made when
@@ -60,6 +61,7 @@ type conversationPage struct {
 	CanRetry    bool
 
 	Assignable   []app.Member
+	Labels       []app.Label // the workspace's, for the picker
 	LeadStatuses []domain.LeadStatus
 	Messages     []app.Message
 	EarlierURL   string // the page of the transcript before this one
@@ -76,6 +78,11 @@ func (conversationPage) NewKey() string {
 	var b [18]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HasLabel reports whether the conversation carries the label: its box starts ticked.
+func (p conversationPage) HasLabel(id uuid.UUID) bool {
+	return slices.ContainsFunc(p.Conv.Labels, func(l app.LabelRef) bool { return l.ID == id })
 }
 
 // MoveLabel is the button text of a move to st.
@@ -158,6 +165,10 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 			return
 		}
 		d.Assignable = members
+		if d.Labels, err = s.App.AllLabels(ctx, caller); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	// The transcript opens on its newest messages; "Earlier messages" walks back a page at
 	// a time, "Latest messages" returns.
@@ -238,6 +249,15 @@ func auditValue(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "none"
+	case []any: // a set of labels: their names
+		if len(v) == 0 {
+			return "none"
+		}
+		names := make([]string, len(v))
+		for i, x := range v {
+			names[i] = auditValue(x)
+		}
+		return strings.Join(names, ", ")
 	case map[string]any:
 		if name, ok := v["name"].(string); ok && name != "" {
 			return name
@@ -390,6 +410,29 @@ func (s *Site) setLead(c *gin.Context) {
 	}
 	if _, err := s.App.SetLeadStatus(c.Request.Context(), caller, v.LeadID, status); err != nil {
 		s.refused(c, id, ctlLead, err)
+		return
+	}
+	s.written(c, id, conversationPath(caller.WorkspaceID.String(), id.String()))
+}
+
+// setLabels makes the ticked boxes the conversation's labels: the picker's plain form.
+func (s *Site) setLabels(c *gin.Context) {
+	id, ok := s.conversationID(c)
+	if !ok {
+		return
+	}
+	var ids []uuid.UUID
+	for _, v := range c.PostFormArray("label") {
+		l, err := uuid.Parse(v)
+		if err != nil {
+			s.fail(c, app.BadRequest("label: not a label id"))
+			return
+		}
+		ids = append(ids, l)
+	}
+	caller := callerOf(c)
+	if _, err := s.App.SetConversationLabels(c.Request.Context(), caller, id, ids); err != nil {
+		s.refused(c, id, ctlLabels, err)
 		return
 	}
 	s.written(c, id, conversationPath(caller.WorkspaceID.String(), id.String()))

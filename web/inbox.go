@@ -24,6 +24,7 @@ type inboxFilters struct {
 	CreatedAfter    string
 	CreatedBefore   string
 	Q               string
+	Label           string
 	WakesToday      bool
 	TZ              string // the viewer's time zone "wakes today" was computed in, if known
 }
@@ -31,7 +32,7 @@ type inboxFilters struct {
 // Any reports whether a filter narrows the list.
 func (f inboxFilters) Any() bool {
 	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
-		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.WakesToday
+		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.Label != "" || f.WakesToday
 }
 
 // inboxPage is the Data of templates/inbox.html.
@@ -51,6 +52,7 @@ type inboxPage struct {
 	States   []domain.State
 	Channels []domain.Channel
 	Members  []app.Member
+	Labels   []app.Label
 }
 
 // dateInput is what an <input type=date> sends.
@@ -91,6 +93,7 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	f.Unread = q.Get("unread") == "true"
 	f.IncludeArchived = q.Get("include_archived") == "true"
 	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
+	f.Label = q.Get("label")
 	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
 	if v := strings.TrimSpace(values.Get("wakes_today")); v != "" {
 		f.WakesToday = true
@@ -138,6 +141,10 @@ func (s *Site) inbox(c *gin.Context) {
 		return
 	}
 	d.Members = members
+	if d.Labels, err = s.App.AllLabels(ctx, caller); err != nil {
+		s.fail(c, err)
+		return
+	}
 
 	status := http.StatusOK
 	page, err := func() (app.ConversationPage, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bestai/inbox/app"
+	"github.com/bestai/inbox/domain"
 )
 
 //go:embed templates
@@ -435,6 +436,7 @@ var fieldLimits = map[string]int{
 	"webhook_url": app.MaxWebhookURLLen,
 	"q":           app.MaxQueryLen,
 	"openai_key":  app.MaxOpenAIKeyLen,
+	"label":       domain.MaxLabelNameLen,
 }
 
 // maxLen is the template func of fieldLimits; an unknown field is a template error.

@@ -44,6 +44,7 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/c/:id/unread", s.markRead(false))
 	ws.POST("/c/:id/summary/retry", s.retrySummary)
 	ws.POST("/c/:id/lead", s.setLead)
+	ws.POST("/c/:id/labels", s.setLabels)
 
 	// The live updates of the open pages (Server-Sent Events): any member.
 	ws.GET("/"+livePath, s.events)
@@ -66,6 +67,11 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/settings/openai-key", s.setOpenAIKey)
 	ws.POST("/settings/openai-key/delete", s.deleteOpenAIKey)
 	ws.POST("/settings/auto-archive", s.setAutoArchive)
+	// Labels: ManageLabels.
+	ws.POST("/settings/labels", s.createLabel)
+	ws.POST("/settings/labels/:label_id", s.updateLabel)
+	ws.GET("/settings/labels/:label_id/delete", s.confirmDeleteLabel) // the confirm step
+	ws.POST("/settings/labels/:label_id/delete", s.deleteLabel)
 
 	// Webhooks: ManageWebhooks; an endpoint's page carries its delivery log.
 	ws.GET("/webhooks", s.webhooks)

@@ -27,6 +27,20 @@ type settingsData struct {
 	Notice          string
 	// ConfirmRemove is the confirm step before removing the key.
 	ConfirmRemove bool
+	// Labels are the workspace's labels (owners and admins manage them); LabelError a
+	// refusal of a label form; ConfirmDelete the label whose delete awaits its confirm step.
+	CanLabels     bool
+	Labels        []app.Label
+	LabelError    string
+	ConfirmDelete string
+}
+
+// Colors is the label palette the colour selects offer.
+func (settingsData) Colors() []domain.LabelColor { return domain.LabelColors }
+
+// LabelsPath is where the label forms post.
+func (d settingsData) LabelsPath() string {
+	return WorkspacePath(d.Workspace, SectionSettings) + "/labels"
 }
 
 // KeyPath is where the key form posts.
@@ -45,6 +59,7 @@ func (d settingsData) ArchivePath() string {
 }
 
 var settingsNotices = map[string]string{
+	"label":   "Labels saved.",
 	"archive": "Auto-archive saved. Closed conversations follow the new setting.",
 	"saved":   "Key saved. New summaries use it from now on.",
 	"removed": "Key removed. Summaries use the platform key again.",
@@ -79,6 +94,12 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 			return
 		}
 		d.Key = key
+	}
+	if d.CanLabels = s.App.Can(caller, domain.ManageLabels); d.CanLabels {
+		if d.Labels, err = s.App.AllLabels(c.Request.Context(), caller); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	d.ConfirmRemove = d.ConfirmRemove && d.Key.Configured
 	s.web.Render.Page(c, status, "settings", d)
