@@ -77,6 +77,13 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"PATCH /settings":                       {allowed: admins, body: map[string]any{"auto_archive_days": 30}},
 		"PUT /settings/openai-key":              {allowed: owners, body: map[string]any{"api_key": "sk-test-authz-1234"}},
 		"DELETE /settings/openai-key":           {allowed: owners},
+		"GET /business-hours":                   {allowed: admins},
+		"PUT /business-hours":                   {allowed: admins, body: map[string]any{"time_zone": "UTC"}},
+		"GET /labels":                           {allowed: all},
+		"POST /labels":                          {allowed: admins, body: map[string]any{"name": "Authz", "color": "blue"}},
+		"PATCH /labels/:label_id":               {allowed: admins, body: map[string]any{"color": "red"}},
+		"DELETE /labels/:label_id":              {allowed: admins},
+		"PUT /conversations/:id/labels":         {allowed: changers, body: map[string]any{"labels": []string{}}},
 
 		"GET /webhooks":                                        {allowed: admins},
 		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},
@@ -107,6 +114,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 				return strings.Replace(p, ":id", lead, 1)
 			}
 			p = strings.Replace(p, ":delivery_id", "0192a5e4-0000-7000-8000-000000000001", 1)
+			p = strings.Replace(p, ":label_id", "0192a5e4-0000-7000-8000-000000000002", 1)
 			p = strings.Replace(p, ":id", conv, 1)
 			return strings.Replace(p, ":user_id", newTarget(), 1)
 		}

@@ -106,6 +106,8 @@ func NewRouter(d Deps) *gin.Engine {
 
 	ws.GET("/settings", s.can(domain.ManageAutoArchive), s.getSettings) // the BYOK part for owners only
 	ws.PATCH("/settings", s.can(domain.ManageAutoArchive), s.patchSettings)
+	ws.GET("/business-hours", s.can(domain.ManageBusinessHours), s.getBusinessHours)
+	ws.PUT("/business-hours", s.can(domain.ManageBusinessHours), s.putBusinessHours)
 	ws.PUT("/settings/openai-key", s.can(domain.ManageSettings), s.putOpenAIKey)
 	ws.DELETE("/settings/openai-key", s.can(domain.ManageSettings), s.deleteOpenAIKey)
 

@@ -221,3 +221,39 @@ func (b BusinessHours) Between(from, to time.Time) time.Duration {
 	})
 	return total
 }
+
+// BusinessHoursSpec is a calendar as people write it and as it is stored: the zone's IANA
+// name, "mon".."sun" to "HH:MM-HH:MM" ranges, and "YYYY-MM-DD" holidays.
+type BusinessHoursSpec struct {
+	TimeZone string              `json:"time_zone"`
+	Weekly   map[string][]string `json:"weekly"`
+	Holidays []string            `json:"holidays"`
+}
+
+// Normalize checks the spec (ParseBusinessHours's errors) and returns it in its one written
+// form: days in lower case, each day's ranges sorted, closed days left out, holidays sorted
+// without repeats. Two specs that mean the same calendar normalize to the same value.
+func (s BusinessHoursSpec) Normalize() (BusinessHoursSpec, error) {
+	b, err := ParseBusinessHours(s.TimeZone, s.Weekly, s.Holidays)
+	if err != nil {
+		return BusinessHoursSpec{}, err
+	}
+	out := BusinessHoursSpec{TimeZone: b.Location.String(), Weekly: map[string][]string{}, Holidays: []string{}}
+	for i, ranges := range b.Weekly {
+		for _, r := range ranges {
+			out.Weekly[weekdayNames[i]] = append(out.Weekly[weekdayNames[i]], r.String())
+		}
+	}
+	for d := range b.Holidays {
+		out.Holidays = append(out.Holidays, fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day))
+	}
+	slices.Sort(out.Holidays)
+	return out, nil
+}
+
+// Weekdays are the keys of BusinessHoursSpec.Weekly in the order a week is read, Monday
+// first.
+var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// AuditBusinessHoursChanged records a change of the workspace's business hours.
+const AuditBusinessHoursChanged AuditAction = "business_hours_changed"

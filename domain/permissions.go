@@ -21,5 +21,6 @@ var (
 	ManageWebhooks      = Permission{"webhooks", "manage"}
 	ManageAutoArchive   = Permission{"auto_archive", "manage"}
 	ManageOwnTokens     = Permission{"tokens", "manage_own"}
+	ManageBusinessHours = Permission{"business_hours", "manage"}
 	ManageLabels        = Permission{"labels", "manage"}
 )

@@ -35,6 +35,7 @@ func TestTableOfApiMd(t *testing.T) {
 		domain.ManageSettings:      yes(domain.Owner),
 		domain.ManageWebhooks:      yes(domain.Owner, domain.Admin),
 		domain.ManageAutoArchive:   yes(domain.Owner, domain.Admin),
+		domain.ManageBusinessHours: yes(domain.Owner, domain.Admin),
 		domain.ManageLabels:        yes(domain.Owner, domain.Admin),
 	}
 	for perm, allowed := range table {

@@ -67,6 +67,7 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/settings/openai-key", s.setOpenAIKey)
 	ws.POST("/settings/openai-key/delete", s.deleteOpenAIKey)
 	ws.POST("/settings/auto-archive", s.setAutoArchive)
+	ws.POST("/settings/business-hours", s.setBusinessHours) // ManageBusinessHours
 	// Labels: ManageLabels.
 	ws.POST("/settings/labels", s.createLabel)
 	ws.POST("/settings/labels/:label_id", s.updateLabel)

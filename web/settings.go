@@ -33,6 +33,9 @@ type settingsData struct {
 	Labels        []app.Label
 	LabelError    string
 	ConfirmDelete string
+	// Hours is the Business hours section (owners and admins), as stored or as refused.
+	CanHours bool
+	Hours    *hoursForm
 }
 
 // Colors is the label palette the colour selects offer.
@@ -60,6 +63,7 @@ func (d settingsData) ArchivePath() string {
 
 var settingsNotices = map[string]string{
 	"label":   "Labels saved.",
+	"hours":   "Business hours saved. SLA clocks count time inside them.",
 	"archive": "Auto-archive saved. Closed conversations follow the new setting.",
 	"saved":   "Key saved. New summaries use it from now on.",
 	"removed": "Key removed. Summaries use the platform key again.",
@@ -100,6 +104,10 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 			s.fail(c, err)
 			return
 		}
+	}
+	if err := s.loadHours(c, &d); err != nil {
+		s.fail(c, err)
+		return
 	}
 	d.ConfirmRemove = d.ConfirmRemove && d.Key.Configured
 	s.web.Render.Page(c, status, "settings", d)

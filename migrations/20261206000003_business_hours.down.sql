@@ -1,0 +1,1 @@
+ALTER TABLE workspace_settings DROP COLUMN IF EXISTS business_hours;
