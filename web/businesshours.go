@@ -53,9 +53,7 @@ func hoursFromForm(c *gin.Context) (domain.BusinessHoursSpec, hoursForm) {
 			}
 		}
 	}
-	for _, h := range strings.FieldsFunc(f.Holidays, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' }) {
-		spec.Holidays = append(spec.Holidays, h)
-	}
+	spec.Holidays = strings.FieldsFunc(f.Holidays, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' })
 	return spec, f
 }
 
