@@ -208,6 +208,15 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
+  // Ticking a filter box applies it at once ("Tick Unread only at the top of the list to
+  // filter"); the Filter button stays for browsers without JavaScript. requestSubmit sends
+  // the submit event, so "Wakes today" still carries the viewer's zone.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (!box.matches || !box.matches("form.filters .filter-checks input[type=checkbox]")) { return; }
+    if (box.form.requestSubmit) { box.form.requestSubmit(); } else { box.form.submit(); }
+  });
+
   // A page restored by the Back button shows its own URL's filters, not the boxes
   // ticked just before leaving it.
   window.addEventListener("pageshow", function (e) {
