@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -61,17 +60,10 @@ func hoursFromForm(c *gin.Context) (domain.BusinessHoursSpec, hoursForm) {
 func (s *Site) setBusinessHours(c *gin.Context) {
 	spec, form := hoursFromForm(c)
 	if _, err := s.App.SetBusinessHours(c.Request.Context(), callerOf(c), spec); err != nil {
-		if errors.Is(err, app.ErrForbidden) {
-			s.settingsForbidden(c)
-			return
-		}
-		status, text, ok := refusal(err)
-		if !ok {
-			s.fail(c, err)
-			return
-		}
-		form.Error = text
-		s.settingsPage(c, status, settingsData{Hours: &form})
+		s.refuseOnSettings(c, err, func(d *settingsData, _ int, text string) {
+			form.Error = text
+			d.Hours = &form
+		})
 		return
 	}
 	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=hours")

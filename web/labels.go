@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -18,16 +17,7 @@ func (s *Site) labelsDone(c *gin.Context) {
 
 // labelRefused shows a refusal in words next to the labels, or the refusal page.
 func (s *Site) labelRefused(c *gin.Context, err error) {
-	if errors.Is(err, app.ErrForbidden) {
-		s.settingsForbidden(c)
-		return
-	}
-	status, text, ok := refusal(err)
-	if !ok {
-		s.fail(c, err)
-		return
-	}
-	s.settingsPage(c, status, settingsData{LabelError: text})
+	s.refuseOnSettings(c, err, func(d *settingsData, _ int, text string) { d.LabelError = text })
 }
 
 func (s *Site) labelID(c *gin.Context) (uuid.UUID, bool) {

@@ -123,6 +123,18 @@ func (s *Site) settings(c *gin.Context) {
 // settingsError answers a refused write: the refusal page for a non-owner, the page with
 // the refusal in words next to the form for a bad key, a whole page for anything else.
 func (s *Site) settingsError(c *gin.Context, err error) {
+	s.refuseOnSettings(c, err, func(d *settingsData, status int, text string) {
+		if status == http.StatusBadRequest {
+			text = "That does not look like an OpenAI API key. Paste the whole key: it starts with sk- and has no spaces."
+		}
+		d.Error = text
+	})
+}
+
+// refuseOnSettings answers a refused write of a Settings section: the refusal page for a
+// role that may not see Settings, the page with the refusal in words that show puts next to
+// its section, or a whole error page for anything else (a 404, an outage).
+func (s *Site) refuseOnSettings(c *gin.Context, err error, show func(d *settingsData, status int, text string)) {
 	if errors.Is(err, app.ErrForbidden) {
 		s.settingsForbidden(c)
 		return
@@ -132,10 +144,9 @@ func (s *Site) settingsError(c *gin.Context, err error) {
 		s.fail(c, err)
 		return
 	}
-	if status == http.StatusBadRequest {
-		text = "That does not look like an OpenAI API key. Paste the whole key: it starts with sk- and has no spaces."
-	}
-	s.settingsPage(c, status, settingsData{Error: text})
+	var d settingsData
+	show(&d, status, text)
+	s.settingsPage(c, status, d)
 }
 
 // setOpenAIKey sets or replaces the key.
@@ -170,16 +181,7 @@ func (s *Site) setAutoArchive(c *gin.Context) {
 		days = &n
 	}
 	if _, err := s.App.SetAutoArchive(c.Request.Context(), callerOf(c), days); err != nil {
-		if errors.Is(err, app.ErrForbidden) {
-			s.settingsForbidden(c)
-			return
-		}
-		status, text, ok := refusal(err)
-		if !ok {
-			s.fail(c, err)
-			return
-		}
-		s.settingsPage(c, status, settingsData{ArchiveError: text})
+		s.refuseOnSettings(c, err, func(d *settingsData, _ int, text string) { d.ArchiveError = text })
 		return
 	}
 	SeeOther(c, WorkspacePath(callerOf(c).WorkspaceID.String(), SectionSettings)+"?done=archive")
