@@ -54,7 +54,7 @@ func TestLabelConversationWithKeyboardInBrowser(t *testing.T) {
 	tab.Select("#f-label", browser.Eval[string](tab, `document.querySelector("#f-label option:nth-child(2)").value`))
 	tab.Submit("form.filters")
 	tab.WaitGone(`tr.conversation-row[data-id="`+other+`"]`, 10*time.Second)
-	if !tab.Exists(`tr.conversation-row[data-id="` + labelled + `"]`) || !strings.Contains(tab.Location(), "label=") {
+	if !tab.Exists(`tr.conversation-row[data-id="`+labelled+`"]`) || !strings.Contains(tab.Location(), "label=") {
 		t.Errorf("the label filter: %s", tab.Location())
 	}
 	tab.AssertClean(t)
