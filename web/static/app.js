@@ -149,13 +149,32 @@
     }
   });
 
+  // A form the person has begun to fill in (a ticked box, typed text, another choice) is
+  // theirs: a refresh would throw their input away, so it waits until they send it.
+  function dirty(el) {
+    var fields = el.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f.type === "checkbox" || f.type === "radio") {
+        if (f.checked !== f.defaultChecked) { return true; }
+      } else if (f.tagName === "SELECT") {
+        for (var j = 0; j < f.options.length; j++) {
+          if (f.options[j].selected !== f.options[j].defaultSelected) { return true; }
+        }
+      } else if (f.type !== "hidden" && f.value !== f.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   function refresh(el) {
     var url = el.getAttribute("data-live-refresh");
     if (!url || !window.htmx || !el.id) { return; }
-    // A person in the middle of choosing in a <select>, or waiting for the answer
-    // to their own request, is not interrupted.
+    // A person in the middle of choosing in a <select>, filling in a form, or waiting
+    // for the answer to their own request, is not interrupted.
     var choosing = el.contains(document.activeElement) && document.activeElement.tagName === "SELECT";
-    if (choosing || ownInFlight > 0 || Date.now() < quietUntil) {
+    if (choosing || dirty(el) || ownInFlight > 0 || Date.now() < quietUntil) {
       pending(el);
       return;
     }
