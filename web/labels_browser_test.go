@@ -53,9 +53,13 @@ func TestLabelConversationWithKeyboardInBrowser(t *testing.T) {
 	focus(t, tab, "#f-label")
 	tab.Select("#f-label", browser.Eval[string](tab, `document.querySelector("#f-label option:nth-child(2)").value`))
 	tab.Submit("form.filters")
-	tab.WaitGone(`tr.conversation-row[data-id="`+other+`"]`, 10*time.Second)
-	if !tab.Exists(`tr.conversation-row[data-id="`+labelled+`"]`) || !strings.Contains(tab.Location(), "label=") {
-		t.Errorf("the label filter: %s", tab.Location())
+	// The filtered page is loaded when its URL names the label and its document is
+	// complete; the old page's rows vanish before the new ones arrive, so wait for both.
+	tab.WaitTrue(fmt.Sprintf(`location.search.includes("label=") && document.readyState === "complete" &&
+		document.querySelector('tr.conversation-row[data-id="%s"]') !== null`, labelled),
+		"the inbox filtered by the label, with the labelled conversation", 10*time.Second)
+	if tab.Exists(`tr.conversation-row[data-id="` + other + `"]`) {
+		t.Errorf("the label filter still lists the unlabelled conversation: %s", tab.Location())
 	}
 	tab.AssertClean(t)
 }

@@ -320,6 +320,22 @@ func (tab *Tab) WaitText(selector, text string, timeout time.Duration) {
 	}
 }
 
+// WaitTrue waits until the JavaScript expression is true, polling every 100 ms, and fails
+// with what as the condition it waited for.
+func (tab *Tab) WaitTrue(expr, what string, timeout time.Duration) {
+	tab.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok, err := run(tab, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tab.t.Fatalf("browser: waited %s for %s\nproblems so far: %q", timeout, what, tab.Problems())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // WaitGone waits until no element matches the selector.
 func (tab *Tab) WaitGone(selector string, timeout time.Duration) {
 	tab.t.Helper()
