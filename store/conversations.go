@@ -45,6 +45,16 @@ type Conversation struct {
 	SummaryModel       string               `bun:"summary_model"`
 	SummaryKeyKind     string               `bun:"summary_key_kind"`
 	SummaryGeneratedAt sql.NullTime         `bun:"summary_generated_at"`
+
+	// The SLA clocks, written by the conversation's workflow: when each breaches (null while
+	// off or paused), when it stopped in time, when it breached.
+	SLAFirstResponseDue        sql.NullTime `bun:"sla_first_response_due"`
+	SLAFirstResponseMetAt      sql.NullTime `bun:"sla_first_response_met_at"`
+	SLAFirstResponseBreachedAt sql.NullTime `bun:"sla_first_response_breached_at"`
+	SLAResolutionDue           sql.NullTime `bun:"sla_resolution_due"`
+	SLAResolutionMetAt         sql.NullTime `bun:"sla_resolution_met_at"`
+	SLAResolutionBreachedAt    sql.NullTime `bun:"sla_resolution_breached_at"`
+	SLAResolutionPaused        bool         `bun:"sla_resolution_paused"`
 }
 
 // ConversationView is a conversation with its lead and assignee, as lists and the detail show it.
