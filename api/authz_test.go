@@ -84,6 +84,11 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"PATCH /labels/:label_id":               {allowed: admins, body: map[string]any{"color": "red"}},
 		"DELETE /labels/:label_id":              {allowed: admins},
 		"PUT /conversations/:id/labels":         {allowed: changers, body: map[string]any{"labels": []string{}}},
+		// Every member keeps personal views; a shared view is the owners' and admins' (TestViews*).
+		"GET /views":             {allowed: all},
+		"POST /views":            {allowed: all, body: map[string]any{"name": "Authz", "filters": map[string]any{"unread": true}}},
+		"PATCH /views/:view_id":  {allowed: all, body: map[string]any{"name": "Authz 2"}},
+		"DELETE /views/:view_id": {allowed: all},
 
 		"GET /webhooks":                                        {allowed: admins},
 		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},
@@ -115,6 +120,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 			}
 			p = strings.Replace(p, ":delivery_id", "0192a5e4-0000-7000-8000-000000000001", 1)
 			p = strings.Replace(p, ":label_id", "0192a5e4-0000-7000-8000-000000000002", 1)
+			p = strings.Replace(p, ":view_id", "0192a5e4-0000-7000-8000-000000000003", 1)
 			p = strings.Replace(p, ":id", conv, 1)
 			return strings.Replace(p, ":user_id", newTarget(), 1)
 		}

@@ -94,6 +94,12 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.PATCH("/labels/:label_id", s.can(domain.ManageLabels), s.patchLabel)
 	ws.DELETE("/labels/:label_id", s.can(domain.ManageLabels), s.deleteLabel)
 
+	// Saved views: every member keeps their own; shared ones are checked in app (owners, admins).
+	ws.GET("/views", s.can(domain.ManageOwnViews), s.listViews)
+	ws.POST("/views", s.can(domain.ManageOwnViews), s.createView)
+	ws.PATCH("/views/:view_id", s.can(domain.ManageOwnViews), s.patchView)
+	ws.DELETE("/views/:view_id", s.can(domain.ManageOwnViews), s.deleteView)
+
 	ws.GET("/leads", s.can(domain.ReadLeads), s.listLeads)
 	ws.GET("/leads/export.csv", s.can(domain.ExportLeads), s.exportLeads)
 	ws.PATCH("/leads/:id", s.can(domain.ChangeLeads), s.patchLead)

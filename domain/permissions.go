@@ -23,4 +23,8 @@ var (
 	ManageOwnTokens     = Permission{"tokens", "manage_own"}
 	ManageBusinessHours = Permission{"business_hours", "manage"}
 	ManageLabels        = Permission{"labels", "manage"}
+	// ManageOwnViews is making, changing and deleting one's own personal saved views (and
+	// reading the workspace's shared ones); ManageSharedViews is doing so for shared views.
+	ManageOwnViews    = Permission{"views", "manage_own"}
+	ManageSharedViews = Permission{"shared_views", "manage"}
 )

@@ -37,6 +37,8 @@ func TestTableOfApiMd(t *testing.T) {
 		domain.ManageAutoArchive:   yes(domain.Owner, domain.Admin),
 		domain.ManageBusinessHours: yes(domain.Owner, domain.Admin),
 		domain.ManageLabels:        yes(domain.Owner, domain.Admin),
+		domain.ManageOwnViews:      all,
+		domain.ManageSharedViews:   yes(domain.Owner, domain.Admin),
 	}
 	for perm, allowed := range table {
 		for _, role := range domain.Roles {
