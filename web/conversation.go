@@ -60,7 +60,10 @@ type conversationPage struct {
 	CanAudit    bool
 	CanRetry    bool
 
-	Assignable   []app.Member
+	Assignable []app.Member
+	// AssignMe is the caller's user id when "Assign to me" applies: they may be assigned and
+	// the conversation is not theirs yet.
+	AssignMe     string
 	Labels       []app.Label // the workspace's, for the picker
 	LeadStatuses []domain.LeadStatus
 	Messages     []app.Message
@@ -165,6 +168,11 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 			return
 		}
 		d.Assignable = members
+		for _, m := range members {
+			if m.UserID == caller.UserID && (!v.AssigneeID.Valid || v.AssigneeID.UUID != caller.UserID) {
+				d.AssignMe = caller.UserID.String()
+			}
+		}
 		if d.Labels, err = s.App.AllLabels(ctx, caller); err != nil {
 			s.fail(c, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
@@ -53,6 +54,14 @@ type inboxPage struct {
 	Channels []domain.Channel
 	Members  []app.Member
 	Labels   []app.Label
+	// Views is the side list of saved views; ViewName the one shown, if any.
+	Views    viewsPanel
+	ViewName string
+	// SaveFilters is the list's filters as "Save this view" sends them (the URL's query);
+	// Save the form as it was refused; CanShare offers "Shared with the workspace".
+	SaveFilters string
+	Save        inboxSave
+	CanShare    bool
 }
 
 // dateInput is what an <input type=date> sends.
@@ -104,26 +113,61 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	return q, f
 }
 
-// inbox is the inbox list: GET /w/<id>/. Its filters live in the URL, in the API's names.
-// An htmx request (a live refresh) gets only the list.
+// inboxSave is the "Save this view" form as the person left it, when saving was refused.
+type inboxSave struct {
+	Error  string
+	Name   string
+	Shared bool
+}
+
+// inbox is the inbox list: GET /w/<id>/. Its filters live in the URL, in the API's names, or
+// come from a saved view (?view=<id>, a bookmark). An htmx request (a live refresh) gets
+// only the list.
 func (s *Site) inbox(c *gin.Context) {
+	values := c.Request.URL.Query()
+	viewID := ""
+	if raw := values.Get("view"); raw != "" {
+		id, err := uuid.Parse(raw)
+		if err != nil {
+			s.web.Render.NotFound(c)
+			return
+		}
+		v, err := s.App.View(c.Request.Context(), callerOf(c), id)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		viewID = v.ID.String()
+		cursor := values.Get("cursor")
+		values = pageFilters(app.ViewQuery(v))
+		if cursor != "" {
+			values.Set("cursor", cursor)
+		}
+	}
+	s.renderInbox(c, values, viewID, inboxSave{}, http.StatusOK)
+}
+
+// renderInbox shows the list filtered by values (the inbox URL's query); viewID names the
+// saved view they come from, if any.
+func (s *Site) renderInbox(c *gin.Context, values url.Values, viewID string, save inboxSave, status int) {
 	caller := callerOf(c)
 	ctx := c.Request.Context()
 	base := WorkspacePath(caller.WorkspaceID.String(), SectionInbox)
-	values := c.Request.URL.Query()
 	query, filters := inboxQuery(values)
 	d := inboxPage{
 		Workspace: caller.WorkspaceID.String(),
 		Filters:   filters,
 		ClearURL:  base,
 		NewestURL: base,
-		ListURL:   c.Request.URL.RequestURI(),
 		LiveURL:   s.liveURL(caller.WorkspaceID.String()),
 		States:    domain.States,
 		Channels:  domain.Channels,
 		Paged:     values.Get("cursor") != "",
+		Save:      save,
+		CanShare:  s.App.Can(caller, domain.ManageSharedViews),
 	}
-	// The page's own links carry the filters as the person typed them, without empty ones.
+	// The page's own links carry the filters as the person typed them, without empty ones;
+	// a saved view's links carry the view.
 	kept := url.Values{}
 	for name, vs := range values {
 		for _, v := range vs {
@@ -132,8 +176,22 @@ func (s *Site) inbox(c *gin.Context) {
 			}
 		}
 	}
-	if len(kept) > 0 {
-		d.NewestURL = base + "?" + kept.Encode()
+	d.SaveFilters = kept.Encode()
+	links := kept
+	if viewID != "" {
+		links = url.Values{"view": {viewID}}
+	}
+	if len(links) > 0 {
+		d.NewestURL = base + "?" + links.Encode()
+	}
+	d.ListURL = d.NewestURL
+	if cursor := values.Get("cursor"); cursor != "" {
+		at := url.Values{}
+		for k, v := range links {
+			at[k] = v
+		}
+		at.Set("cursor", cursor)
+		d.ListURL = base + "?" + at.Encode()
 	}
 	members, err := s.App.Assignable(ctx, caller)
 	if err != nil {
@@ -145,8 +203,16 @@ func (s *Site) inbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if d.Views, err = s.viewsOf(c, viewID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, v := range d.Views.Views {
+		if v.Current {
+			d.ViewName = v.Name
+		}
+	}
 
-	status := http.StatusOK
 	page, err := func() (app.ConversationPage, error) {
 		q, err := app.ReadQuery(query, app.ConversationListParams...)
 		if err != nil {
@@ -160,20 +226,25 @@ func (s *Site) inbox(c *gin.Context) {
 		d.Items = page.Items
 		if page.NextCursor != "" {
 			older := url.Values{}
-			for k, v := range kept {
+			for k, v := range links {
 				older[k] = v
 			}
 			older.Set("cursor", page.NextCursor)
 			d.OlderURL = base + "?" + older.Encode()
 		}
 	case errors.As(err, &refused) && refused.Status == http.StatusBadRequest:
-		status = http.StatusBadRequest
+		if status == http.StatusOK {
+			status = http.StatusBadRequest
+		}
 		d.Error = "That filter does not work: " + refused.Message + "."
 	default:
 		s.fail(c, err)
 		return
 	}
 	SetTitle(c, "Inbox")
+	if d.ViewName != "" {
+		SetTitle(c, d.ViewName+" · Inbox")
+	}
 	SetSection(c, SectionInbox)
 	s.web.Render.Fragment(c, status, "inbox", "conversation-list", d)
 }

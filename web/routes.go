@@ -46,6 +46,12 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/c/:id/lead", s.setLead)
 	ws.POST("/c/:id/labels", s.setLabels)
 
+	// Saved views (ManageOwnViews; shared ones ManageSharedViews): the side list alone (a
+	// live refresh), save the current filters, delete. Opening one is the inbox's ?view=.
+	ws.GET("/views", s.savedViews)
+	ws.POST("/views", s.createView)
+	ws.POST("/views/:view_id/delete", s.deleteView)
+
 	// The live updates of the open pages (Server-Sent Events): any member.
 	ws.GET("/"+livePath, s.events)
 

@@ -249,3 +249,161 @@
     if (el) { listen(el.getAttribute("data-live")); }
   });
 })();
+
+// ---- Keyboard shortcuts ----------------------------------------------------
+// On the inbox: j/k select the next/previous conversation (its link takes the
+// focus, so Enter opens it), / focuses the search. On a conversation: e closes,
+// # archives, a assigns to me, u marks read/unread, l goes to the labels, n to
+// the note. ? shows the list (#shortcuts, a <dialog>; Escape closes it and the
+// focus goes back). Every key presses a control the page shows, through its own
+// form: no rule lives here. Nothing happens while typing in a field, or with
+// Ctrl, Alt or Meta held (those are the browser's).
+(function () {
+  "use strict";
+
+  var selectedID = "";
+  var returnFocus = null;
+
+  function typing(el) {
+    if (!el || el === document.body) { return false; }
+    if (el.isContentEditable) { return true; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("#conversation-list tr.conversation-row"));
+  }
+
+  function rowLink(row) { return row.querySelector("td.visitor a"); }
+
+  function mark(row) {
+    var all = rows();
+    for (var i = 0; i < all.length; i++) {
+      all[i].classList.remove("is-selected");
+      all[i].removeAttribute("aria-selected");
+    }
+    if (!row) { selectedID = ""; return; }
+    row.classList.add("is-selected");
+    row.setAttribute("aria-selected", "true");
+    selectedID = row.getAttribute("data-id") || "";
+  }
+
+  function current() {
+    var all = rows();
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].contains(document.activeElement) || all[i].getAttribute("data-id") === selectedID) { return i; }
+    }
+    return -1;
+  }
+
+  function move(delta) {
+    var all = rows();
+    if (!all.length) { return; }
+    var at = current();
+    var next = at < 0 ? (delta > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, at + delta));
+    mark(all[next]);
+    var link = rowLink(all[next]);
+    if (link) { link.focus(); }
+  }
+
+  // press clicks the page's own control, if the page shows it (a role without it, or a
+  // state that does not offer it, has none, and the key does nothing).
+  function press(id) {
+    var el = document.getElementById(id);
+    if (!el || el.disabled) { return false; }
+    el.click();
+    return true;
+  }
+
+  function focusOn(el) {
+    if (!el) { return false; }
+    el.focus();
+    return true;
+  }
+
+  function dialog() { return document.getElementById("shortcuts"); }
+
+  function openHelp() {
+    var d = dialog();
+    if (!d || d.open || typeof d.showModal !== "function") { return; }
+    returnFocus = document.activeElement;
+    d.showModal();
+    var close = d.querySelector("[data-shortcuts-close]");
+    if (close) { close.focus(); }
+  }
+
+  function search() {
+    if (focusOn(document.getElementById("f-q"))) { return; }
+    var back = document.querySelector(".back a");
+    if (back) { window.location.href = back.getAttribute("href") + "#f-q"; }
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) { return; }
+    if (typing(e.target)) { return; }
+    var d = dialog();
+    if (d && d.open) { return; } // the dialog's own keys: Tab, Escape
+    var handled = true;
+    switch (e.key) {
+    case "j": move(1); break;
+    case "k": move(-1); break;
+    case "Enter":
+      // A focused link or button does its own Enter; otherwise open the selected row.
+      handled = false;
+      if (e.target.closest && e.target.closest("a, button, summary")) { break; }
+      var at = current();
+      if (at >= 0) {
+        var link = rowLink(rows()[at]);
+        if (link) { window.location.href = link.href; handled = true; }
+      }
+      break;
+    case "e": handled = press("move-closed"); break;
+    case "#": handled = press("move-archived"); break;
+    case "a": handled = press("assign-me"); break;
+    case "u": handled = press("mark-read") || press("mark-unread"); break;
+    case "l": handled = focusOn(document.querySelector("#labels input[type=checkbox]")); break;
+    case "n": handled = focusOn(document.getElementById("note-text")); break;
+    case "/": search(); break;
+    case "?": openHelp(); break;
+    default: handled = false;
+    }
+    if (handled) { e.preventDefault(); }
+  });
+
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest ? e.target : null;
+    if (!t) { return; }
+    if (t.closest("[data-shortcuts-open]")) { openHelp(); }
+    if (t.closest("[data-shortcuts-close]")) { var d = dialog(); if (d) { d.close(); } }
+  });
+
+  // Whichever way the dialog closes (Escape, Close), the focus goes back where it was.
+  document.addEventListener("close", function (e) {
+    if (e.target !== dialog()) { return; }
+    if (returnFocus && document.contains(returnFocus)) { returnFocus.focus(); }
+    returnFocus = null;
+  }, true);
+
+  // A live refresh replaces the list: the selection (and the focus, if it was on it) stays
+  // on the same conversation.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!selectedID) { return; }
+    var list = document.getElementById("conversation-list");
+    var row = list && list.querySelector('tr.conversation-row[data-id="' + selectedID + '"]');
+    if (!row) { return; }
+    mark(row);
+    if (document.activeElement === document.body || document.activeElement === null) {
+      var link = rowLink(row);
+      if (link) { link.focus(); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var buttons = document.querySelectorAll("[data-shortcuts-open]");
+    for (var i = 0; i < buttons.length; i++) {
+      if (dialog() && typeof dialog().showModal === "function") { buttons[i].hidden = false; }
+    }
+    if (window.location.hash === "#f-q") { focusOn(document.getElementById("f-q")); }
+  });
+})();
