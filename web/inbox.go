@@ -62,6 +62,9 @@ type inboxPage struct {
 	SaveFilters string
 	Save        inboxSave
 	CanShare    bool
+	// AssignMe is the caller's user id when they may take conversations: what the list's
+	// "a" key assigns to.
+	AssignMe string
 }
 
 // dateInput is what an <input type=date> sends.
@@ -199,6 +202,13 @@ func (s *Site) renderInbox(c *gin.Context, values url.Values, viewID string, sav
 		return
 	}
 	d.Members = members
+	if s.App.Can(caller, domain.ChangeConversations) {
+		for _, m := range members {
+			if m.UserID == caller.UserID {
+				d.AssignMe = caller.UserID.String()
+			}
+		}
+	}
 	if d.Labels, err = s.App.AllLabels(ctx, caller); err != nil {
 		s.fail(c, err)
 		return

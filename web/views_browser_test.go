@@ -174,8 +174,8 @@ func TestShortcutsDialogInBrowser(t *testing.T) {
 }
 
 // TestListKeysOpenAndCloseInBrowser: j and k move the selection down the list (a visible,
-// focused row), Enter opens the selected conversation, a assigns it to me and e closes it,
-// each through the page's own buttons.
+// focused row); u, e and # act on the selected row; Enter opens the selected conversation,
+// where a assigns it to me and e closes it, through the page's own buttons.
 func TestListKeysOpenAndCloseInBrowser(t *testing.T) {
 	t.Parallel()
 	e := testenv.New(t, testenv.Options{})
@@ -207,7 +207,30 @@ func TestListKeysOpenAndCloseInBrowser(t *testing.T) {
 	if got := selected(); got != newer {
 		t.Fatalf("k selects %q, want the first row %s", got, newer)
 	}
+	// On the list, the keys act on the selected row through the conversation's endpoints:
+	// u marks it read, e closes it, # archives it (it leaves the list); the selection stays
+	// on it across the list's refreshes.
+	row := `tr.conversation-row[data-id="` + newer + `"]`
+	tab.Press("u")
+	tab.WaitTrue(`document.querySelector('`+row+`:not(.is-unread)') !== null`, "the selected row read", 10*time.Second)
+	if got := selected(); got != newer {
+		t.Fatalf("after u and the list's refresh the selection is %q", got)
+	}
+	tab.Press("e")
+	tab.WaitTrue(`document.querySelector('`+row+` .badge-closed') !== null`, "the selected row closed", 10*time.Second)
+	if st := apiConversation(t, e, ws, newer)["state"]; st != "closed" {
+		t.Errorf("after e on the list the API shows state %v", st)
+	}
+	tab.Press("#")
+	tab.WaitTrue(`document.querySelector('`+row+`') === null`, "the archived row gone from the list", 10*time.Second)
+	if st := apiConversation(t, e, ws, newer)["state"]; st != "archived" {
+		t.Errorf("after # on the list the API shows state %v", st)
+	}
+
 	tab.Press("j")
+	if got := selected(); got != older {
+		t.Fatalf("j selects %q, want the remaining row %s", got, older)
+	}
 	tab.Press("\r")
 	tab.WaitText("h1#conversation-title", "Older Visitor", 10*time.Second)
 	if !strings.Contains(tab.Location(), "/c/"+older) {

@@ -252,9 +252,9 @@
 
 // ---- Keyboard shortcuts ----------------------------------------------------
 // On the inbox: j/k select the next/previous conversation (its link takes the
-// focus, so Enter opens it), / focuses the search. On a conversation: e closes,
-// # archives, a assigns to me, u marks read/unread, l goes to the labels, n to
-// the note. ? shows the list (#shortcuts, a <dialog>; Escape closes it and the
+// focus, so Enter opens it), / focuses the search. On a conversation, or the
+// list's selected row: e closes, # archives, a assigns to me, u marks
+// read/unread, l goes to the labels, n to the note. ? shows the list (#shortcuts, a <dialog>; Escape closes it and the
 // focus goes back). Every key presses a control the page shows, through its own
 // form: no rule lives here. Nothing happens while typing in a field, or with
 // Ctrl, Alt or Meta held (those are the browser's).
@@ -316,6 +316,64 @@
     return true;
   }
 
+  function selectedRow() {
+    var at = current();
+    return at < 0 ? null : rows()[at];
+  }
+
+  function say(text) {
+    var box = document.getElementById("alerts");
+    if (!box) { return; }
+    var p = document.createElement("p");
+    p.className = "error";
+    p.textContent = text;
+    box.replaceChildren(p);
+  }
+
+  function newKey() {
+    var b = new Uint8Array(18);
+    window.crypto.getRandomValues(b);
+    return btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // onRow sends the selected row's conversation what its page's form sends (to the same
+  // endpoint, with the page's CSRF token); the server decides, and a refusal is shown in
+  // words. The list then shows the change (and the live update follows).
+  function onRow(action, fields) {
+    var row = selectedRow();
+    var link = row && rowLink(row);
+    if (!link) { return false; }
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var body = new URLSearchParams(fields);
+    if (action === "state" || action === "assignee") { body.set("idempotency_key", newKey()); }
+    fetch(link.pathname + "/" + action, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "X-CSRF-Token": meta ? meta.getAttribute("content") : "", "HX-Request": "true" }
+    }).then(function (res) {
+      return res.text().then(function (text) {
+        var doc = new DOMParser().parseFromString(text, "text/html");
+        var err = doc.querySelector('p.error[role="alert"]');
+        if (!res.ok) {
+          say(err ? err.textContent.trim() : "The server answered " + res.status + ". Reload the page and try again.");
+        }
+        var list = document.getElementById("conversation-list");
+        if (list && window.htmx && list.getAttribute("data-live-refresh")) {
+          window.htmx.ajax("GET", list.getAttribute("data-live-refresh"), { target: "#conversation-list", swap: "outerHTML settle:0ms" });
+        }
+      });
+    }, function () { say("The server could not be reached. Check your connection and try again."); });
+    return true;
+  }
+
+  // toRow opens the selected row's conversation at one of its parts (#labels, #note-text).
+  function toRow(part) {
+    var row = selectedRow();
+    var link = row && rowLink(row);
+    if (!link) { return false; }
+    window.location.href = link.href + "#" + part;
+    return true;
+  }
+
   function focusOn(el) {
     if (!el) { return false; }
     el.focus();
@@ -358,12 +416,19 @@
         if (link) { window.location.href = link.href; handled = true; }
       }
       break;
-    case "e": handled = press("move-closed"); break;
-    case "#": handled = press("move-archived"); break;
-    case "a": handled = press("assign-me"); break;
-    case "u": handled = press("mark-read") || press("mark-unread"); break;
-    case "l": handled = focusOn(document.querySelector("#labels input[type=checkbox]")); break;
-    case "n": handled = focusOn(document.getElementById("note-text")); break;
+    case "e": handled = press("move-closed") || onRow("state", { state: "closed" }); break;
+    case "#": handled = press("move-archived") || onRow("state", { state: "archived" }); break;
+    case "a":
+      var me = document.querySelector("#conversation-list[data-me]");
+      handled = press("assign-me") || (me !== null && onRow("assignee", { assignee: me.getAttribute("data-me") }));
+      break;
+    case "u":
+      var row = selectedRow();
+      handled = press("mark-read") || press("mark-unread") ||
+        (row !== null && onRow(row.classList.contains("is-unread") ? "read" : "unread", {}));
+      break;
+    case "l": handled = focusOn(document.querySelector("#labels input[type=checkbox]")) || toRow("labels"); break;
+    case "n": handled = focusOn(document.getElementById("note-text")) || toRow("note-text"); break;
     case "/": search(); break;
     case "?": openHelp(); break;
     default: handled = false;
@@ -404,6 +469,11 @@
     for (var i = 0; i < buttons.length; i++) {
       if (dialog() && typeof dialog().showModal === "function") { buttons[i].hidden = false; }
     }
-    if (window.location.hash === "#f-q") { focusOn(document.getElementById("f-q")); }
+    // Arriving from the list's / , l or n: the part the key named takes the focus.
+    switch (window.location.hash) {
+    case "#f-q": focusOn(document.getElementById("f-q")); break;
+    case "#labels": focusOn(document.querySelector("#labels input[type=checkbox]")); break;
+    case "#note-text": focusOn(document.getElementById("note-text")); break;
+    }
   });
 })();
