@@ -110,6 +110,7 @@ func TestSaveViewFromKeyboardLabelInBrowser(t *testing.T) {
 	if got := browser.Eval[string](fresh, `document.getElementById("f-label").selectedOptions[0].textContent`); got != "Hot lead" {
 		t.Errorf("the label filter shows %q", got)
 	}
+	screenshot(t, fresh, "saved-views")
 	tab.AssertClean(t)
 	fresh.AssertClean(t)
 }
@@ -140,6 +141,7 @@ func TestShortcutsDialogInBrowser(t *testing.T) {
 	if id := activeID(tab); id != "close-shortcuts" {
 		t.Errorf("the focus in the open dialog is on %q, not Close", id)
 	}
+	screenshot(t, tab, "shortcuts")
 	tab.Press(kb.Escape)
 	tab.WaitTrue(`!`+open, "the shortcuts dialog closed by Escape", 5*time.Second)
 	if got := browser.Eval[string](tab, `document.activeElement.textContent`); got != "All conversations" {
