@@ -144,9 +144,8 @@ func TestShortcutsDialogInBrowser(t *testing.T) {
 	screenshot(t, tab, "shortcuts")
 	tab.Press(kb.Escape)
 	tab.WaitTrue(`!`+open, "the shortcuts dialog closed by Escape", 5*time.Second)
-	if got := browser.Eval[string](tab, `document.activeElement.textContent`); got != "All conversations" {
-		t.Errorf("after Escape the focus is on %q, not where it was", got)
-	}
+	// The dialog's close event comes a moment after it shuts.
+	tab.WaitTrue(`document.activeElement.textContent === "All conversations"`, "the focus back on All conversations after Escape", 5*time.Second)
 
 	// The visible control opens the same dialog; its Close button shuts it.
 	if !browser.Eval[bool](tab, `!document.getElementById("show-shortcuts").hidden`) {
@@ -156,9 +155,7 @@ func TestShortcutsDialogInBrowser(t *testing.T) {
 	tab.WaitTrue(open, "the dialog opened by its button", 5*time.Second)
 	tab.Press("\r") // on Close
 	tab.WaitTrue(`!`+open, "the dialog closed by Close", 5*time.Second)
-	if id := activeID(tab); id != "show-shortcuts" {
-		t.Errorf("after Close the focus is on %q, not the button", id)
-	}
+	tab.WaitTrue(`document.activeElement.id === "show-shortcuts"`, "the focus back on the Keyboard shortcuts button after Close", 5*time.Second)
 
 	// Typing in a field is typing.
 	focus(t, tab, "#f-q")

@@ -281,11 +281,9 @@
     var all = rows();
     for (var i = 0; i < all.length; i++) {
       all[i].classList.remove("is-selected");
-      all[i].removeAttribute("aria-selected");
     }
     if (!row) { selectedID = ""; return; }
     row.classList.add("is-selected");
-    row.setAttribute("aria-selected", "true");
     selectedID = row.getAttribute("data-id") || "";
   }
 
@@ -440,14 +438,16 @@
     var t = e.target.closest ? e.target : null;
     if (!t) { return; }
     if (t.closest("[data-shortcuts-open]")) { openHelp(); }
-    if (t.closest("[data-shortcuts-close]")) { var d = dialog(); if (d) { d.close(); } }
+    if (t.closest("[data-shortcuts-close]")) { var d = dialog(); if (d) { d.close(); restoreFocus(); } }
   });
 
   // Whichever way the dialog closes (Escape, Close), the focus goes back where it was.
-  document.addEventListener("close", function (e) {
-    if (e.target !== dialog()) { return; }
+  function restoreFocus() {
     if (returnFocus && document.contains(returnFocus)) { returnFocus.focus(); }
     returnFocus = null;
+  }
+  document.addEventListener("close", function (e) {
+    if (e.target === dialog()) { restoreFocus(); }
   }, true);
 
   // A live refresh replaces the list: the selection (and the focus, if it was on it) stays
