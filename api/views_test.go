@@ -85,12 +85,13 @@ func TestViewsPersonalSharedAndRoles(t *testing.T) {
 	ws := env.NewWorkspace("Views Co")
 	other := env.NewWorkspace("Other Views Co")
 	token := map[domain.Role]string{domain.Owner: ws.OwnerToken}
+	userID := map[domain.Role]string{}
 	for _, role := range []domain.Role{domain.Admin, domain.Support, domain.Viewer} {
-		_, tok, err := env.Store.AddMember(ctx, ws.WorkspaceID, string(role)+"@views.example", string(role), role)
+		m, tok, err := env.Store.AddMember(ctx, ws.WorkspaceID, string(role)+"@views.example", string(role), role)
 		if err != nil {
 			t.Fatal(err)
 		}
-		token[role] = tok
+		token[role], userID[role] = tok, m.UserID.String()
 	}
 
 	// Every role keeps personal views, seen and changed by their owner only.
@@ -213,6 +214,24 @@ func TestViewsPersonalSharedAndRoles(t *testing.T) {
 	}
 	if got := listAllViews(t, env, other.OwnerToken, other, 50); len(got) != 0 {
 		t.Errorf("another workspace lists our views: %v", viewNames(got))
+	}
+
+	// A member's personal views go with their membership.
+	personalOf := func(user string) int {
+		n, err := env.Store.DB.NewSelect().Table("saved_views").Where("owner_id = ?", user).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := personalOf(userID[domain.Support]); n != 1 {
+		t.Fatalf("support has %d personal views before leaving, want 1", n)
+	}
+	if res := env.As(ws.OwnerToken, http.MethodDelete, fmt.Sprintf("/api/v1/workspaces/%s/members/%s", ws.WorkspaceID, userID[domain.Support]), nil); res.Code != http.StatusNoContent && res.Code != http.StatusOK {
+		t.Fatalf("remove support: %d %s", res.Code, res.Body)
+	}
+	if n := personalOf(userID[domain.Support]); n != 0 {
+		t.Errorf("a removed member keeps %d personal views", n)
 	}
 }
 
