@@ -84,6 +84,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"PATCH /labels/:label_id":               {allowed: admins, body: map[string]any{"color": "red"}},
 		"DELETE /labels/:label_id":              {allowed: admins},
 		"PUT /conversations/:id/labels":         {allowed: changers, body: map[string]any{"labels": []string{}}},
+		"GET /reports":                          {allowed: all},
 
 		"GET /webhooks":                                        {allowed: admins},
 		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},
