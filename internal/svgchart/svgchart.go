@@ -76,11 +76,16 @@ func (c Chart) SVG() string {
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(c.Title), id, esc(c.Desc))
 
 	maxV := c.max()
-	if len(c.Labels) == 0 || maxV <= 0 {
+	if len(c.Labels) == 0 || c.empty() {
 		fmt.Fprintf(&b, `<text class="empty" x="%d" y="%d" text-anchor="middle" fill="#64748b">%s</text></svg>`, w/2, h/2, Empty)
 		return b.String()
 	}
-	ceil := niceCeil(maxV)
+	// Small counts get ticks at whole numbers (0 to 4); a line of measured zeros still has
+	// an axis.
+	ceil := 4.0
+	if maxV > 4 {
+		ceil = niceCeil(maxV)
+	}
 	plotW, plotH := float64(w-left-right), float64(h-top-bottom)
 	y := func(v float64) float64 { return float64(top) + plotH - v/ceil*plotH }
 
@@ -168,6 +173,19 @@ func (c Chart) SVG() string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// empty reports whether there is nothing to draw: no bar above zero, or for lines no
+// measured point (a measured zero is a point).
+func (c Chart) empty() bool {
+	for _, s := range c.Series {
+		for i, v := range s.Values {
+			if i < len(c.Labels) && !math.IsNaN(v) && (v > 0 || c.Kind == Lines) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // max is the largest value the chart must reach: the tallest stack for Stacked.

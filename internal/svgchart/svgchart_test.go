@@ -179,6 +179,20 @@ func TestEmptyChartSaysSo(t *testing.T) {
 	}
 }
 
+// A line of measured zeros is data (a wait of no time), drawn on the axis.
+func TestLineOfZerosIsDrawn(t *testing.T) {
+	c := Chart{ID: "z", Kind: Lines, Labels: []string{"a", "b"}, Series: []Series{{Name: "x", Values: []float64{0, 0}}}}
+	els := parse(t, c.SVG())
+	if strings.Contains(c.SVG(), Empty) || len(byClass(els, "point")) != 2 {
+		t.Errorf("zeros: %s", c.SVG())
+	}
+	for _, p := range byClass(els, "point") {
+		if cy := num(t, p.Attrs["cy"]); math.Abs(cy-float64(260-bottom)) > 0.2 {
+			t.Errorf("a zero is drawn at y=%v, not on the axis", cy)
+		}
+	}
+}
+
 func TestNiceCeil(t *testing.T) {
 	for in, want := range map[float64]float64{1: 1, 3: 5, 7: 10, 11: 20, 240: 250, 0.3: 0.5, 3600: 5000} {
 		if got := niceCeil(in); math.Abs(got-want) > 1e-9 {
