@@ -239,12 +239,17 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 
 	// Time to first assignment and to close, in business time, per creation day and per
 	// assignee.
+	var timeline *domain.BusinessTimeline
+	if cal != nil {
+		// Assignments and closes come up to now, after the range's end.
+		timeline = cal.Timeline(r.From, later(r.To, time.Now()).Add(24*time.Hour))
+	}
 	between := func(a, b time.Time) time.Duration {
 		if !b.After(a) {
 			return 0
 		}
-		if cal != nil {
-			return cal.Between(a, b)
+		if timeline != nil {
+			return timeline.Between(a, b)
 		}
 		return b.Sub(a)
 	}
@@ -341,6 +346,13 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 		out.LeadsByStatus = append(out.LeadsByStatus, lc)
 	}
 	return out, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // summarise is the count, median and 90th percentile of durations in seconds.
