@@ -8,8 +8,10 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -202,10 +204,8 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 
 	// Every day of the range, and every week that overlaps it.
 	days := daysBetween(from, to) + 1
-	dayIndex := make(map[string]int, days)
 	for i := range days {
 		d := from.AddDate(0, 0, i).Format(time.DateOnly)
-		dayIndex[d] = i
 		out.CreatedPerDay = append(out.CreatedPerDay, CreatedDay{Date: d})
 		out.TimesPerDay = append(out.TimesPerDay, TimesDay{Date: d})
 	}
@@ -216,25 +216,22 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 		out.SLAPerWeek = append(out.SLAPerWeek, SLAWeek{Week: w.Format(time.DateOnly)})
 	}
 
-	created, err := s.Store.CreatedPerDay(ctx, ws, r)
-	if err != nil {
-		return nil, err
+	// The SLA and leads counts run alongside the scan of the range's conversations.
+	var sla []store.SLAWeekCount
+	var leads []store.LeadStatusCount
+	var slaErr, leadsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { sla, slaErr = s.Store.SLAPerWeek(ctx, ws, r) })
+	wg.Go(func() { leads, leadsErr = s.Store.LeadsByStatus(ctx, ws, r) })
+	defer wg.Wait()
+
+	// Day i of the range is [bounds[i], bounds[i+1]) in the zone.
+	bounds := make([]time.Time, days+1)
+	for i := range bounds {
+		bounds[i] = local(from.AddDate(0, 0, i), loc)
 	}
-	for _, row := range created {
-		i, ok := dayIndex[row.Day.Format(time.DateOnly)]
-		if !ok {
-			continue
-		}
-		d := &out.CreatedPerDay[i]
-		switch row.Channel {
-		case domain.Chat:
-			d.Chat += row.Count
-		case domain.WebVoice:
-			d.WebVoice += row.Count
-		case domain.Phone:
-			d.Phone += row.Count
-		}
-		d.Total += row.Count
+	dayOf := func(t time.Time) int {
+		return sort.Search(len(bounds), func(k int) bool { return bounds[k].After(t) }) - 1
 	}
 
 	// Time to first assignment and to close, in business time, per creation day and per
@@ -256,11 +253,21 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 	type samples struct{ assign, close []float64 }
 	perDay := make([]samples, days)
 	perMember := map[uuid.UUID]*samples{}
-	err = s.Store.EachConversationTimes(ctx, ws, r, func(t *store.ConversationTimes) error {
-		i, ok := dayIndex[t.CreatedAt.In(loc).Format(time.DateOnly)]
-		if !ok {
+	err := s.Store.EachConversationTimes(ctx, ws, r, func(t *store.ConversationTimes) error {
+		i := dayOf(t.CreatedAt)
+		if i < 0 || i >= days {
 			return nil
 		}
+		d := &out.CreatedPerDay[i]
+		switch t.Channel {
+		case domain.Chat:
+			d.Chat++
+		case domain.WebVoice:
+			d.WebVoice++
+		case domain.Phone:
+			d.Phone++
+		}
+		d.Total++
 		var m *samples
 		if t.AssigneeID.Valid {
 			if m = perMember[t.AssigneeID.UUID]; m == nil {
@@ -310,9 +317,12 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 		return strings.Compare(a.UserID.String(), b.UserID.String())
 	})
 
-	sla, err := s.Store.SLAPerWeek(ctx, ws, r)
-	if err != nil {
-		return nil, err
+	wg.Wait()
+	if slaErr != nil {
+		return nil, slaErr
+	}
+	if leadsErr != nil {
+		return nil, leadsErr
 	}
 	for _, row := range sla {
 		i, ok := weekIndex[row.Week.Format(time.DateOnly)]
@@ -332,10 +342,6 @@ func (s *Service) report(ctx context.Context, ws uuid.UUID, from, to time.Time, 
 		}
 	}
 
-	leads, err := s.Store.LeadsByStatus(ctx, ws, r)
-	if err != nil {
-		return nil, err
-	}
 	for _, st := range domain.LeadStatuses {
 		lc := LeadCount{Status: st}
 		for _, row := range leads {

@@ -18,8 +18,8 @@ DROP INDEX CONCURRENTLY IF EXISTS conversations_sla_first_response_met_idx;
 
 --bun:split
 
-DROP INDEX CONCURRENTLY IF EXISTS audit_log_assigned_idx;
+DROP INDEX CONCURRENTLY IF EXISTS conversations_report_idx;
 
 --bun:split
 
-DROP INDEX CONCURRENTLY IF EXISTS conversations_report_idx;
+ALTER TABLE conversations DROP COLUMN IF EXISTS first_assigned_at;
