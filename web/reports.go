@@ -130,7 +130,7 @@ func chartsOf(r *app.Report) reportCharts {
 		Close: svg(svgchart.Chart{ID: "chart-close", Kind: svgchart.Lines, Labels: days, Format: dur,
 			Series: []svgchart.Series{{Name: "Median", Values: cl}, {Name: "90th percentile", Values: clP90}},
 			Title:  "Time to close, per day of creation", Desc: "Median and 90th percentile in " + kind + ", " + span + "."}),
-		Members: svg(svgchart.Chart{ID: "chart-members", Kind: svgchart.Bars, Labels: members, Format: dur,
+		Members: svg(svgchart.Chart{ID: "chart-members", Kind: svgchart.Bars, Labels: members, Format: dur, ZeroIsData: true,
 			Series: []svgchart.Series{{Name: "First assignment (median)", Values: mFA}, {Name: "Close (median)", Values: mCl}},
 			Title:  "Median times per assignee", Desc: "Time to first assignment and to close of each assignee's conversations, in " + kind + "."}),
 		SLA: svg(svgchart.Chart{ID: "chart-sla", Kind: svgchart.Bars, Labels: weeks, Series: sla,

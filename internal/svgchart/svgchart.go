@@ -39,6 +39,9 @@ type Chart struct {
 	Series []Series
 	// Format writes a value (axis ticks, tooltips); nil writes it as a number.
 	Format func(float64) string
+	// ZeroIsData: a zero is a measurement (a wait of no time), not the absence of one, so a
+	// chart of zeros is drawn rather than called empty. Lines always work so; NaN is no data.
+	ZeroIsData bool
 	// Width and Height are the viewBox; zero gives 720 by 260.
 	Width, Height int
 }
@@ -180,7 +183,7 @@ func (c Chart) SVG() string {
 func (c Chart) empty() bool {
 	for _, s := range c.Series {
 		for i, v := range s.Values {
-			if i < len(c.Labels) && !math.IsNaN(v) && (v > 0 || c.Kind == Lines) {
+			if i < len(c.Labels) && !math.IsNaN(v) && (v > 0 || c.Kind == Lines || c.ZeroIsData) {
 				return false
 			}
 		}

@@ -193,6 +193,19 @@ func TestLineOfZerosIsDrawn(t *testing.T) {
 	}
 }
 
+// Bars of measured zeros (ZeroIsData) draw an axis, not "No data"; counts of zero do not.
+func TestZeroIsData(t *testing.T) {
+	c := Chart{ID: "m", Kind: Bars, Labels: []string{"Ann"}, Series: []Series{{Name: "median", Values: []float64{0}}}}
+	if !strings.Contains(c.SVG(), Empty) {
+		t.Error("a count of zero is not empty")
+	}
+	c.ZeroIsData = true
+	parse(t, c.SVG())
+	if strings.Contains(c.SVG(), Empty) || !strings.Contains(c.SVG(), `class="axis"`) {
+		t.Errorf("a measured zero is called empty: %s", c.SVG())
+	}
+}
+
 func TestNiceCeil(t *testing.T) {
 	for in, want := range map[float64]float64{1: 1, 3: 5, 7: 10, 11: 20, 240: 250, 0.3: 0.5, 3600: 5000} {
 		if got := niceCeil(in); math.Abs(got-want) > 1e-9 {
