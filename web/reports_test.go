@@ -79,6 +79,12 @@ func TestReportsPage(t *testing.T) {
 		t.Errorf("csv: %d %s\n%s", code, hdr.Get("Content-Type"), csv)
 	}
 
+	// Another workspace's Reports page reads as one that does not exist.
+	other := e.NewWorkspace("Reports Elsewhere")
+	if code, _, _ := v.get(web.WorkspacePath(other.WorkspaceID.String(), web.SectionReports)); code != http.StatusNotFound {
+		t.Errorf("another workspace's Reports page: %d, want 404", code)
+	}
+
 	code, page, _ = v.get(path + "?from=2026-02-30")
 	if code != http.StatusBadRequest || !strings.Contains(page, "from: want a date") {
 		t.Errorf("a bad date: %d", code)
