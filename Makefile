@@ -54,7 +54,7 @@ lint: ## gofmt, go vet, staticcheck and workflowcheck
 bench: bench-read bench-lifecycle ## both benchmarks below, one after the other (see BENCHMARKS.md)
 
 .PHONY: bench-read
-bench-read: ## seed 1,000,000 conversations and measure list latency and CSV export (see BENCHMARKS.md)
+bench-read: ## seed 1,000,000 conversations and measure list latency, CSV export and the Reports page (see BENCHMARKS.md)
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	INBOX_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 

@@ -89,6 +89,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"POST /views":            {allowed: all, body: map[string]any{"name": "Authz", "filters": map[string]any{"unread": true}}},
 		"PATCH /views/:view_id":  {allowed: all, body: map[string]any{"name": "Authz 2"}},
 		"DELETE /views/:view_id": {allowed: all},
+		"GET /reports":           {allowed: all},
 
 		"GET /webhooks":                                        {allowed: admins},
 		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},

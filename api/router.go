@@ -104,6 +104,8 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.GET("/leads/export.csv", s.can(domain.ExportLeads), s.exportLeads)
 	ws.PATCH("/leads/:id", s.can(domain.ChangeLeads), s.patchLead)
 
+	ws.GET("/reports", s.can(domain.ReadReports), s.getReport)
+
 	ws.GET("/members", s.can(domain.ReadMembers), s.listMembers)
 	ws.POST("/members", s.can(domain.ManageMembers), s.addMember)
 	ws.PATCH("/members/:user_id", s.can(domain.ManageMembers), s.changeMemberRole)

@@ -11,10 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -29,7 +31,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/bestai/inbox/accounts"
 	"github.com/bestai/inbox/api"
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/domain"
@@ -37,6 +41,7 @@ import (
 	"github.com/bestai/inbox/migrations"
 	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/store"
+	"github.com/bestai/inbox/web"
 )
 
 // Knobs, read from the environment:
@@ -45,6 +50,8 @@ import (
 //	INBOX_BENCH_CONVERSATIONS=1000000  conversations in the measured workspace
 //	INBOX_BENCH_NOISE=100000           conversations in each of the two other workspaces
 //	INBOX_BENCH_REQUESTS=200           measured requests per list scenario
+//	INBOX_BENCH_REPORT_REQUESTS=20     measured requests per report scenario
+//	INBOX_BENCH_REPORTS_ONLY=1         measure the reports only (no lists, no export)
 //	INBOX_BENCH_KEEP_DB=1              seed a database named inbox_bench once and keep it
 //	                                   (for iterating on queries), instead of a fresh one
 //	INBOX_BENCH_EXPLAIN=1              print EXPLAIN (ANALYZE, BUFFERS) of each list query
@@ -71,7 +78,15 @@ func BenchmarkReadSide(b *testing.B) {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	router := api.NewRouter(api.Deps{App: app.New(app.Service{Store: s, Authorizer: authz, Logger: logger}), Logger: logger})
+	accts := &accounts.Accounts{Store: s, BcryptCost: bcrypt.MinCost}
+	application := app.New(app.Service{Store: s, Authorizer: authz, Logger: logger, Accounts: accts})
+	router := api.NewRouter(api.Deps{App: application, Logger: logger})
+	// The pages too, for the Reports page's render time.
+	site, err := web.NewSite(web.SiteDeps{App: application, Secret: bytes.Repeat([]byte{7}, 32), Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	site.Register(router, api.NotFound)
 	srv := httptest.NewServer(router)
 	defer srv.Close()
 	client := srv.Client()
@@ -123,6 +138,10 @@ func BenchmarkReadSide(b *testing.B) {
 		p50, p99, max time.Duration
 	}
 	var results []result
+	reportsOnly := os.Getenv("INBOX_BENCH_REPORTS_ONLY") != ""
+	if reportsOnly {
+		scenarios = nil
+	}
 	for _, sc := range scenarios {
 		code, body := get(sc.path)
 		if code != http.StatusOK {
@@ -145,6 +164,65 @@ func BenchmarkReadSide(b *testing.B) {
 		}
 		slices.Sort(lat)
 		results = append(results, result{sc.name, items, percentile(lat, 50), percentile(lat, 99), lat[len(lat)-1]})
+	}
+
+	// Reports: the API's JSON and CSV and the Reports page (signed in, SVG charts and tables
+	// rendered), for the default 30 days and the longest range (366 days).
+	pageGet := signedInPages(b, ctx, s, accts, fx, srv.URL)
+	// Business hours make every duration a walk over the calendar (the costly path).
+	week := []string{"09:00-12:30", "13:30-17:30"}
+	hours, err := domain.BusinessHoursSpec{TimeZone: "Pacific/Auckland", Holidays: []string{"2026-12-25"},
+		Weekly: map[string][]string{"mon": week, "tue": week, "wed": week, "thu": week, "fri": week}}.Normalize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetBusinessHours(ctx, fx.workspace, hours, nil); err != nil {
+		b.Fatal(err)
+	}
+	today := time.Now().UTC()
+	year := "?from=" + today.AddDate(0, 0, -365).Format(time.DateOnly) + "&to=" + today.Format(time.DateOnly)
+	pagePath := "/w/" + fx.workspace.String() + "/reports"
+	reportScenarios := []struct {
+		name string
+		get  func() (int, []byte)
+	}{
+		{"GET /reports (default: last 30 days)", func() (int, []byte) { return get("/reports") }},
+		{"GET /reports?format=csv (30 days)", func() (int, []byte) { return get("/reports?format=csv") }},
+		{"Reports page /w/<ws>/reports (30 days)", func() (int, []byte) { return pageGet(pagePath) }},
+		{"GET /reports (366 days)", func() (int, []byte) { return get("/reports" + year) }},
+		{"Reports page (366 days)", func() (int, []byte) { return pageGet(pagePath + year) }},
+	}
+	reportRequests := envInt("INBOX_BENCH_REPORT_REQUESTS", 20)
+	var reportResults []result
+	for _, sc := range reportScenarios {
+		code, body := sc.get()
+		if code != http.StatusOK {
+			b.Fatalf("%s: %d %s", sc.name, code, body)
+		}
+		if strings.Contains(sc.name, "page") && !bytes.Contains(body, []byte(`class="bar"`)) {
+			b.Fatalf("%s: no chart bars in the page", sc.name)
+		}
+		for range 3 { // warm-up
+			sc.get()
+		}
+		lat := make([]time.Duration, reportRequests)
+		for i := range lat {
+			start := time.Now()
+			if code, body := sc.get(); code != http.StatusOK {
+				b.Fatalf("%s: %d %s", sc.name, code, body)
+			}
+			lat[i] = time.Since(start)
+		}
+		slices.Sort(lat)
+		reportResults = append(reportResults, result{sc.name, len(body), percentile(lat, 50), percentile(lat, 99), lat[len(lat)-1]})
+	}
+
+	if reportsOnly {
+		fmt.Printf("\n| report request (%d sequential) | bytes | p50 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |\n", reportRequests)
+		for _, r := range reportResults {
+			fmt.Printf("| %s | %d | %s | %s | %s |\n", r.name, r.items, ms(r.p50), ms(r.p99), ms(r.max))
+		}
+		return
 	}
 
 	// Export: the HTTP handler against psql's \copy of the same query, alternating, three runs
@@ -225,6 +303,10 @@ func BenchmarkReadSide(b *testing.B) {
 	for _, r := range results {
 		fmt.Fprintf(&out, "| %s | %d | %s | %s | %s |\n", r.name, r.items, ms(r.p50), ms(r.p99), ms(r.max))
 	}
+	fmt.Fprintf(&out, "\n| report request (%d sequential) | bytes | p50 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |\n", reportRequests)
+	for _, r := range reportResults {
+		fmt.Fprintf(&out, "| %s | %d | %s | %s | %s |\n", r.name, r.items, ms(r.p50), ms(r.p99), ms(r.max))
+	}
 	fmt.Fprintf(&out, "\n| export of %d leads | seconds (best of 3) | all runs | rows/s | MB |\n| --- | ---: | --- | ---: | ---: |\n", n)
 	fmt.Fprintf(&out, "| GET /leads/export.csv (HTTP handler) | %.2f | %s | %.0f | %.1f |\n", h.seconds, secs(httpRuns, func(r run) float64 { return r.seconds }), float64(h.rows)/h.seconds, float64(h.bytes)/1e6)
 	fmt.Fprintf(&out, "| psql \\copy (same query) TO STDOUT (FORMAT csv) | %.2f | %s | %.0f | %.1f |\n", p.seconds, secs(psqlRuns, func(r run) float64 { return r.seconds }), float64(p.rows)/p.seconds, float64(p.bytes)/1e6)
@@ -291,7 +373,8 @@ func seed(b *testing.B, s *store.Store, bulk *bun.DB, n, noise int) fixture {
 			b.Fatal(err)
 		}
 		token := store.NewSecret("inbox_tok_")
-		if _, err := s.DB.ExecContext(ctx, "INSERT INTO api_tokens (id, user_id, token_hash) VALUES (?, ?, ?)", uuid.New(), owner, store.Hash(token)); err != nil {
+		if _, err := s.DB.ExecContext(ctx, "INSERT INTO api_tokens (id, user_id, workspace_id, token_hash, name, expires_at) VALUES (?, ?, ?, ?, 'bench', now() + interval '1 day')",
+			uuid.New(), owner, existing, store.Hash(token)); err != nil {
 			b.Fatal(err)
 		}
 		var msgs int
@@ -344,7 +427,7 @@ func seed(b *testing.B, s *store.Store, bulk *bun.DB, n, noise int) fixture {
 		mustExec(b, conn, conversationsSQL(t.ws, t.n, t.assignees, now))
 		_ = conn.Close()
 		var g group
-		for _, q := range []string{leadsSQL(t.ws), messagesSQL(t.ws)} {
+		for _, q := range []string{leadsSQL(t.ws), messagesSQL(t.ws), assignedAuditSQL(t.ws)} {
 			g.Go(func() error {
 				conn, err := bulk.Conn(ctx)
 				if err != nil {
@@ -382,7 +465,7 @@ func seed(b *testing.B, s *store.Store, bulk *bun.DB, n, noise int) fixture {
 		b.Fatal(err)
 	}
 	indexed := time.Since(start)
-	mustExec(b, bulk, "VACUUM (ANALYZE) conversations, leads, messages, users, memberships")
+	mustExec(b, bulk, "VACUUM (ANALYZE) conversations, leads, messages, users, memberships, audit_log")
 	var msgs int
 	if err := bulk.QueryRowContext(ctx, "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.workspace_id = ?", ws.WorkspaceID).Scan(&msgs); err != nil {
 		b.Fatal(err)
@@ -401,7 +484,7 @@ func secondaryIndexes(b *testing.B, db *bun.DB) []index {
 		FROM pg_index x
 		JOIN pg_class i ON i.oid = x.indexrelid
 		JOIN pg_class t ON t.oid = x.indrelid
-		WHERE t.relname IN ('conversations', 'leads', 'messages')
+		WHERE t.relname IN ('conversations', 'leads', 'messages', 'audit_log')
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
 		ORDER BY i.relname`)
 	if err != nil {
@@ -443,7 +526,7 @@ func conversationsSQL(ws uuid.UUID, n int, assignees []uuid.UUID, now time.Time)
 	}
 	return fmt.Sprintf(`
 WITH src AS (
-	SELECT g, gen_random_uuid() AS id, random() AS r_state, random() AS r_unread, random() AS r_assignee,
+	SELECT g, gen_random_uuid() AS id, random() AS r_state, random() AS r_unread, random() AS r_assignee, random() AS r_sla,
 	       '%[4]s'::timestamptz - random() * interval '730 days' AS created, random() * interval '3 days' AS gap
 	FROM generate_series(1, %[2]d) AS g
 ), shaped AS (
@@ -455,7 +538,8 @@ WITH src AS (
 )
 INSERT INTO conversations (id, workspace_id, ref, channel, state, unread, assignee_id, created_at,
 	last_message_at, closed_at, page_url, referrer, user_agent, ip, workflow_id,
-	summary_status, summary_text, summary_generation, summary_generated_at)
+	summary_status, summary_text, summary_generation, summary_generated_at, first_assigned_at,
+	sla_first_response_met_at, sla_first_response_breached_at, sla_resolution_met_at, sla_resolution_breached_at)
 SELECT id, '%[1]s', 'r' || g,
 	(ARRAY['chat','chat','chat','chat','chat','chat','web_voice','web_voice','web_voice','phone'])[1 + g %% 10],
 	state,
@@ -472,8 +556,74 @@ SELECT id, '%[1]s', 'r' || g,
 	     THEN 'The visitor asked about order ' || g || '. The assistant answered with the delivery times. A follow-up call is booked.'
 	     ELSE '' END,
 	CASE WHEN state IN ('closed', 'archived') THEN 1 ELSE 0 END,
-	CASE WHEN state IN ('closed', 'archived') THEN last END
+	CASE WHEN state IN ('closed', 'archived') THEN last END,
+	CASE WHEN r_assignee >= 0.3 THEN created + r_unread * interval '4 hours' END,
+	CASE WHEN r_sla < 0.6 THEN created + r_sla * interval '1 hour' END,
+	CASE WHEN r_sla >= 0.6 AND r_sla < 0.7 THEN created + interval '1 hour' END,
+	CASE WHEN state IN ('closed', 'archived') AND r_sla < 0.8 THEN last END,
+	CASE WHEN r_sla >= 0.8 THEN created + interval '1 day' END
 FROM shaped`, ws, n, strings.Join(ids, ","), now.Format(time.RFC3339Nano), len(assignees))
+}
+
+// assignedAuditSQL gives every assigned conversation of ws the audit entry of its first
+// assignment, at its first_assigned_at (up to four hours after it was created).
+func assignedAuditSQL(ws uuid.UUID) string {
+	return fmt.Sprintf(`
+INSERT INTO audit_log (id, workspace_id, conversation_id, actor_name, action, before, after, at)
+SELECT gen_random_uuid(), c.workspace_id, c.id, 'Bench', 'assignee_changed', '{"assignee": null}',
+	jsonb_build_object('assignee', jsonb_build_object('user_id', c.assignee_id, 'name', 'Bench')),
+	c.first_assigned_at
+FROM conversations AS c
+WHERE c.workspace_id = '%s' AND c.assignee_id IS NOT NULL`, ws)
+}
+
+// signedInPages signs the measured workspace's owner in to the pages and returns a GET of
+// a page path with that session.
+func signedInPages(b *testing.B, ctx context.Context, s *store.Store, accts *accounts.Accounts, fx fixture, base string) func(string) (int, []byte) {
+	const password = "bench password 1234"
+	var owner uuid.UUID
+	if err := s.DB.QueryRowContext(ctx, "SELECT user_id FROM memberships WHERE workspace_id = ? AND role = 'owner'", fx.workspace).Scan(&owner); err != nil {
+		b.Fatal(err)
+	}
+	var email string
+	if err := s.DB.QueryRowContext(ctx, "SELECT email FROM users WHERE id = ?", owner).Scan(&email); err != nil {
+		b.Fatal(err)
+	}
+	if err := accts.SetPassword(ctx, owner, password); err != nil {
+		b.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (int, []byte) {
+		res, err := client.Get(base + path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+	_, page := get(web.SignInPath)
+	m := regexp.MustCompile(`<meta name="csrf-token" content="([^"]*)">`).FindSubmatch(page)
+	if m == nil {
+		b.Fatal("no CSRF token on the sign-in page")
+	}
+	form := url.Values{"email": {email}, "password": {password}, web.CSRFFormField: {string(m[1])}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+web.SignInPath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	return get
 }
 
 // leadsSQL gives every conversation of ws its lead: 50 first names x 100 last names, a

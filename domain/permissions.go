@@ -27,4 +27,5 @@ var (
 	// reading the workspace's shared ones); ManageSharedViews is doing so for shared views.
 	ManageOwnViews    = Permission{"views", "manage_own"}
 	ManageSharedViews = Permission{"shared_views", "manage"}
+	ReadReports       = Permission{"reports", "read"}
 )

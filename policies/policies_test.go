@@ -27,6 +27,7 @@ func TestTableOfApiMd(t *testing.T) {
 		domain.ExportLeads:         all,
 		domain.ReadMembers:         all,
 		domain.ManageOwnTokens:     all,
+		domain.ReadReports:         all,
 		domain.ChangeConversations: yes(domain.Owner, domain.Admin, domain.Support),
 		domain.ChangeLeads:         yes(domain.Owner, domain.Admin, domain.Support),
 		domain.ReadAudit:           yes(domain.Owner, domain.Admin),

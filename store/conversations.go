@@ -55,6 +55,10 @@ type Conversation struct {
 	SLAResolutionMetAt         sql.NullTime `bun:"sla_resolution_met_at"`
 	SLAResolutionBreachedAt    sql.NullTime `bun:"sla_resolution_breached_at"`
 	SLAResolutionPaused        bool         `bun:"sla_resolution_paused"`
+
+	// FirstAssignedAt is when the conversation first had an assignee (the reports' time to
+	// first assignment); written once, with the assignment's audit entry.
+	FirstAssignedAt sql.NullTime `bun:"first_assigned_at"`
 }
 
 // ConversationView is a conversation with its lead and assignee, as lists and the detail show it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -53,6 +54,13 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				to = uuid.NullUUID{UUID: ch.ToAssignee.UserID, Valid: true}
 			}
 			upd = upd.Set("assignee_id = ?", to)
+			if to.Valid {
+				// The first assignment is kept for the reports; the audit entry says the same.
+				if entry.At.IsZero() {
+					entry.At = time.Now().UTC()
+				}
+				upd = upd.Set("first_assigned_at = COALESCE(first_assigned_at, ?)", entry.At)
+			}
 		case ch.SummaryGeneration > 0:
 			entry = nil // a summary retry is audited below on its own
 		default:

@@ -423,6 +423,8 @@ func (r *Renderer) funcs() template.FuncMap {
 		"signOutPath":   func() string { return SignOutPath },
 		"csrfHeader":    func() string { return CSRFHeader },
 		"maxLen":        maxLen,
+		"duration":      reportDuration,
+		"channelName":   channelName,
 	}
 }
 

@@ -60,6 +60,9 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.GET("/leads/export.csv", s.exportLeads)
 	ws.POST("/leads/:lead_id/status", s.setLeadStatus)
 
+	// Reports: ReadReports; format=csv downloads the same figures.
+	ws.GET("/reports", s.reports)
+
 	// Team: ReadMembers; the changes ManageMembers (and ManageOwners for owners).
 	ws.GET("/team", s.team)
 	ws.POST("/team/invite", s.invite)
