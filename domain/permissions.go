@@ -24,3 +24,10 @@ var (
 	ManageBusinessHours = Permission{"business_hours", "manage"}
 	ManageLabels        = Permission{"labels", "manage"}
 )
+
+// Permissions of internal notes and of a person's own notifications.
+var (
+	WriteNotes           = Permission{"notes", "write"}
+	DeleteAnyNote        = Permission{"notes", "delete_any"}
+	ReadOwnNotifications = Permission{"notifications", "read_own"}
+)
