@@ -71,7 +71,7 @@ func (s *server) createNote(c *gin.Context) {
 	var body struct {
 		Text *string `json:"text"`
 	}
-	if err := decodeBody(c, &body); err != nil {
+	if err := decodeBodyUpTo(c, &body, maxNoteBody); err != nil {
 		respond(c, err)
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +78,10 @@ func (s *Service) AddNote(ctx context.Context, c *Caller, conversationID uuid.UU
 	if err := s.Store.CreateNote(ctx, n, c.Actor()); err != nil {
 		return nil, err
 	}
+	// Ordered as a read answers them, by name.
+	slices.SortFunc(n.Mentions, func(a, b NoteMention) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.UserID.String(), b.UserID.String()))
+	})
 	if n.Mentions == nil {
 		n.Mentions = []NoteMention{}
 	}
