@@ -59,6 +59,7 @@ func TestNoteMentionRaisesTeammatesBellLiveInBrowser(t *testing.T) {
 	if got := bo.Text(".notification-unread .notification-open"); !strings.Contains(got, "Ann Agent mentioned you in a note") {
 		t.Errorf("the notification reads %q", got)
 	}
+	screenshot(t, bo, "notifications")
 	bo.Click(".notification-unread .notification-open")
 	bo.WaitTrue(fmt.Sprintf(`location.pathname.endsWith("/c/%s") && document.readyState === "complete" &&
 		document.querySelector("#transcript-title") !== null`, conv), "the conversation page", 10*time.Second)
@@ -67,6 +68,7 @@ func TestNoteMentionRaisesTeammatesBellLiveInBrowser(t *testing.T) {
 	if title := browser.Eval[string](bo, `document.title`); strings.HasPrefix(title, "(") {
 		t.Errorf("after opening it the title still counts: %q", title)
 	}
+	screenshot(t, ann, "conversation-note")
 	// Bo did not write the note, and is not an owner: no Delete button for him.
 	if bo.Exists(".message.note [data-delete-note]") {
 		t.Error("Bo may delete Ann's note")
