@@ -104,15 +104,9 @@ func TestNotesAndNotificationsThroughThePages(t *testing.T) {
 		t.Errorf("another workspace's owner sees the notifications page: %d", code)
 	}
 	// The bell alone, as a live refresh fetches it.
-	req, _ := http.NewRequest(http.MethodGet, base+notifications+"/bell", nil)
-	req.Header.Set("HX-Request", "true")
-	resp, err := vic.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("bell fragment: %d", resp.StatusCode)
+	if code, page, _ := vic.get(notifications + "/bell"); code != http.StatusOK || !strings.HasPrefix(page, `<a id="bell"`) ||
+		!strings.Contains(page, `data-count="1"`) || !strings.Contains(page, `data-latest-alert="true"`) {
+		t.Errorf("the bell alone: %d %s", code, page)
 	}
 	code, _, h := vic.post(m[1], url.Values{}, true)
 	if code != http.StatusSeeOther || h.Get("Location") != detail {

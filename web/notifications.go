@@ -123,7 +123,9 @@ func (s *Site) bellFragment(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	s.web.Render.Fragment(c, http.StatusOK, "notifications", "bell-fragment", b)
+	// The bell alone, with or without HX-Request: it is never a page of its own.
+	r := s.web.Render
+	r.execute(c, http.StatusOK, "notifications", "bell-fragment", r.view(c, b, false))
 }
 
 // openNotification marks a notification read and lands on its conversation.
