@@ -85,11 +85,15 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"DELETE /labels/:label_id":              {allowed: admins},
 		"PUT /conversations/:id/labels":         {allowed: changers, body: map[string]any{"labels": []string{}}},
 		// Every member keeps personal views; a shared view is the owners' and admins' (TestViews*).
-		"GET /views":             {allowed: all},
-		"POST /views":            {allowed: all, body: map[string]any{"name": "Authz", "filters": map[string]any{"unread": true}}},
-		"PATCH /views/:view_id":  {allowed: all, body: map[string]any{"name": "Authz 2"}},
-		"DELETE /views/:view_id": {allowed: all},
-		"GET /reports":           {allowed: all},
+		"GET /views":                    {allowed: all},
+		"POST /views":                   {allowed: all, body: map[string]any{"name": "Authz", "filters": map[string]any{"unread": true}}},
+		"PATCH /views/:view_id":         {allowed: all, body: map[string]any{"name": "Authz 2"}},
+		"DELETE /views/:view_id":        {allowed: all},
+		"GET /reports":                  {allowed: all},
+		"GET /conversations/:id/notes":  {allowed: all},
+		"POST /conversations/:id/notes": {allowed: changers, body: map[string]any{"text": "Authz note"}},
+		// A note that is not there: 404 for those who may delete notes at all.
+		"DELETE /conversations/:id/notes/:note_id": {allowed: changers},
 
 		"GET /webhooks":                                        {allowed: admins},
 		"POST /webhooks":                                       {allowed: admins, body: map[string]any{"url": "https://example.com/hook", "events": []string{"message.created"}}},
@@ -122,6 +126,7 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 			p = strings.Replace(p, ":delivery_id", "0192a5e4-0000-7000-8000-000000000001", 1)
 			p = strings.Replace(p, ":label_id", "0192a5e4-0000-7000-8000-000000000002", 1)
 			p = strings.Replace(p, ":view_id", "0192a5e4-0000-7000-8000-000000000003", 1)
+			p = strings.Replace(p, ":note_id", "0192a5e4-0000-7000-8000-000000000003", 1)
 			p = strings.Replace(p, ":id", conv, 1)
 			return strings.Replace(p, ":user_id", newTarget(), 1)
 		}

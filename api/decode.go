@@ -21,7 +21,10 @@ import (
 // for ingest and admin calls alike.
 const (
 	maxAdminBody = 16 << 10 // admin bodies are a few short fields
-	maxJSONDepth = 32       // no body of api.md nests deeper than 3
+	// maxNoteBody holds a note of domain.MaxNoteLen characters even written all as JSON
+	// escapes (a character outside the BMP is 12 bytes as a \u surrogate pair).
+	maxNoteBody  = 128 << 10
+	maxJSONDepth = 32 // no body of api.md nests deeper than 3
 )
 
 var errUnsupportedMediaType = &Error{
@@ -52,8 +55,11 @@ func readJSON(c *gin.Context, limit int64) ([]byte, error) {
 }
 
 // decodeBody reads and strictly decodes a small admin body into dst.
-func decodeBody(c *gin.Context, dst any) error {
-	body, err := readJSON(c, maxAdminBody)
+func decodeBody(c *gin.Context, dst any) error { return decodeBodyUpTo(c, dst, maxAdminBody) }
+
+// decodeBodyUpTo is decodeBody for a body of at most limit bytes.
+func decodeBodyUpTo(c *gin.Context, dst any, limit int64) error {
+	body, err := readJSON(c, limit)
 	if err != nil {
 		return err
 	}

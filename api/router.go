@@ -72,10 +72,12 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.POST("/api/v1/ingest/messages", s.ingest)
 
-	me := r.Group("/api/v1/me", s.authenticate(), s.asTokenMember(), s.can(domain.ManageOwnTokens))
-	me.GET("/tokens", s.listTokens)
-	me.POST("/tokens", s.createToken)
-	me.DELETE("/tokens/:token_id", s.revokeToken)
+	me := r.Group("/api/v1/me", s.authenticate(), s.asTokenMember())
+	me.GET("/tokens", s.can(domain.ManageOwnTokens), s.listTokens)
+	me.POST("/tokens", s.can(domain.ManageOwnTokens), s.createToken)
+	me.DELETE("/tokens/:token_id", s.can(domain.ManageOwnTokens), s.revokeToken)
+	me.GET("/notifications", s.can(domain.ReadOwnNotifications), s.listNotifications)
+	me.POST("/notifications/read", s.can(domain.ReadOwnNotifications), s.markNotificationsRead)
 
 	ws := r.Group("/api/v1/workspaces/:workspace_id", s.authenticate(), s.member())
 	ws.GET("/conversations", s.can(domain.ReadConversations), s.listConversations)
@@ -88,6 +90,9 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.POST("/conversations/:id/summary/retry", s.can(domain.ChangeConversations), s.retrySummary)
 	ws.GET("/conversations/:id/audit", s.can(domain.ReadAudit), s.listAudit)
 	ws.PUT("/conversations/:id/labels", s.can(domain.ChangeConversations), s.putConversationLabels)
+	ws.GET("/conversations/:id/notes", s.can(domain.ReadConversations), s.listNotes)
+	ws.POST("/conversations/:id/notes", s.can(domain.WriteNotes), s.createNote)
+	ws.DELETE("/conversations/:id/notes/:note_id", s.can(domain.WriteNotes), s.deleteNote) // author or owner: app decides
 
 	ws.GET("/labels", s.can(domain.ReadConversations), s.listLabels)
 	ws.POST("/labels", s.can(domain.ManageLabels), s.createLabel)

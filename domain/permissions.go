@@ -29,3 +29,10 @@ var (
 	ManageSharedViews = Permission{"shared_views", "manage"}
 	ReadReports       = Permission{"reports", "read"}
 )
+
+// Permissions of internal notes and of a person's own notifications.
+var (
+	WriteNotes           = Permission{"notes", "write"}
+	DeleteAnyNote        = Permission{"notes", "delete_any"}
+	ReadOwnNotifications = Permission{"notifications", "read_own"}
+)

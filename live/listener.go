@@ -142,6 +142,7 @@ type Subscription struct {
 	l          *Listener
 	workspaces []uuid.UUID
 	owner      string
+	user       uuid.UUID // the person whose own changes (store.Change.UserID) it hears
 	ch         chan Event
 	cancelled  bool // guarded by l.mu
 }
@@ -161,6 +162,13 @@ func (l *Listener) Subscribe(workspaces []uuid.UUID) (*Subscription, func(), err
 // SubscribeAs is Subscribe on behalf of owner (for the web admin, a session): an owner
 // other than "" may hold MaxPerOwner subscriptions at once, and gets ErrOwnerFull past that.
 func (l *Listener) SubscribeAs(owner string, workspaces []uuid.UUID) (*Subscription, func(), error) {
+	return l.SubscribeFor(owner, uuid.Nil, workspaces)
+}
+
+// SubscribeFor is SubscribeAs for a person: besides the workspaces' changes, it hears
+// the changes addressed to user alone (their notifications), and only in those
+// workspaces. A subscription without a user (uuid.Nil) never hears anyone's.
+func (l *Listener) SubscribeFor(owner string, user uuid.UUID, workspaces []uuid.UUID) (*Subscription, func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopped {
@@ -172,7 +180,7 @@ func (l *Listener) SubscribeAs(owner string, workspaces []uuid.UUID) (*Subscript
 	if owner != "" && l.byOwner[owner] >= l.opts.MaxPerOwner {
 		return nil, nil, ErrOwnerFull
 	}
-	sub := &Subscription{l: l, owner: owner, ch: make(chan Event, l.opts.Buffer)}
+	sub := &Subscription{l: l, owner: owner, user: user, ch: make(chan Event, l.opts.Buffer)}
 	seen := map[uuid.UUID]bool{}
 	for _, ws := range workspaces {
 		if seen[ws] {
@@ -245,11 +253,15 @@ func (l *Listener) deliver(sub *Subscription, ev Event) {
 	}
 }
 
-// publish fans a change out to the subscribers of its workspace only.
+// publish fans a change out to the subscribers of its workspace only; a person's own
+// change (UserID set) only to that person's subscribers there.
 func (l *Listener) publish(ch store.Change) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for sub := range l.byWS[ch.WorkspaceID] {
+		if ch.UserID != uuid.Nil && sub.user != ch.UserID {
+			continue
+		}
 		l.deliver(sub, Event{Change: ch})
 	}
 }

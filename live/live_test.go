@@ -559,3 +559,78 @@ func TestServeSSEEndsWhenListenerStops(t *testing.T) {
 		t.Fatalf("subscribe after stop: %v, want ErrStopped", err)
 	}
 }
+
+// changesFor collects the changes (not resyncs) sub hears for d.
+func changesFor(sub *live.Subscription, d time.Duration) []store.Change {
+	var out []store.Change
+	deadline := time.After(d)
+	for {
+		select {
+		case ev := <-sub.Events():
+			if !ev.Resync {
+				out = append(out, ev.Change)
+			}
+		case <-deadline:
+			return out
+		}
+	}
+}
+
+// A person's own change (a notification) reaches that person's streams in that
+// workspace only: not a teammate's, not a stream without a person, not the same person's
+// stream of another workspace.
+func TestPersonalChangesReachOnlyThatPerson(t *testing.T) {
+	t.Parallel()
+	s, l := newListener(t, live.Options{})
+	ctx := context.Background()
+	wsA, wsB := workspace(t, s, "gamma"), workspace(t, s, "delta")
+	var owner uuid.UUID
+	if err := s.DB.NewSelect().Table("memberships").Column("user_id").Where("workspace_id = ?", wsA).Scan(ctx, &owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddMember(ctx, wsB, "gamma@live.example", "Gamma", domain.Support); err != nil {
+		t.Fatal(err) // the same person, in the other workspace too
+	}
+	mate, _, err := s.AddMember(ctx, wsA, "mate@live.example", "Mate", domain.Support)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribeFor := func(user uuid.UUID, ws uuid.UUID) *live.Subscription {
+		sub, cancel, err := l.SubscribeFor("", user, []uuid.UUID{ws})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cancel)
+		return sub
+	}
+	ownerA, mateA, plainA, ownerB := subscribeFor(owner, wsA), subscribeFor(mate.UserID, wsA), subscribe(t, l, wsA), subscribeFor(owner, wsB)
+	run(t, l)
+	for _, sub := range []*live.Subscription{ownerA, mateA, plainA, ownerB} {
+		connected(t, sub)
+	}
+	conv := ingest(t, s, wsA, "personal-1")
+	if err := s.ApplyLifecycleChange(ctx, domain.LifecycleChange{
+		RequestID: "assign-personal", WorkspaceID: wsA, ConversationID: conv, At: time.Now().UTC(),
+		Actor: &domain.Actor{UserID: mate.UserID, Name: "Mate"}, AssigneeChanged: true, ToAssignee: &domain.Actor{UserID: owner, Name: "Owner"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kindsOf := func(chs []store.Change) []string {
+		var out []string
+		for _, ch := range chs {
+			out = append(out, ch.Kind)
+		}
+		return out
+	}
+	got := changesFor(ownerA, 700*time.Millisecond)
+	if fmt.Sprint(kindsOf(got)) != fmt.Sprint([]string{store.ChangeMessage, store.ChangeNotification, store.ChangeAssignee}) ||
+		got[1].UserID != owner || got[1].ConversationID != conv {
+		t.Errorf("the assignee's stream heard %+v", got)
+	}
+	for name, sub := range map[string]*live.Subscription{"the teammate's": mateA, "a stream without a person": plainA} {
+		if got := kindsOf(changesFor(sub, 300*time.Millisecond)); fmt.Sprint(got) != fmt.Sprint([]string{store.ChangeMessage, store.ChangeAssignee}) {
+			t.Errorf("%s stream heard %v", name, got)
+		}
+	}
+	expectQuiet(t, ownerB, 100*time.Millisecond)
+}

@@ -30,6 +30,9 @@ func ServeSSE(w http.ResponseWriter, r *http.Request, l *Listener, workspaces []
 type Stream struct {
 	// Workspaces are those whose changes it carries: only ones the caller may see.
 	Workspaces []uuid.UUID
+	// User is the person the stream is for: it also carries their own changes (their
+	// notifications, as a "change" of kind "notification"). uuid.Nil carries nobody's.
+	User uuid.UUID
 	// Owner holds the stream, for Options.MaxPerOwner (the web admin passes the session's
 	// id); past that the stream is refused with 429 and Retry-After. "" is not capped.
 	Owner string
@@ -41,7 +44,7 @@ type Stream struct {
 
 // ServeStream is ServeSSE with an owner and a check that the stream is still allowed.
 func ServeStream(w http.ResponseWriter, r *http.Request, l *Listener, st Stream) {
-	sub, cancel, err := l.SubscribeAs(st.Owner, st.Workspaces)
+	sub, cancel, err := l.SubscribeFor(st.Owner, st.User, st.Workspaces)
 	if errors.Is(err, ErrOwnerFull) {
 		// 429, not 503: this client holds enough streams; another replica should not serve it.
 		w.Header().Set("Retry-After", "30")

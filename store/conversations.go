@@ -227,7 +227,7 @@ func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read boo
 			Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
-		if err := notifyChange(ctx, tx, Change{workspaceID, id, ChangeRead}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: workspaceID, ConversationID: id, Kind: ChangeRead}); err != nil {
 			return err
 		}
 		action := domain.AuditRead

@@ -95,7 +95,7 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			}); err != nil {
 				return err
 			}
-		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id", "state", "pending_until").
+		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id", "state", "pending_until", "assignee_id").
 			Where("workspace_id = ? AND ref = ?", in.WorkspaceID, in.Ref).For("UPDATE").Scan(ctx); err != nil {
 			return fmt.Errorf("find conversation: %w", err)
 		}
@@ -120,7 +120,7 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			return nil
 		}
 		out.MessageID = msg.ID
-		if err := notifyChange(ctx, tx, Change{in.WorkspaceID, conv.ID, ChangeMessage}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage}); err != nil {
 			return err
 		}
 		if err := ingestEvents(ctx, tx, in, msg, out.Created); err != nil {
@@ -128,6 +128,12 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 		}
 		if out.Created {
 			return nil
+		}
+		if in.Role == domain.VisitorMessage && conv.AssigneeID.Valid {
+			if err := notifyPeople(ctx, tx, Notice{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
+				Kind: domain.NotifyVisitorMessage, At: now}, conv.AssigneeID.UUID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.NewUpdate().Model((*Conversation)(nil)).
 			Set("unread = true").Set("last_message_at = greatest(last_message_at, ?)", now).

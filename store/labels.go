@@ -209,7 +209,7 @@ func notifyLabelled(ctx context.Context, tx bun.Tx, workspaceID, labelID uuid.UU
 		return fmt.Errorf("labelled conversations: %w", err)
 	}
 	for _, id := range ids {
-		if err := notifyChange(ctx, tx, Change{workspaceID, id, ChangeLabels}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: workspaceID, ConversationID: id, Kind: ChangeLabels}); err != nil {
 			return err
 		}
 	}
@@ -264,7 +264,7 @@ func (s *Store) SetConversationLabels(ctx context.Context, workspaceID, conversa
 				return fmt.Errorf("insert labels: %w", err)
 			}
 		}
-		if err := notifyChange(ctx, tx, Change{workspaceID, conversationID, ChangeLabels}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: workspaceID, ConversationID: conversationID, Kind: ChangeLabels}); err != nil {
 			return err
 		}
 		if err := enqueueWebhookEvent(ctx, tx, workspaceID, domain.EventConversationLabelsChanged, map[string]any{

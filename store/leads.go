@@ -129,7 +129,7 @@ func (s *Store) SetLeadStatus(ctx context.Context, workspaceID, id uuid.UUID, st
 			Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update lead: %w", err)
 		}
-		if err := notifyChange(ctx, tx, Change{workspaceID, cur.ConversationID, ChangeLead}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: workspaceID, ConversationID: cur.ConversationID, Kind: ChangeLead}); err != nil {
 			return err
 		}
 		if err := leadEvent(ctx, tx, workspaceID, cur.ConversationID, id, cur.Status, status, actor); err != nil {

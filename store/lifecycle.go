@@ -98,7 +98,13 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		if err := lifecycleEvent(ctx, tx, ch); err != nil {
 			return err
 		}
-		return notifyChange(ctx, tx, Change{ch.WorkspaceID, ch.ConversationID, lifecycleKind(ch)})
+		if ch.AssigneeChanged && ch.ToAssignee != nil {
+			if err := notifyPeople(ctx, tx, Notice{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID,
+				Kind: domain.NotifyAssigned, Actor: ch.Actor, At: ch.At}, ch.ToAssignee.UserID); err != nil {
+				return err
+			}
+		}
+		return notifyChange(ctx, tx, Change{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID, Kind: lifecycleKind(ch)})
 	})
 	if errors.Is(err, errDuplicateRequest) {
 		return nil // applied by an earlier attempt

@@ -24,6 +24,7 @@ const (
 	ChangeLead     = "lead"     // the lead's status changed
 	ChangeRead     = "read"     // the conversation was marked read or unread
 	ChangeLabels   = "labels"   // the conversation's labels changed (or a label it carries)
+	ChangeNote     = "note"     // an internal note was written or deleted
 )
 
 // Change is the payload of a notification on ChangesChannel. It is deliberately thin: it
@@ -33,6 +34,9 @@ type Change struct {
 	WorkspaceID    uuid.UUID `json:"w"`
 	ConversationID uuid.UUID `json:"c"`
 	Kind           string    `json:"k"`
+	// UserID, when set, says the change is one person's own (ChangeNotification): it
+	// reaches only that person's pages in the workspace, never their teammates'.
+	UserID uuid.UUID `json:"u,omitzero"`
 }
 
 // notifyChange queues ch on ChangesChannel. It must run inside the transaction of the write

@@ -40,8 +40,9 @@ func (s *Store) RecordSummaryResult(ctx context.Context, r domain.SummaryResult)
 		var cur struct {
 			Generation int64                `bun:"summary_generation"`
 			Status     domain.SummaryStatus `bun:"summary_status"`
+			Assignee   uuid.NullUUID        `bun:"assignee_id"`
 		}
-		err := tx.NewSelect().Table("conversations").Column("summary_generation", "summary_status").
+		err := tx.NewSelect().Table("conversations").Column("summary_generation", "summary_status", "assignee_id").
 			Where("id = ?", r.ConversationID).For("UPDATE").Scan(ctx, &cur)
 		if err != nil {
 			return fmt.Errorf("read summary: %w", err)
@@ -68,11 +69,17 @@ func (s *Store) RecordSummaryResult(ctx context.Context, r domain.SummaryResult)
 		if _, err := upd.Exec(ctx); err != nil {
 			return fmt.Errorf("store summary: %w", err)
 		}
-		if err := notifyChange(ctx, tx, Change{r.WorkspaceID, r.ConversationID, ChangeSummary}); err != nil {
+		if err := notifyChange(ctx, tx, Change{WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID, Kind: ChangeSummary}); err != nil {
 			return err
 		}
 		if err := summaryEvent(ctx, tx, r); err != nil {
 			return err
+		}
+		if r.Status == domain.SummaryFailed && cur.Assignee.Valid {
+			if err := notifyPeople(ctx, tx, Notice{WorkspaceID: r.WorkspaceID, ConversationID: r.ConversationID,
+				Kind: domain.NotifySummaryFailed, At: r.At}, cur.Assignee.UUID); err != nil {
+				return err
+			}
 		}
 		return insertAudit(ctx, tx, &AuditEntry{
 			WorkspaceID: r.WorkspaceID, ConversationID: uuid.NullUUID{UUID: r.ConversationID, Valid: true},

@@ -67,8 +67,10 @@ type conversationPage struct {
 	Labels       []app.Label // the workspace's, for the picker
 	LeadStatuses []domain.LeadStatus
 	Messages     []app.Message
-	EarlierURL   string // the page of the transcript before this one
-	LatestURL    string // back to its newest messages, when not on them
+	Transcript   []transcriptEntry // the messages and, among them, the internal notes
+	CanNote      bool              // may write internal notes
+	EarlierURL   string            // the page of the transcript before this one
+	LatestURL    string            // back to its newest messages, when not on them
 	Audit        []auditRow
 	MaskedIP     string
 	WorkflowURL  string
@@ -150,6 +152,7 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 		CanMarkRead:  s.App.Can(caller, domain.MarkRead),
 		CanLeads:     s.App.Can(caller, domain.ChangeLeads),
 		CanAudit:     s.App.Can(caller, domain.ReadAudit),
+		CanNote:      s.App.Can(caller, domain.WriteNotes),
 		LeadStatuses: domain.LeadStatuses,
 		MaskedIP:     app.MaskedIP(v),
 		Errors:       errs,
@@ -187,6 +190,10 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 		return
 	}
 	d.Messages = msgs
+	if d.Transcript, err = s.transcript(c, caller, v.ID, msgs, earlier == "", before == ""); err != nil {
+		s.fail(c, err)
+		return
+	}
 	d.DetailURL = d.Path + "/detail"
 	if before != "" {
 		d.DetailURL += "?before=" + url.QueryEscape(before)

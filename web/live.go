@@ -40,6 +40,7 @@ func (s *Site) events(c *gin.Context) {
 	token, _ := c.Cookie(SessionCookie)
 	live.ServeStream(c.Writer, c.Request, s.Live, live.Stream{
 		Workspaces: []uuid.UUID{wsID},
+		User:       sess.UserID,
 		Owner:      sess.ID,
 		Allowed:    func(ctx context.Context) bool { return s.stillMember(ctx, token, wsID) },
 	})

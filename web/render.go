@@ -53,6 +53,10 @@ type Chrome struct {
 	Person     *Person
 	Workspace  *Workspace
 	Workspaces []Workspace
+	// Bell is the person's notifications in the workspace (nil outside one); LiveURL the
+	// workspace's event stream, which keeps the bell current ("" without live updates).
+	Bell    *Bell
+	LiveURL string
 }
 
 // ChromeFunc looks up the Chrome of a request. The sign-in and workspace

@@ -51,6 +51,16 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.GET("/views", s.savedViews)
 	ws.POST("/views", s.createView)
 	ws.POST("/views/:view_id/delete", s.deleteView)
+	// Internal notes: WriteNotes; deleting, the author or DeleteAnyNote.
+	ws.POST("/c/:id/notes", s.addNote)
+	ws.POST("/c/:id/notes/:note_id/delete", s.deleteNote)
+
+	// The person's own notifications: ReadOwnNotifications. Opening one marks it read and
+	// lands on its conversation; the bell alone is what a live refresh fetches.
+	ws.GET("/notifications", s.notifications)
+	ws.GET("/notifications/bell", s.bellFragment)
+	ws.POST("/notifications/read-all", s.readAllNotifications)
+	ws.POST("/notifications/:notification_id/open", s.openNotification)
 
 	// The live updates of the open pages (Server-Sent Events): any member.
 	ws.GET("/"+livePath, s.events)

@@ -186,7 +186,10 @@ func (s *Site) chrome(c *gin.Context) Chrome {
 	}
 	var current string
 	if v, ok := c.Get(ctxCaller); ok {
-		current = v.(*app.Caller).WorkspaceID.String()
+		caller := v.(*app.Caller)
+		current = caller.WorkspaceID.String()
+		ch.Bell = s.bell(c, caller)
+		ch.LiveURL = s.liveURL(current)
 	}
 	for _, w := range list {
 		item := Workspace{ID: w.ID.String(), Name: w.Name}

@@ -217,15 +217,100 @@
     var source = new EventSource(url);
     // "ready" starts every connection, the first and each reconnection: whatever
     // changed while the page was loading or away was not sent, so re-fetch.
-    source.addEventListener("ready", function () { refreshAll(null); });
+    source.addEventListener("ready", function () { refreshAll(null); refreshBell(); });
     source.addEventListener("change", function (e) {
-      var id = null;
-      try { id = JSON.parse(e.data).conversation_id || null; } catch (err) { id = null; }
+      var data = {};
+      try { data = JSON.parse(e.data) || {}; } catch (err) { data = {}; }
+      // The person's own notifications changed: only the bell re-fetches.
+      if (data.kind === "notification") { refreshBell(); return; }
+      var id = data.conversation_id || null;
       refreshAll(id === null ? null : String(id));
     });
-    source.addEventListener("resync", function () { refreshAll(null); });
+    source.addEventListener("resync", function () { refreshAll(null); refreshBell(); });
     window.addEventListener("pagehide", function () { source.close(); });
   }
+
+  // The bell (#bell, data-bell="<URL of the bell alone>") shows the person's unread
+  // notifications; the tab's title starts with the count: "(3) Inbox". A notification
+  // that is new since the last look raises a browser notification when the person turned
+  // them on (assignments and mentions only: data-latest-alert).
+  var ALERTS_KEY = "inbox-browser-notifications";
+  var bellTimer = null;
+  function titleCount(n) {
+    var base = document.title.replace(/^\(\d+\) /, "");
+    document.title = n > 0 ? "(" + n + ") " + base : base;
+  }
+  function alertsOn() {
+    try { return window.localStorage.getItem(ALERTS_KEY) === "on"; } catch (err) { return false; }
+  }
+  function maybeAlert(before, bell) {
+    var id = bell.getAttribute("data-latest-id");
+    if (!id || id === before || bell.getAttribute("data-latest-alert") !== "true") { return; }
+    if (typeof Notification !== "function" || Notification.permission !== "granted" || !alertsOn()) { return; }
+    var n = new Notification(bell.getAttribute("data-latest-text") || "New notification", { tag: id });
+    n.onclick = function () { window.focus(); window.location.href = bell.getAttribute("data-bell").replace(/\/bell$/, ""); };
+  }
+  function refreshBell() {
+    if (bellTimer) { return; }
+    bellTimer = setTimeout(function () {
+      bellTimer = null;
+      var bell = document.getElementById("bell");
+      if (!bell || !window.fetch) { return; }
+      var before = bell.getAttribute("data-latest-id");
+      window.fetch(bell.getAttribute("data-bell"), { headers: { "HX-Request": "true" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          var now = document.getElementById("bell");
+          if (!html || !now) { return; }
+          var box = document.createElement("div");
+          box.innerHTML = html.trim();
+          var fresh = box.firstElementChild;
+          if (!fresh || fresh.id !== "bell") { return; }
+          now.replaceWith(fresh);
+          titleCount(parseInt(fresh.getAttribute("data-count"), 10) || 0);
+          maybeAlert(before, fresh);
+        })
+        .catch(function () { /* the next event or reconnection tries again */ });
+    }, DEBOUNCE_MS);
+  }
+
+  // "Turn on browser notifications": asks the browser's permission, and remembers the
+  // choice in this browser only.
+  function showAlertState() {
+    var button = document.querySelector("[data-notify-enable]");
+    var state = document.querySelector("[data-notify-state]");
+    if (!button || !state) { return; }
+    if (typeof Notification !== "function") {
+      state.textContent = "This browser cannot show notifications.";
+      return;
+    }
+    button.hidden = false;
+    if (Notification.permission === "granted" && alertsOn()) {
+      button.textContent = "Turn off browser notifications";
+      state.textContent = "Browser notifications are on for assignments and mentions.";
+    } else if (Notification.permission === "denied") {
+      button.hidden = true;
+      state.textContent = "Browser notifications are blocked for this site in your browser's settings.";
+    } else {
+      button.textContent = "Turn on browser notifications";
+      state.textContent = "";
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-notify-enable]");
+    if (!button || typeof Notification !== "function") { return; }
+    if (Notification.permission === "granted" && alertsOn()) {
+      try { window.localStorage.removeItem(ALERTS_KEY); } catch (err) { /* private mode */ }
+      showAlertState();
+      return;
+    }
+    Notification.requestPermission().then(function (p) {
+      if (p === "granted") {
+        try { window.localStorage.setItem(ALERTS_KEY, "on"); } catch (err) { /* private mode */ }
+      }
+      showAlertState();
+    });
+  });
 
   // Ticking a filter box applies it at once ("Tick Unread only at the top of the list to
   // filter"); the Filter button stays for browsers without JavaScript. requestSubmit sends
@@ -245,6 +330,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    showAlertState();
     var el = document.querySelector("[data-live]");
     if (el) { listen(el.getAttribute("data-live")); }
   });

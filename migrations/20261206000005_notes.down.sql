@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS note_mentions;
+DROP TABLE IF EXISTS notes;
