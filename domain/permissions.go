@@ -23,4 +23,5 @@ var (
 	ManageOwnTokens     = Permission{"tokens", "manage_own"}
 	ManageBusinessHours = Permission{"business_hours", "manage"}
 	ManageLabels        = Permission{"labels", "manage"}
+	ManageSLA           = Permission{"sla", "manage"}
 )
