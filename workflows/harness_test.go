@@ -59,11 +59,13 @@ type fakeActivities struct {
 	// workflow wrote of its clocks, in order.
 	sla       SLASetting
 	slaWrites []domain.SLAWrite
+	slaLoads  int
 }
 
 func (f *fakeActivities) LoadSLASetting(_ context.Context, _ uuid.UUID) (SLASetting, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.slaLoads++
 	return f.sla, nil
 }
 
