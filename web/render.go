@@ -423,6 +423,7 @@ func (r *Renderer) funcs() template.FuncMap {
 		"signOutPath":   func() string { return SignOutPath },
 		"csrfHeader":    func() string { return CSRFHeader },
 		"maxLen":        maxLen,
+		"slaBadge":      slaBadge,
 	}
 }
 
