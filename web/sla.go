@@ -130,13 +130,12 @@ func slaBadge(arg any) template.HTML {
 
 // shortSince is a duration in the badge's short words: "25 min", "2 h", "3 d".
 func shortSince(d time.Duration) string {
+	m := max(int(d.Round(time.Minute)/time.Minute), 1)
 	switch {
-	case d < time.Minute:
-		return "1 min"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute)/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h", int(d/time.Hour))
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	case m < 48*60:
+		return fmt.Sprintf("%d h", m/60)
 	}
-	return fmt.Sprintf("%d d", int(d/(24*time.Hour)))
+	return fmt.Sprintf("%d d", m/(24*60))
 }

@@ -38,7 +38,7 @@ func TestSLAThroughSettings(t *testing.T) {
 		}
 	}
 	code, page, _ = v.post(settings+"/sla", url.Values{"first_response": {"half an hour"}, "resolution": {"P1D"}}, true)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "first_response: want an ISO 8601 duration") ||
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, "First_response: want an ISO 8601 duration") ||
 		!strings.Contains(page, `value="half an hour"`) {
 		t.Errorf("a bad duration: %d", code)
 	}
