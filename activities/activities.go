@@ -195,3 +195,33 @@ func temporalError(err error) error {
 		NextRetryDelay: se.RetryAfter, // 0 means the retry policy's own back-off
 	})
 }
+
+// LoadSLASetting reads the workspace's SLA policy and business hours, for a conversation's
+// workflow starting its clocks.
+func (a *Activities) LoadSLASetting(ctx context.Context, workspaceID uuid.UUID) (workflows.SLASetting, error) {
+	s, err := a.Store.SLASetting(ctx, workspaceID)
+	if err != nil {
+		return workflows.SLASetting{}, err
+	}
+	return SLASetting(s), nil
+}
+
+// SLASetting is the store's setting as the workflow carries it.
+func SLASetting(s store.SLASetting) workflows.SLASetting {
+	return workflows.SLASetting{FirstResponse: s.Policy.FirstResponse, Resolution: s.Policy.Resolution, Hours: s.Hours, Stamp: s.Stamp}
+}
+
+// WriteSLAClocks writes a conversation's clocks, and a breach once.
+func (a *Activities) WriteSLAClocks(ctx context.Context, w domain.SLAWrite) error {
+	err := a.Store.WriteSLA(ctx, w)
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
+	}
+	return err
+}
+
+// LiveConversationsPage lists one page of a workspace's open and pending conversations,
+// for the SLA fan-out.
+func (a *Activities) LiveConversationsPage(ctx context.Context, in workflows.ClosedPageInput) ([]uuid.UUID, error) {
+	return a.Store.LiveConversationIDs(ctx, in.WorkspaceID, in.AfterID, in.Limit)
+}

@@ -79,6 +79,8 @@ func TestEveryRoleAgainstEveryAdminRoute(t *testing.T) {
 		"DELETE /settings/openai-key":           {allowed: owners},
 		"GET /business-hours":                   {allowed: admins},
 		"PUT /business-hours":                   {allowed: admins, body: map[string]any{"time_zone": "UTC"}},
+		"GET /sla":                              {allowed: all},
+		"PUT /sla":                              {allowed: admins, body: map[string]any{"first_response": "PT1H"}},
 		"GET /labels":                           {allowed: all},
 		"POST /labels":                          {allowed: admins, body: map[string]any{"name": "Authz", "color": "blue"}},
 		"PATCH /labels/:label_id":               {allowed: admins, body: map[string]any{"color": "red"}},

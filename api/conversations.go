@@ -37,6 +37,7 @@ type conversationItem struct {
 	SummaryStatus domain.SummaryStatus `json:"summary_status"`
 	PendingUntil  *time.Time           `json:"pending_until"`
 	Labels        []labelRef           `json:"labels"`
+	SLA           *slaJSON             `json:"sla"`
 }
 
 type summaryJSON struct {
@@ -90,6 +91,7 @@ func toItem(v *app.ConversationView) conversationItem {
 		SummaryStatus: v.SummaryStatus,
 		PendingUntil:  timePtr(v.PendingUntil.Time, v.PendingUntil.Valid),
 		Labels:        toLabelRefs(v.Labels),
+		SLA:           toSLAJSON(v),
 	}
 	if v.AssigneeID.Valid {
 		item.Assignee = &assigneeJSON{UserID: v.AssigneeID.UUID, Name: v.AssigneeName.String}

@@ -234,11 +234,11 @@ func TestOpenAPIConversationItemAndCSV(t *testing.T) {
 	if err := json.Unmarshal(rawItem, &item); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
+	want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "sla", "state", "summary_status", "unread", "visitor"}
 	if got := sortedKeys(item.Properties); !slices.Equal(got, want) {
 		t.Errorf("ConversationItem properties = %v, want %v", got, want)
 	}
-	for _, field := range []string{"assignee", "closed_at", "pending_until"} {
+	for _, field := range []string{"assignee", "closed_at", "pending_until", "sla"} {
 		var prop struct {
 			Nullable bool `json:"nullable"` // OpenAPI 3.0
 			Type     any  `json:"type"`     // OpenAPI 3.1: ["string", "null"]

@@ -121,6 +121,8 @@ func NewRouter(d Deps) *gin.Engine {
 	ws.PATCH("/settings", s.can(domain.ManageAutoArchive), s.patchSettings)
 	ws.GET("/business-hours", s.can(domain.ManageBusinessHours), s.getBusinessHours)
 	ws.PUT("/business-hours", s.can(domain.ManageBusinessHours), s.putBusinessHours)
+	ws.GET("/sla", s.can(domain.ReadConversations), s.getSLA)
+	ws.PUT("/sla", s.can(domain.ManageSLA), s.putSLA)
 	ws.PUT("/settings/openai-key", s.can(domain.ManageSettings), s.putOpenAIKey)
 	ws.DELETE("/settings/openai-key", s.can(domain.ManageSettings), s.deleteOpenAIKey)
 

@@ -38,5 +38,9 @@ func (s *Service) SetBusinessHours(ctx context.Context, c *Caller, spec domain.B
 	if err := s.Store.SetBusinessHours(ctx, c.WorkspaceID, clean, c.Actor()); err != nil {
 		return BusinessHours{}, err
 	}
+	// The SLA clocks count business time: open conversations learn the new calendar.
+	if err := s.fanOutSLA(ctx, c); err != nil {
+		return BusinessHours{}, err
+	}
 	return BusinessHours{BusinessHoursSpec: clean, Configured: true}, nil
 }

@@ -30,6 +30,12 @@ func BadRequest(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf(format, args...)}
 }
 
+// Invalid is a 422: the request is well formed but a value is out of what is allowed; the
+// message starts with the field's name.
+func Invalid(format string, args ...any) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_value", Message: fmt.Sprintf(format, args...)}
+}
+
 // Conflict is a 409: the request is well formed but the objects' current state refuses it.
 func Conflict(message string) *Error {
 	return &Error{Status: http.StatusConflict, Code: "conflict", Message: message}

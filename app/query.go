@@ -150,7 +150,7 @@ func (q Query) createdRange() (after, before time.Time, err error) {
 // ConversationFilterParams are the inbox list's filters (api.md).
 var ConversationFilterParams = []string{
 	"state", "include_archived", "unread", "assignee", "channel",
-	"created_after", "created_before", "q", "wakes_before", "label",
+	"created_after", "created_before", "q", "wakes_before", "label", "sla",
 }
 
 // ConversationFilter turns the list's filters into a store filter; every bad value is a 400
@@ -222,6 +222,21 @@ func (q Query) ConversationFilter(me uuid.UUID) (store.ConversationFilter, error
 		return f, BadRequest("q: want %d to %d characters, not %d", store.MinQueryLen, store.MaxQueryLen, n)
 	}
 	f.Query = text
+	switch v, err := q.One("sla"); {
+	case err != nil:
+		return f, err
+	case v == "":
+	case v == domain.SLAFilterDueSoon || v == domain.SLAFilterBreached:
+		if f.Query != "" {
+			return f, BadRequest("sla: cannot be combined with q")
+		}
+		f.SLA = v
+		// Due soon: a running clock due within the next hour (or already due, its breach
+		// being recorded).
+		f.SLADueBefore = time.Now().Add(domain.SLADueSoonWindow)
+	default:
+		return f, BadRequest("sla: want %q or %q, not %q", domain.SLAFilterDueSoon, domain.SLAFilterBreached, domain.Clip(v, 40))
+	}
 	return f, nil
 }
 

@@ -28,6 +28,7 @@ var (
 	ManageOwnViews    = Permission{"views", "manage_own"}
 	ManageSharedViews = Permission{"shared_views", "manage"}
 	ReadReports       = Permission{"reports", "read"}
+	ManageSLA         = Permission{"sla", "manage"}
 )
 
 // Permissions of internal notes and of a person's own notifications.

@@ -19,13 +19,14 @@ const (
 	EventSummaryFailed             WebhookEvent = "summary.failed"
 	EventLeadStatusChanged         WebhookEvent = "lead.status_changed"
 	EventConversationLabelsChanged WebhookEvent = "conversation.labels_changed"
+	EventSLABreached               WebhookEvent = "sla.breached"
 )
 
 // WebhookEvents lists every event type, in the order api.md names them.
 var WebhookEvents = []WebhookEvent{
 	EventConversationCreated, EventMessageCreated, EventConversationStateChanged,
 	EventConversationAssigned, EventSummaryReady, EventSummaryFailed, EventLeadStatusChanged,
-	EventConversationLabelsChanged,
+	EventConversationLabelsChanged, EventSLABreached,
 }
 
 // ParseWebhookEvent accepts one of WebhookEvents.

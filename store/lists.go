@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -47,6 +48,40 @@ type ConversationFilter struct {
 	// Query keeps conversations whose visitor name, email or any message contains it,
 	// case-insensitively. The caller checks its length (MinQueryLen..MaxQueryLen).
 	Query string
+	// SLA, when set, keeps only conversations with a clock due before SLADueBefore
+	// (domain.SLAFilterDueSoon), soonest first, or with a breached clock
+	// (domain.SLAFilterBreached), latest breach first. It is not combined with Query.
+	SLA          string
+	SLADueBefore time.Time
+}
+
+// The SLA orders of the list, and the expressions conversations_sla_due_idx and
+// conversations_sla_breached_idx index (they must match exactly).
+const (
+	slaDueExpr            = "LEAST(c.sla_first_response_due, c.sla_resolution_due)"
+	slaBreachedExpr       = "GREATEST(c.sla_first_response_breached_at, c.sla_resolution_breached_at)"
+	slaDueCursorKind      = "cd"
+	slaBreachedCursorKind = "cb"
+)
+
+// SLAKey is the time a conversation is ordered by in the SLA list kind (the due time, or
+// the latest breach).
+func (v ConversationView) slaKey(kind string) time.Time {
+	pick := func(a, b sql.NullTime, later bool) time.Time {
+		switch {
+		case !a.Valid:
+			return b.Time
+		case !b.Valid:
+			return a.Time
+		case a.Time.After(b.Time) == later:
+			return a.Time
+		}
+		return b.Time
+	}
+	if kind == domain.SLAFilterDueSoon {
+		return pick(v.SLAFirstResponseDue, v.SLAResolutionDue, false)
+	}
+	return pick(v.SLAFirstResponseBreachedAt, v.SLAResolutionBreachedAt, true)
 }
 
 // states returns the states the filter shows, in display order; all four means no condition.
@@ -82,9 +117,16 @@ type ConversationPage struct {
 // had not been reached yet it is not returned in this pass (it is on the first page now).
 // Conversations created meanwhile are likewise above the cursor.
 func (s *Store) ListConversations(ctx context.Context, workspaceID uuid.UUID, f ConversationFilter, limit int, cursor string) (ConversationPage, error) {
+	kind := conversationCursorKind
+	switch f.SLA {
+	case domain.SLAFilterDueSoon:
+		kind = slaDueCursorKind
+	case domain.SLAFilterBreached:
+		kind = slaBreachedCursorKind
+	}
 	var after *listCursor
 	if cursor != "" {
-		c, err := decodeListCursor(cursor, conversationCursorKind)
+		c, err := decodeListCursor(cursor, kind)
 		if err != nil {
 			return ConversationPage{}, err
 		}
@@ -93,7 +135,16 @@ func (s *Store) ListConversations(ctx context.Context, workspaceID uuid.UUID, f 
 	var items []ConversationView
 	var err error
 	if f.Query == "" {
-		err = s.viewOf(&items, s.filtered(workspaceID, f, after, "c.*").Limit(limit+1)).Scan(ctx)
+		q := s.viewOfUnordered(&items, s.filtered(workspaceID, f, after, "c.*").Limit(limit+1))
+		switch f.SLA {
+		case "":
+			q = q.OrderExpr("c.last_message_at DESC, c.id DESC")
+		case domain.SLAFilterDueSoon:
+			q = q.OrderExpr(slaDueExpr + ", c.id")
+		case domain.SLAFilterBreached:
+			q = q.OrderExpr(slaBreachedExpr + " DESC, c.id DESC")
+		}
+		err = q.Scan(ctx)
 	} else {
 		items, err = s.search(ctx, workspaceID, f, after, limit+1)
 	}
@@ -101,8 +152,12 @@ func (s *Store) ListConversations(ctx context.Context, workspaceID uuid.UUID, f 
 		return ConversationPage{}, fmt.Errorf("list conversations: %w", err)
 	}
 	var page ConversationPage
-	page.Items, page.NextCursor = cutPage(items, limit, conversationCursorKind,
-		func(v ConversationView) (time.Time, uuid.UUID) { return v.LastMessageAt, v.ID })
+	page.Items, page.NextCursor = cutPage(items, limit, kind, func(v ConversationView) (time.Time, uuid.UUID) {
+		if f.SLA != "" {
+			return v.slaKey(f.SLA), v.ID
+		}
+		return v.LastMessageAt, v.ID
+	})
 	if err := s.attachLabels(ctx, page.Items); err != nil {
 		return ConversationPage{}, err
 	}
@@ -150,6 +205,22 @@ func (s *Store) filtered(workspaceID uuid.UUID, f ConversationFilter, after *lis
 	for _, id := range f.Labels {
 		q = q.Where("EXISTS (SELECT 1 FROM conversation_labels AS fl WHERE fl.conversation_id = c.id AND fl.label_id = ?)", id)
 	}
+	switch f.SLA {
+	case domain.SLAFilterDueSoon:
+		// The predicate of conversations_sla_due_idx, and its order.
+		q = q.Where("(c.sla_first_response_due IS NOT NULL OR c.sla_resolution_due IS NOT NULL)").
+			Where(slaDueExpr+" < ?", f.SLADueBefore)
+		if after != nil {
+			q = q.Where("("+slaDueExpr+", c.id) > (?, ?)", after.At, after.ID)
+		}
+		return q.OrderExpr(slaDueExpr + ", c.id")
+	case domain.SLAFilterBreached:
+		q = q.Where("(c.sla_first_response_breached_at IS NOT NULL OR c.sla_resolution_breached_at IS NOT NULL)")
+		if after != nil {
+			q = q.Where("("+slaBreachedExpr+", c.id) < (?, ?)", after.At, after.ID)
+		}
+		return q.OrderExpr(slaBreachedExpr + " DESC, c.id DESC")
+	}
 	if after != nil {
 		q = q.Where("(c.last_message_at, c.id) < (?, ?)", after.At, after.ID)
 	}
@@ -159,14 +230,17 @@ func (s *Store) filtered(workspaceID uuid.UUID, f ConversationFilter, after *lis
 // viewOf joins the lead and the assignee to the conversations inner selects (already cut to
 // a page), so the joins run for the rows shown and not for every candidate.
 func (s *Store) viewOf(dest *[]ConversationView, inner *bun.SelectQuery) *bun.SelectQuery {
+	return s.viewOfUnordered(dest, inner).OrderExpr("c.last_message_at DESC, c.id DESC")
+}
+
+func (s *Store) viewOfUnordered(dest *[]ConversationView, inner *bun.SelectQuery) *bun.SelectQuery {
 	return s.DB.NewSelect().Model(dest).ModelTableExpr("(?) AS c", inner).
 		ColumnExpr("c.*").
 		ColumnExpr("l.id AS lead_id, l.status AS lead_status, l.name AS visitor_name, l.email AS visitor_email, l.phone AS visitor_phone").
 		ColumnExpr("u.name AS assignee_name, am.role AS assignee_role").
 		Join("JOIN leads AS l ON l.conversation_id = c.id").
 		Join("LEFT JOIN users AS u ON u.id = c.assignee_id").
-		Join("LEFT JOIN memberships AS am ON am.user_id = c.assignee_id AND am.workspace_id = c.workspace_id").
-		OrderExpr("c.last_message_at DESC, c.id DESC")
+		Join("LEFT JOIN memberships AS am ON am.user_id = c.assignee_id AND am.workspace_id = c.workspace_id")
 }
 
 // The text search has two plans, because messages carry no workspace and no order:

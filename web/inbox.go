@@ -27,13 +27,14 @@ type inboxFilters struct {
 	Q               string
 	Label           string
 	WakesToday      bool
+	SLA             string // "due_soon" or "breached": the SLA filter and order
 	TZ              string // the viewer's time zone "wakes today" was computed in, if known
 }
 
 // Any reports whether a filter narrows the list.
 func (f inboxFilters) Any() bool {
 	return f.Unread || f.IncludeArchived || f.State != "" || f.Assignee != "" || f.Channel != "" ||
-		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.Label != "" || f.WakesToday
+		f.CreatedAfter != "" || f.CreatedBefore != "" || f.Q != "" || f.Label != "" || f.WakesToday || f.SLA != ""
 }
 
 // inboxPage is the Data of templates/inbox.html.
@@ -105,7 +106,7 @@ func inboxQuery(values url.Values) (url.Values, inboxFilters) {
 	f.Unread = q.Get("unread") == "true"
 	f.IncludeArchived = q.Get("include_archived") == "true"
 	f.State, f.Assignee, f.Channel, f.Q = q.Get("state"), q.Get("assignee"), q.Get("channel"), values.Get("q")
-	f.Label = q.Get("label")
+	f.Label, f.SLA = q.Get("label"), q.Get("sla")
 	f.CreatedAfter, f.CreatedBefore = strings.TrimSpace(values.Get("created_after")), strings.TrimSpace(values.Get("created_before"))
 	if v := strings.TrimSpace(values.Get("wakes_today")); v != "" {
 		f.WakesToday = true

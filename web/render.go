@@ -429,6 +429,7 @@ func (r *Renderer) funcs() template.FuncMap {
 		"maxLen":        maxLen,
 		"duration":      reportDuration,
 		"channelName":   channelName,
+		"slaBadge":      slaBadge,
 	}
 }
 

@@ -87,6 +87,7 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/settings/openai-key/delete", s.deleteOpenAIKey)
 	ws.POST("/settings/auto-archive", s.setAutoArchive)
 	ws.POST("/settings/business-hours", s.setBusinessHours) // ManageBusinessHours
+	ws.POST("/settings/sla", s.setSLA)                      // ManageSLA
 	// Labels: ManageLabels.
 	ws.POST("/settings/labels", s.createLabel)
 	ws.POST("/settings/labels/:label_id", s.updateLabel)

@@ -36,6 +36,8 @@ type settingsData struct {
 	// Hours is the Business hours section (owners and admins), as stored or as refused.
 	CanHours bool
 	Hours    *hoursForm
+	// SLA is the SLA section (owners and admins), as stored or as refused.
+	SLA *slaForm
 }
 
 // Colors is the label palette the colour selects offer.
@@ -64,6 +66,7 @@ func (d settingsData) ArchivePath() string {
 var settingsNotices = map[string]string{
 	"label":   "Labels saved.",
 	"hours":   "Business hours saved. SLA clocks count time inside them.",
+	"sla":     "SLA saved. Open conversations follow the new policy.",
 	"archive": "Auto-archive saved. Closed conversations follow the new setting.",
 	"saved":   "Key saved. New summaries use it from now on.",
 	"removed": "Key removed. Summaries use the platform key again.",
@@ -106,6 +109,10 @@ func (s *Site) settingsPage(c *gin.Context, status int, d settingsData) {
 		}
 	}
 	if err := s.loadHours(c, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.loadSLA(c, &d); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -35,4 +35,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivityWithOptions(acts.FailWebhookDelivery, activity.RegisterOptions{Name: workflows.ActivityFailWebhookDelivery})
 	r.RegisterWorkflowWithOptions(workflows.AutoArchiveFanOut, workflow.RegisterOptions{Name: workflows.AutoArchiveFanOutWorkflow})
 	r.RegisterActivityWithOptions(acts.ClosedConversationsPage, activity.RegisterOptions{Name: workflows.ActivityClosedPage})
+	r.RegisterWorkflowWithOptions(workflows.SLAFanOut, workflow.RegisterOptions{Name: workflows.SLAFanOutWorkflow})
+	r.RegisterActivityWithOptions(acts.LoadSLASetting, activity.RegisterOptions{Name: workflows.ActivityLoadSLA})
+	r.RegisterActivityWithOptions(acts.WriteSLAClocks, activity.RegisterOptions{Name: workflows.ActivityWriteSLA})
+	r.RegisterActivityWithOptions(acts.LiveConversationsPage, activity.RegisterOptions{Name: workflows.ActivityLivePage})
 }

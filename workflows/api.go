@@ -39,6 +39,11 @@ const (
 	// AutoArchiveFanOutWorkflow signals every closed conversation of a workspace after its
 	// auto-archive setting changed.
 	AutoArchiveFanOutWorkflow = "AutoArchiveFanOut"
+	// SignalSLA tells a conversation the workspace's SLA policy or business hours changed.
+	SignalSLA = "sla_changed"
+	// SLAFanOutWorkflow signals every open and pending conversation of a workspace after
+	// its SLA policy or business hours changed.
+	SLAFanOutWorkflow = "SLAFanOut"
 )
 
 // Names of the activities the workflow runs; the activities package registers them.
@@ -47,6 +52,9 @@ const (
 	ActivitySummarize     = "Summarize"
 	ActivityRecordSummary = "RecordSummaryResult"
 	ActivityClosedPage    = "ClosedConversationsPage"
+	ActivityLoadSLA       = "LoadSLASetting"
+	ActivityWriteSLA      = "WriteSLAClocks"
+	ActivityLivePage      = "LiveConversationsPage"
 )
 
 // Error types a rejected Update carries, for the API to map to HTTP statuses.
@@ -94,6 +102,9 @@ type Input struct {
 	AutoArchiveStamp int64 `json:"auto_archive_stamp,omitempty"`
 	// TimersFired keeps request ids of timer-made changes unique across runs.
 	TimersFired int64 `json:"timers_fired,omitempty"`
+	// SLA is the SLA setting as last heard and the conversation's clocks (nil until the
+	// run that loads them; see sla.go).
+	SLA *SLAState `json:"sla,omitempty"`
 }
 
 // NewInput is the input of a brand-new conversation: open and unassigned.
@@ -141,6 +152,17 @@ type ClosedPageInput struct {
 	AfterID     uuid.UUID `json:"after_id"`
 	Limit       int       `json:"limit"`
 }
+
+// SLAFanOutInput asks SLAFanOut to tell the workspace's open and pending conversations
+// about Setting, starting after the conversation id AfterID.
+type SLAFanOutInput struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	Setting     SLASetting `json:"setting"`
+	AfterID     uuid.UUID  `json:"after_id"`
+}
+
+// SLAFanOutWorkflowID is the one SLA fan-out per workspace.
+func SLAFanOutWorkflowID(workspaceID uuid.UUID) string { return "sla:" + workspaceID.String() }
 
 // FanOutWorkflowID is the one fan-out per workspace: a newer change replaces a running one.
 func FanOutWorkflowID(workspaceID uuid.UUID) string { return "auto-archive:" + workspaceID.String() }

@@ -52,3 +52,34 @@ func AutoArchiveFanOut(ctx workflow.Context, in FanOutInput) error {
 	}
 	return workflow.NewContinueAsNewError(ctx, AutoArchiveFanOut, in)
 }
+
+// SLAFanOut tells every open and pending conversation of a workspace its new SLA setting
+// (policy and calendar), by Signal, page by page in id order, as AutoArchiveFanOut does.
+func SLAFanOut(ctx workflow.Context, in SLAFanOutInput) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	for page := 0; page < fanOutPagesPerRun; page++ {
+		var ids []uuid.UUID
+		err := workflow.ExecuteActivity(actx, ActivityLivePage,
+			ClosedPageInput{WorkspaceID: in.WorkspaceID, AfterID: in.AfterID, Limit: fanOutPage}).Get(ctx, &ids)
+		if err != nil {
+			return err
+		}
+		futures := make([]workflow.Future, len(ids))
+		for i, id := range ids {
+			futures[i] = workflow.SignalExternalWorkflow(ctx, domain.WorkflowID(id), "", SignalSLA, in.Setting)
+		}
+		for i, f := range futures {
+			if err := f.Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Warn("SLA signal not delivered", "conversation_id", ids[i], "error", err)
+			}
+		}
+		if len(ids) < fanOutPage {
+			return nil
+		}
+		in.AfterID = ids[len(ids)-1]
+	}
+	return workflow.NewContinueAsNewError(ctx, SLAFanOut, in)
+}

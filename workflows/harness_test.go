@@ -55,6 +55,31 @@ type fakeActivities struct {
 	gate chan struct{}
 	// autoArchive is the workspace's auto-archive setting a change to Closed answers.
 	autoArchive AutoArchiveSetting
+	// sla is the workspace's SLA setting LoadSLASetting answers; slaWrites what the
+	// workflow wrote of its clocks, in order.
+	sla       SLASetting
+	slaWrites []domain.SLAWrite
+	slaLoads  int
+}
+
+func (f *fakeActivities) LoadSLASetting(_ context.Context, _ uuid.UUID) (SLASetting, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slaLoads++
+	return f.sla, nil
+}
+
+func (f *fakeActivities) WriteSLAClocks(_ context.Context, w domain.SLAWrite) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slaWrites = append(f.slaWrites, w)
+	return nil
+}
+
+func (f *fakeActivities) recordedSLAWrites() []domain.SLAWrite {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]domain.SLAWrite(nil), f.slaWrites...)
 }
 
 func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) (ApplyResult, error) {
@@ -186,6 +211,8 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: ActivityApplyChange})
 	env.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: ActivitySummarize})
 	env.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: ActivityRecordSummary})
+	env.RegisterActivityWithOptions(acts.LoadSLASetting, activity.RegisterOptions{Name: ActivityLoadSLA})
+	env.RegisterActivityWithOptions(acts.WriteSLAClocks, activity.RegisterOptions{Name: ActivityWriteSLA})
 	return &harness{t: t, env: env, acts: acts, logs: logs}
 }
 

@@ -66,6 +66,21 @@ func (l Lifecycle) FanOutAutoArchive(ctx context.Context, workspaceID uuid.UUID,
 	return nil
 }
 
+// FanOutSLA starts telling the workspace's open and pending conversations the new SLA
+// policy and calendar; a fan-out of an older setting still running is replaced.
+func (l Lifecycle) FanOutSLA(ctx context.Context, workspaceID uuid.UUID, setting SLASetting) error {
+	_, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       SLAFanOutWorkflowID(workspaceID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, SLAFanOutWorkflow, SLAFanOutInput{WorkspaceID: workspaceID, Setting: setting})
+	if err != nil {
+		return fmt.Errorf("start SLA fan-out: %w", err)
+	}
+	return nil
+}
+
 // Transition asks the workflow to move the conversation to req.To.
 func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest) (Status, error) {
 	return l.update(ctx, conversationID, updateID, UpdateTransition, req)

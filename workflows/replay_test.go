@@ -66,9 +66,23 @@ var timerScenarios = map[string]holds{
 	},
 }
 
+// slaScenarios exist since v4 (GetVersion "sla"), recorded alone by
+// `make record-history SCENARIOS=sla PREFIX=v4`: the setting loaded at the start (off), a
+// one-minute first-response SLA Signalled by the fan-out, its timer fired and the breach
+// written.
+var slaScenarios = map[string]holds{
+	"sla": {
+		events:     []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_TIMER_FIRED},
+		signals:    []string{workflows.SignalSLA},
+		changes:    []string{"sla"},
+		activities: []string{workflows.ActivityLoadSLA, workflows.ActivityWriteSLA},
+	},
+}
+
 // versions are the workflow code versions and the scenarios recorded with each: v1 wrote
 // changes with a local activity, v2 with a regular one (GetVersion "durable-writes"), v3
-// added the timers (GetVersion "timers"; its histories of a transition hold that marker).
+// added the timers (GetVersion "timers"; its histories of a transition hold that marker), v4
+// the SLA clocks (GetVersion "sla").
 var versions = map[string]map[string]holds{
 	"v1": scenarios,
 	"v2": scenarios,
@@ -86,6 +100,7 @@ var versions = map[string]map[string]holds{
 		}
 		return m
 	}(),
+	"v4": slaScenarios,
 }
 
 // webhookScenarios are the WebhookDelivery workflow's histories, webhook-v1-*: recorded by

@@ -23,7 +23,7 @@ type namedChannel struct {
 func (w *conversation) listenForSignals(ctx workflow.Context) *signalListener {
 	l := &signalListener{w: w}
 	// New names go last: the order is part of what replays.
-	for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary, SignalVisitorMessage, SignalAutoArchive} {
+	for _, name := range []string{UpdateTransition, UpdateAssign, UpdateRetrySummary, SignalVisitorMessage, SignalAutoArchive, SignalSLA} {
 		l.channels = append(l.channels, namedChannel{name, workflow.GetSignalChannel(ctx, name)})
 	}
 	// Signals stay on their channels until they are handled (no Selector takes them off
@@ -102,6 +102,14 @@ func (l *signalListener) receive(ctx workflow.Context, name string, ch workflow.
 		}
 		// Only state: the timer loop arms, moves or cancels the auto-archive timer.
 		w.learnAutoArchive(setting)
+		return true
+	case SignalSLA:
+		var setting SLASetting
+		if !ch.ReceiveAsync(&setting) {
+			return false
+		}
+		// State, and a write of the clocks; the SLA loop re-arms its timer.
+		w.slaLearn(ctx, setting)
 		return true
 	}
 	w.SignalsSeen++

@@ -58,6 +58,7 @@ func (w *conversation) applyTimedTransition(ctx workflow.Context, requestID stri
 	if result.AutoArchive != nil {
 		w.learnAutoArchive(*result.AutoArchive)
 	}
+	w.slaObserve(ctx)
 	if change.SummaryGeneration > 0 {
 		w.startSummary(ctx)
 	}

@@ -59,6 +59,7 @@ type conversation struct {
 	// timer then. timerBusy counts timer-made changes still being written.
 	timerEpoch int
 	timerBusy  int
+	sla        slaRuntime
 }
 
 // Conversation is the long-running workflow of one conversation. It never ends on its own:
@@ -71,11 +72,13 @@ func Conversation(ctx workflow.Context, in Input) error {
 	if w.SummaryInFlight {
 		w.startSummary(ctx)
 	}
+	w.sla.on = workflow.GetVersion(ctx, changeSLA, workflow.DefaultVersion, slaVersion) == slaVersion
 	signals := w.listenForSignals(ctx)
 	workflow.Go(ctx, w.runTimers)
+	workflow.Go(ctx, w.runSLA)
 	for {
 		err := workflow.Await(ctx, func() bool {
-			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle() && w.timerBusy == 0
+			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle() && w.timerBusy == 0 && w.slaIdle()
 		})
 		if err != nil {
 			return err
@@ -229,6 +232,7 @@ func (w *conversation) applyAssign(ctx workflow.Context, requestID string, req A
 	if err := w.persist(ctx, change); err != nil {
 		return Status{}, err
 	}
+	w.slaObserve(ctx)
 	return w.status(), nil
 }
 

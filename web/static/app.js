@@ -27,6 +27,16 @@
     return formats.datetime.format(date);
   }
 
+  // slaWords is an SLA badge's time in words by the viewer's clock:
+  // "due in 25 min", "due now", "breached 2 h ago".
+  function slaWords(kind, date) {
+    var ms = date.getTime() - Date.now();
+    if (kind === "sla-due" && ms <= 0) { return "due now"; }
+    var m = Math.max(1, Math.round(Math.abs(ms) / 60000));
+    var text = m < 60 ? m + " min" : (m < 2880 ? Math.floor(m / 60) + " h" : Math.floor(m / 1440) + " d");
+    return kind === "sla-due" ? "due in " + text : "breached " + text + " ago";
+  }
+
   // localTimes rewrites the server's UTC text of each <time data-local>
   // under root into the viewer's time zone; the exact time stays in title.
   function localTimes(root) {
@@ -36,7 +46,11 @@
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date.getTime())) { continue; }
       var kind = el.getAttribute("data-local");
-      el.textContent = kind === "relative" ? ago(date) : (formats[kind] || formats.datetime).format(date);
+      if (kind === "sla-due" || kind === "sla-breached") {
+        el.textContent = slaWords(kind, date);
+      } else {
+        el.textContent = kind === "relative" ? ago(date) : (formats[kind] || formats.datetime).format(date);
+      }
       el.title = formats.full.format(date);
       el.setAttribute("data-localized", "true");
     }

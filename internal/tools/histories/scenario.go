@@ -59,6 +59,11 @@ var scenarios = []struct {
 	{"snooze-woken-by-message", (*scenario).snoozeWokenByMessage, nil},
 	{"auto-archive", (*scenario).autoArchive, (*scenario).autoArchiveOff},
 	{"auto-archive-setting-change", (*scenario).autoArchiveSettingChange, (*scenario).autoArchiveOff},
+	// Since v4 (GetVersion "sla"): a one-minute first-response SLA turned on while the
+	// conversation is open (the fan-out's sla_changed Signal starts its clock), which
+	// breaches: the timer fires and the breach is written. Record it alone with
+	// SCENARIOS=sla PREFIX=v4; the cleanup turns the SLA off again.
+	{"sla", (*scenario).slaBreach, (*scenario).slaOff},
 }
 
 func (s *scenario) loadDemo(path string) error {
@@ -307,6 +312,41 @@ func (s *scenario) autoArchiveSettingChange(ctx context.Context, conv string) er
 }
 
 func (s *scenario) autoArchiveOff(ctx context.Context) error { return s.setAutoArchive(ctx, 0) }
+
+func (s *scenario) slaBreach(ctx context.Context, conv string) error {
+	if err := s.waitQuiet(ctx, "conversation/"+conv); err != nil {
+		return err
+	}
+	if err := s.setSLA(ctx, "PT1M"); err != nil {
+		return err
+	}
+	if err := s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED); err != nil {
+		return err
+	}
+	return s.waitEvent(ctx, conv, enumspb.EVENT_TYPE_TIMER_FIRED)
+}
+
+func (s *scenario) slaOff(ctx context.Context) error { return s.setSLA(ctx, "") }
+
+// setSLA sets the workspace's first-response SLA ("" turns it off) and waits for the
+// fan-out it starts to finish.
+func (s *scenario) setSLA(ctx context.Context, firstResponse string) error {
+	var v any
+	if firstResponse != "" {
+		v = firstResponse
+	}
+	if _, err := s.call(ctx, http.MethodPut, fmt.Sprintf("/api/v1/workspaces/%s/sla", s.workspace),
+		map[string]any{"first_response": v}, http.StatusOK); err != nil {
+		return err
+	}
+	return poll(ctx, "the SLA fan-out", func() (bool, error) {
+		d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.SLAFanOutWorkflowID(s.workspace), "")
+		if err != nil {
+			return false, err
+		}
+		return d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	})
+}
 
 // Helpers.
 

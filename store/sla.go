@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/bestai/inbox/domain"
+)
+
+// SLASetting is a workspace's SLA policy with its calendar, as a conversation's workflow
+// needs it; Stamp orders settings (Unix microseconds of the last change to either).
+type SLASetting struct {
+	Policy domain.SLAPolicy
+	Hours  *domain.BusinessHoursSpec
+	Stamp  int64
+}
+
+type slaRow struct {
+	FirstResponse sql.NullInt64 `bun:"sla_first_response_seconds"`
+	Resolution    sql.NullInt64 `bun:"sla_resolution_seconds"`
+	UpdatedAt     sql.NullTime  `bun:"updated_at"`
+}
+
+func (r slaRow) policy() domain.SLAPolicy {
+	var p domain.SLAPolicy
+	if r.FirstResponse.Valid {
+		d := time.Duration(r.FirstResponse.Int64) * time.Second
+		p.FirstResponse = &d
+	}
+	if r.Resolution.Valid {
+		d := time.Duration(r.Resolution.Int64) * time.Second
+		p.Resolution = &d
+	}
+	return p
+}
+
+func slaPolicy(ctx context.Context, db bun.IDB, workspaceID uuid.UUID, lock bool) (slaRow, error) {
+	q := `SELECT sla_first_response_seconds, sla_resolution_seconds, updated_at FROM workspace_settings WHERE workspace_id = ?`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	var row slaRow
+	err := db.NewRaw(q, workspaceID).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return slaRow{}, nil
+	}
+	if err != nil {
+		return slaRow{}, fmt.Errorf("read SLA policy: %w", err)
+	}
+	return row, nil
+}
+
+// SLAPolicy returns the workspace's SLA policy (both clocks off until it is set).
+func (s *Store) SLAPolicy(ctx context.Context, workspaceID uuid.UUID) (domain.SLAPolicy, error) {
+	row, err := slaPolicy(ctx, s.DB, workspaceID, false)
+	return row.policy(), err
+}
+
+// SLASetting returns the workspace's SLA policy and business hours, stamped.
+func (s *Store) SLASetting(ctx context.Context, workspaceID uuid.UUID) (SLASetting, error) {
+	row, err := slaPolicy(ctx, s.DB, workspaceID, false)
+	if err != nil {
+		return SLASetting{}, err
+	}
+	hours, err := s.BusinessHours(ctx, workspaceID)
+	if err != nil {
+		return SLASetting{}, err
+	}
+	out := SLASetting{Policy: row.policy(), Hours: hours}
+	if row.UpdatedAt.Valid {
+		out.Stamp = row.UpdatedAt.Time.UnixMicro()
+	}
+	return out, nil
+}
+
+func seconds(d *time.Duration) any {
+	if d == nil {
+		return nil
+	}
+	return int64(*d / time.Second)
+}
+
+func policyJSON(p domain.SLAPolicy) map[string]any {
+	out := map[string]any{"first_response": nil, "resolution": nil}
+	if p.FirstResponse != nil {
+		out["first_response"] = domain.FormatSLADuration(*p.FirstResponse)
+	}
+	if p.Resolution != nil {
+		out["resolution"] = domain.FormatSLADuration(*p.Resolution)
+	}
+	return out
+}
+
+// SetSLAPolicy stores the workspace's SLA policy and audits the change (before and after)
+// in one transaction; the same policy again writes nothing. It reports whether it changed.
+func (s *Store) SetSLAPolicy(ctx context.Context, workspaceID uuid.UUID, p domain.SLAPolicy, actor *domain.Actor) (bool, error) {
+	changed := false
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw(`INSERT INTO workspace_settings (workspace_id) VALUES (?) ON CONFLICT DO NOTHING`, workspaceID).Exec(ctx); err != nil {
+			return fmt.Errorf("settings row: %w", err)
+		}
+		row, err := slaPolicy(ctx, tx, workspaceID, true)
+		if err != nil {
+			return err
+		}
+		before, after := policyJSON(row.policy()), policyJSON(p)
+		if before["first_response"] == after["first_response"] && before["resolution"] == after["resolution"] {
+			return nil
+		}
+		if _, err := tx.NewRaw(`UPDATE workspace_settings SET sla_first_response_seconds = ?, sla_resolution_seconds = ?,
+			updated_at = clock_timestamp() WHERE workspace_id = ?`, seconds(p.FirstResponse), seconds(p.Resolution), workspaceID).Exec(ctx); err != nil {
+			return fmt.Errorf("store SLA policy: %w", err)
+		}
+		changed = true
+		return insertAudit(ctx, tx, &AuditEntry{WorkspaceID: workspaceID, Actor: actor, Action: domain.AuditSLAChanged,
+			Before: before, After: after})
+	})
+	return changed, err
+}
+
+// LiveConversationIDs pages through the workspace's conversations whose SLA clocks may run
+// (Open or Pending) in id order, after the id after (uuid.Nil: from the start).
+func (s *Store) LiveConversationIDs(ctx context.Context, workspaceID, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := s.DB.NewSelect().Table("conversations").Column("id").
+		Where("workspace_id = ? AND state IN (?, ?) AND id > ?", workspaceID, domain.Open, domain.Pending, after).
+		OrderExpr("id").Limit(limit).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("open conversations: %w", err)
+	}
+	return ids, nil
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+// WriteSLA writes a conversation's clocks as its workflow holds them. A breach is recorded
+// in the same transaction, once: the breached-at column, an audit entry by the system
+// (sla_breached: clock, due) and a sla.breached webhook event; a retried write whose breach
+// the row already holds records nothing again.
+func (s *Store) WriteSLA(ctx context.Context, w domain.SLAWrite) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var old struct {
+			FirstResponse sql.NullTime `bun:"sla_first_response_breached_at"`
+			Resolution    sql.NullTime `bun:"sla_resolution_breached_at"`
+		}
+		err := tx.NewRaw(`SELECT sla_first_response_breached_at, sla_resolution_breached_at FROM conversations
+			WHERE id = ? AND workspace_id = ? FOR UPDATE`, w.ConversationID, w.WorkspaceID).Scan(ctx, &old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("read SLA clocks: %w", err)
+		}
+		if _, err := tx.NewRaw(`UPDATE conversations SET
+			sla_first_response_due = ?, sla_first_response_met_at = ?, sla_first_response_breached_at = ?,
+			sla_resolution_due = ?, sla_resolution_met_at = ?, sla_resolution_breached_at = ?, sla_resolution_paused = ?
+			WHERE id = ?`,
+			nullTime(w.FirstResponseDue), nullTime(w.FirstResponseMetAt), nullTime(w.FirstResponseBreachedAt),
+			nullTime(w.ResolutionDue), nullTime(w.ResolutionMetAt), nullTime(w.ResolutionBreachedAt), w.ResolutionPaused,
+			w.ConversationID).Exec(ctx); err != nil {
+			return fmt.Errorf("write SLA clocks: %w", err)
+		}
+		if w.Breach == nil {
+			return nil
+		}
+		held := old.FirstResponse
+		if w.Breach.Clock == domain.SLAResolution {
+			held = old.Resolution
+		}
+		if held.Valid {
+			return nil // recorded before: a retried write
+		}
+		due := w.Breach.Due.UTC()
+		if err := insertAudit(ctx, tx, &AuditEntry{WorkspaceID: w.WorkspaceID,
+			ConversationID: uuid.NullUUID{UUID: w.ConversationID, Valid: true}, Action: domain.AuditSLABreached,
+			After: map[string]any{"clock": w.Breach.Clock, "due": due}}); err != nil {
+			return err
+		}
+		// notification: the assignee's (or, unassigned, the owners' and admins') notification
+		// of the breach is written here, in this transaction, once the notifications land.
+		return enqueueWebhookEvent(ctx, tx, w.WorkspaceID, domain.EventSLABreached, map[string]any{
+			"conversation_id": w.ConversationID, "clock": w.Breach.Clock, "due": due,
+		})
+	})
+}
