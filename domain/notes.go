@@ -102,7 +102,7 @@ func FindMentions(text string, people []Mentionable) []Mentionable {
 // NotificationKind is what a notification tells a person.
 type NotificationKind string
 
-// The kinds of notifications (the teamwork issue). SLABreached is written by the SLA work.
+// The kinds of notifications (the teamwork issue). SLABreached is written with an SLA breach.
 const (
 	NotifyAssigned       NotificationKind = "assigned"        // a conversation was assigned to you
 	NotifyMentioned      NotificationKind = "mentioned"       // you were mentioned in a note

@@ -64,12 +64,6 @@ type Notice struct {
 	At             time.Time
 }
 
-// NotifyPeople is notifyPeople for writes outside this package (the SLA work): db must be
-// the transaction of the change the notification is about.
-func (s *Store) NotifyPeople(ctx context.Context, db bun.IDB, n Notice, people ...uuid.UUID) error {
-	return notifyPeople(ctx, db, n, people...)
-}
-
 // notifyPeople writes notice n for each of people, inside db, which must be the
 // transaction of the change that caused it: the notification then commits (and is
 // announced to the person's open pages) with that change, or neither does, so none is lost

@@ -151,10 +151,11 @@ func nullTime(t *time.Time) any {
 func (s *Store) WriteSLA(ctx context.Context, w domain.SLAWrite) error {
 	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var old struct {
-			FirstResponse sql.NullTime `bun:"sla_first_response_breached_at"`
-			Resolution    sql.NullTime `bun:"sla_resolution_breached_at"`
+			FirstResponse sql.NullTime  `bun:"sla_first_response_breached_at"`
+			Resolution    sql.NullTime  `bun:"sla_resolution_breached_at"`
+			AssigneeID    uuid.NullUUID `bun:"assignee_id"`
 		}
-		err := tx.NewRaw(`SELECT sla_first_response_breached_at, sla_resolution_breached_at FROM conversations
+		err := tx.NewRaw(`SELECT sla_first_response_breached_at, sla_resolution_breached_at, assignee_id FROM conversations
 			WHERE id = ? AND workspace_id = ? FOR UPDATE`, w.ConversationID, w.WorkspaceID).Scan(ctx, &old)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -187,10 +188,27 @@ func (s *Store) WriteSLA(ctx context.Context, w domain.SLAWrite) error {
 			After: map[string]any{"clock": w.Breach.Clock, "due": due}}); err != nil {
 			return err
 		}
-		// notification: the assignee's (or, unassigned, the owners' and admins') notification
-		// of the breach is written here, in this transaction, once the notifications land.
+		if err := notifyOfBreach(ctx, tx, w, old.AssigneeID); err != nil {
+			return err
+		}
 		return enqueueWebhookEvent(ctx, tx, w.WorkspaceID, domain.EventSLABreached, map[string]any{
 			"conversation_id": w.ConversationID, "clock": w.Breach.Clock, "due": due,
 		})
 	})
+}
+
+// notifyOfBreach tells the conversation's assignee of a breach, or, when nobody is assigned,
+// the workspace's owners and admins, in the breach's own transaction (so it is written once,
+// with the breach).
+func notifyOfBreach(ctx context.Context, tx bun.Tx, w domain.SLAWrite, assignee uuid.NullUUID) error {
+	people := []uuid.UUID{assignee.UUID}
+	if !assignee.Valid {
+		people = nil
+		if err := tx.NewRaw(`SELECT user_id FROM memberships WHERE workspace_id = ? AND role IN (?, ?) ORDER BY user_id`,
+			w.WorkspaceID, domain.Owner, domain.Admin).Scan(ctx, &people); err != nil {
+			return fmt.Errorf("read who hears of an SLA breach: %w", err)
+		}
+	}
+	return notifyPeople(ctx, tx, Notice{WorkspaceID: w.WorkspaceID, ConversationID: w.ConversationID,
+		Kind: domain.NotifySLABreached, At: w.Breach.Due}, people...)
 }

@@ -115,3 +115,70 @@ func equalIDs(a, b []uuid.UUID) bool {
 	}
 	return true
 }
+
+// A breach tells the assignee once (a retried write adds nothing); an unassigned
+// conversation's breach tells the owners and admins, and never support or viewers.
+func TestSLABreachNotifiesOnce(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws, conv := seedConversation(t, s)
+	admin, _, err := s.AddMember(ctx, ws, "admin@breach.example", "Ada", domain.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	support, _, err := s.AddMember(ctx, ws, "support@breach.example", "Sam", domain.Support)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner uuid.UUID
+	if err := s.DB.NewRaw(`SELECT user_id FROM memberships WHERE workspace_id = ? AND role = 'owner'`, ws).Scan(ctx, &owner); err != nil {
+		t.Fatal(err)
+	}
+	told := func() map[uuid.UUID]int {
+		t.Helper()
+		var rows []struct {
+			UserID uuid.UUID `bun:"user_id"`
+			N      int       `bun:"n"`
+		}
+		if err := s.DB.NewRaw(`SELECT user_id, count(*) AS n FROM notifications WHERE conversation_id = ? AND kind = 'sla_breached' GROUP BY user_id`,
+			conv).Scan(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		out := map[uuid.UUID]int{}
+		for _, r := range rows {
+			out[r.UserID] = r.N
+		}
+		return out
+	}
+	due := time.Now().UTC().Truncate(time.Microsecond)
+	first := domain.SLAWrite{WorkspaceID: ws, ConversationID: conv, FirstResponseBreachedAt: &due,
+		Breach: &domain.SLABreach{Clock: domain.SLAFirstResponse, Due: due}}
+	for range 2 {
+		if err := s.WriteSLA(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := told(); len(got) != 2 || got[owner] != 1 || got[admin.UserID] != 1 {
+		t.Fatalf("an unassigned breach told %v; want the owner %s and the admin %s once each (not support %s)", got, owner, admin.UserID, support.UserID)
+	}
+	// Read them, assign the conversation to support, and breach the resolution clock.
+	if _, err := s.DB.NewRaw(`UPDATE notifications SET read_at = now() WHERE conversation_id = ?`, conv).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.NewRaw(`UPDATE conversations SET assignee_id = ? WHERE id = ?`, support.UserID, conv).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resolution := domain.SLAWrite{WorkspaceID: ws, ConversationID: conv, FirstResponseBreachedAt: &due, ResolutionBreachedAt: &due,
+		Breach: &domain.SLABreach{Clock: domain.SLAResolution, Due: due}}
+	if err := s.WriteSLA(ctx, resolution); err != nil {
+		t.Fatal(err)
+	}
+	var unread []uuid.UUID
+	if err := s.DB.NewRaw(`SELECT user_id FROM notifications WHERE conversation_id = ? AND read_at IS NULL`, conv).Scan(ctx, &unread); err != nil {
+		t.Fatal(err)
+	}
+	if len(unread) != 1 || unread[0] != support.UserID {
+		t.Errorf("an assigned breach told %v; want only the assignee %s", unread, support.UserID)
+	}
+}
