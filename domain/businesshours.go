@@ -65,7 +65,16 @@ func ParseBusinessHours(zone string, weekly map[string][]string, holidays []stri
 		return b, fmt.Errorf("time_zone: %q is not a time zone", zone)
 	}
 	b.Location = loc
-	for day, spans := range weekly {
+	// The days in a fixed order, so the first error named is always the same one (the
+	// conversation workflow parses hours during replay): the keys are sorted before use.
+	days := make([]string, 0, len(weekly))
+	//workflowcheck:ignore
+	for day := range weekly {
+		days = append(days, day)
+	}
+	slices.Sort(days)
+	for _, day := range days {
+		spans := weekly[day]
 		i := slices.Index(weekdayNames[:], strings.ToLower(day))
 		if i < 0 {
 			return b, fmt.Errorf("weekly: %q is not a day (want mon, tue, wed, thu, fri, sat or sun)", day)
