@@ -322,7 +322,7 @@ func TestReadSide(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "state", "summary_status", "unread", "visitor"}
+		want := []string{"assignee", "channel", "closed_at", "created_at", "id", "labels", "last_message_at", "pending_until", "sla", "state", "summary_status", "unread", "visitor"}
 		if !slices.Equal(keys, want) {
 			t.Errorf("item keys %v, want %v", keys, want)
 		}
