@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -142,11 +143,7 @@ func (s *server) changeState(c *gin.Context) {
 		return
 	}
 	v, err := s.App.ChangeState(c.Request.Context(), caller(c), id, to, until, key)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, toDetail(v))
+	answerChange(c, v, err)
 }
 
 // decodeStateChange reads {"state": "...", "until": "<RFC 3339>"}; until is optional (null
@@ -218,11 +215,21 @@ func (s *server) changeAssignee(c *gin.Context) {
 		return
 	}
 	v, err := s.App.Assign(c.Request.Context(), caller(c), id, assignee, key)
-	if err != nil {
+	answerChange(c, v, err)
+}
+
+// answerChange answers a lifecycle change: 200 with the detail after it, or 202 with the
+// detail as it is now when the workflow accepted the change but its result did not arrive
+// in time (it shows in a moment).
+func answerChange(c *gin.Context, v *app.ConversationView, err error) {
+	switch {
+	case errors.Is(err, app.ErrAccepted):
+		c.JSON(http.StatusAccepted, toDetail(v))
+	case err != nil:
 		respond(c, err)
-		return
+	default:
+		c.JSON(http.StatusOK, toDetail(v))
 	}
-	c.JSON(http.StatusOK, toDetail(v))
 }
 
 func (s *server) retrySummary(c *gin.Context) {

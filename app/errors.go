@@ -80,7 +80,11 @@ var (
 	// ErrNotConfirmed: the Update was sent but its result did not arrive in time. The
 	// workflow may still apply it, so only a retry under the same key is safe.
 	ErrNotConfirmed = Unavailable("the change was not confirmed in time; it may still be applied: retry with the same Idempotency-Key to get its result", 2)
-	errInternal     = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "something went wrong on our side; it has been logged"}
+	// ErrAccepted: the workflow accepted the change (it is in its history and will be
+	// applied) but its result did not arrive in time. It is a 202, not a failure.
+	ErrAccepted = &Error{Status: http.StatusAccepted, Code: "accepted",
+		Message: "the change is accepted and will be applied in a moment; read the conversation to see it"}
+	errInternal = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "something went wrong on our side; it has been logged"}
 )
 
 // Classify words any error of an operation for the person who asked. fault is true when

@@ -67,13 +67,10 @@ func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uui
 	}
 	req := workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until}
 	err := s.change(ctx, c, conversationID, key, workflows.UpdateTransition, what,
-		func(ctx context.Context, id string) (workflows.Status, error) {
-			return s.Lifecycle.Transition(ctx, conversationID, id, req)
+		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
+			return s.Lifecycle.Transition(ctx, conversationID, id, req, accepted)
 		})
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+	return s.changed(ctx, c, conversationID, err)
 }
 
 // Assign gives the conversation to assignee, or to nobody when assignee is nil. Whether the
@@ -98,13 +95,10 @@ func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUI
 		what = m.UserID.String()
 	}
 	err := s.change(ctx, c, conversationID, key, workflows.UpdateAssign, what,
-		func(ctx context.Context, id string) (workflows.Status, error) {
-			return s.Lifecycle.Assign(ctx, conversationID, id, req)
+		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
+			return s.Lifecycle.Assign(ctx, conversationID, id, req, accepted)
 		})
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+	return s.changed(ctx, c, conversationID, err)
 }
 
 // RetrySummary asks for a fresh summary of a closed conversation; it returns the
@@ -115,17 +109,32 @@ func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uu
 	}
 	req := workflows.RetrySummaryRequest{Actor: c.Actor()}
 	err := s.change(ctx, c, conversationID, key, workflows.UpdateRetrySummary, "retry",
-		func(ctx context.Context, id string) (workflows.Status, error) {
-			return s.Lifecycle.RetrySummary(ctx, conversationID, id, req)
+		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
+			return s.Lifecycle.RetrySummary(ctx, conversationID, id, req, accepted)
 		})
-	if err != nil {
-		return nil, err
+	if err != nil && !errors.Is(err, ErrAccepted) {
+		return nil, err // accepted is this request's answer anyway: a summary is on its way
 	}
 	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
 }
 
-// sendFunc sends one lifecycle Update under the given Update id.
-type sendFunc func(ctx context.Context, updateID string) (workflows.Status, error)
+// changed answers a lifecycle change with the conversation as it is now. A change accepted
+// but not yet confirmed answers the conversation together with ErrAccepted: the change
+// will show shortly.
+func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UUID, err error) (*store.ConversationView, error) {
+	if err != nil && !errors.Is(err, ErrAccepted) {
+		return nil, err
+	}
+	v, readErr := s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+	if readErr != nil {
+		return nil, readErr
+	}
+	return v, err
+}
+
+// sendFunc sends one lifecycle Update under the given Update id, and calls accepted once
+// the workflow has accepted it.
+type sendFunc func(ctx context.Context, updateID string, accepted func()) (workflows.Status, error)
 
 // target authorises a lifecycle change and checks that the conversation is in the caller's
 // workspace, before anything reaches a workflow.
@@ -170,18 +179,24 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 	return nil
 }
 
-// send sends an Update and waits for its result, within UpdateTimeout. A conversation whose
-// workflow is missing (its start failed after the message was stored, or an operator
-// terminated it) gets one started from the read model first.
+// send sends an Update and waits for its result, within UpdateTimeout: first in line for
+// admission (admission.go), then for the workflow. A conversation whose workflow is missing
+// (its start failed after the message was stored, or an operator terminated it) gets one
+// started from the read model first.
 func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, send sendFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
-	_, err := send(ctx, updateID)
+	leave, err := s.admission.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	_, err = send(ctx, updateID, leave)
 	if workflows.IsMissing(err) {
 		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
 			return err
 		}
-		_, err = send(ctx, updateID)
+		_, err = send(ctx, updateID, leave)
 	}
 	return updateError(err)
 }
@@ -256,6 +271,8 @@ func updateError(err error) error {
 	switch {
 	case Canceled(err):
 		return err // the caller went away; nobody reads the answer
+	case errors.Is(err, workflows.ErrNotCompleted):
+		return ErrAccepted
 	case WorkflowUnavailable(err) && !errors.As(err, &late):
 		return err // Temporal could not be reached or refused the load: Classify says so
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &late) || errors.As(err, &timeoutOrCanceled):

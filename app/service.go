@@ -28,6 +28,7 @@ func New(s Service) *Service {
 	if s.UpdateTimeout == 0 {
 		s.UpdateTimeout = DefaultUpdateTimeout
 	}
+	s.admission = newAdmission(s.MaxUpdatesInFlight)
 	return &s
 }
 
@@ -38,8 +39,12 @@ type Service struct {
 	Authorizer *policies.Authorizer
 	Secrets    *secretbox.Box
 	Logger     *slog.Logger
-	// UpdateTimeout bounds how long a lifecycle change waits for its workflow.
+	// UpdateTimeout bounds how long a lifecycle change waits for its workflow, its time
+	// queued for admission included.
 	UpdateTimeout time.Duration
+	// MaxUpdatesInFlight bounds the lifecycle Updates this process has sent and no workflow
+	// has accepted yet (admission.go); 0 is DefaultMaxUpdatesInFlight.
+	MaxUpdatesInFlight int
 	// Accounts signs people in to the pages (accounts.go) and makes the one-time links on
 	// which newcomers set a password; nil adds members without a link.
 	Accounts *accounts.Accounts
@@ -48,6 +53,8 @@ type Service struct {
 	// WebhookAllowPrivate accepts webhook URLs on private and loopback addresses
 	// (INBOX_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
+
+	admission *admission
 }
 
 // Caller is a member acting in one workspace, as looked up for this request.

@@ -72,6 +72,12 @@ type Config struct {
 	// after Initial, each next one 4 times later, at most Max apart, for up to 3 days.
 	WebhookRetryInitial time.Duration
 	WebhookRetryMax     time.Duration
+	// MaxUpdatesInFlight bounds the lifecycle Updates a process has sent and no workflow
+	// has accepted yet; the rest queue (INBOX_MAX_UPDATES_IN_FLIGHT).
+	MaxUpdatesInFlight int
+	// SummaryConcurrency bounds the summaries a worker asks one model endpoint for at once
+	// (INBOX_SUMMARY_CONCURRENCY).
+	SummaryConcurrency int
 }
 
 // Defaults are the values used when a variable is unset.
@@ -93,6 +99,8 @@ var Defaults = map[string]string{
 	"INBOX_METRICS_ADDR":              DefaultMetricsAddr,
 	"INBOX_WEBHOOK_RETRY_INITIAL":     "30s",
 	"INBOX_WEBHOOK_RETRY_MAX":         "24h",
+	"INBOX_MAX_UPDATES_IN_FLIGHT":     "256",
+	"INBOX_SUMMARY_CONCURRENCY":       "8",
 }
 
 // DefaultMetricsAddr is where /metrics is served unless INBOX_METRICS_ADDR says otherwise:
@@ -173,6 +181,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TemporalShards = n
 	}
+	upTo := func(name string, max int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < 1 || n > max {
+			bad(name, "want a whole number from 1 to %d, got %q", max, get(name))
+		}
+		return n
+	}
+	c.MaxUpdatesInFlight = upTo("INBOX_MAX_UPDATES_IN_FLIGHT", 100000)
+	c.SummaryConcurrency = upTo("INBOX_SUMMARY_CONCURRENCY", 1000)
 	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
 		key, err := secretbox.ParseKey(strings.TrimSpace(raw))
 		if err != nil {

@@ -93,3 +93,23 @@ func TestMetricsAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrencyLimitsDefaultsOverridesAndErrors(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxUpdatesInFlight != 256 || c.SummaryConcurrency != 8 {
+		t.Errorf("defaults: in flight %d, summaries %d", c.MaxUpdatesInFlight, c.SummaryConcurrency)
+	}
+	c, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "32", "INBOX_SUMMARY_CONCURRENCY": "2"}))
+	if err != nil || c.MaxUpdatesInFlight != 32 || c.SummaryConcurrency != 2 {
+		t.Errorf("overrides: %v, in flight %d, summaries %d", err, c.MaxUpdatesInFlight, c.SummaryConcurrency)
+	}
+	_, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "0", "INBOX_SUMMARY_CONCURRENCY": "many"}))
+	for _, name := range []string{"INBOX_MAX_UPDATES_IN_FLIGHT:", "INBOX_SUMMARY_CONCURRENCY:"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

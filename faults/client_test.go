@@ -32,7 +32,11 @@ type answer struct {
 
 // unknown says whether the outcome of a change request is unknown to the client: it must
 // retry with the same Idempotency-Key to find out.
-func (a answer) unknown() bool { return a.Code == 0 || a.Code >= 500 || a.Code == 429 }
+// unknown: no answer, a failure, or a 202 (the change is accepted and will be applied, but
+// its result came too late): the same key again tells.
+func (a answer) unknown() bool {
+	return a.Code == 0 || a.Code == http.StatusAccepted || a.Code >= 500 || a.Code == 429
+}
 
 func (a answer) String() string {
 	if a.Code == 0 {

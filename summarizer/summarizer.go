@@ -86,6 +86,12 @@ type Config struct {
 	// Timeout bounds each attempt (one HTTP call), even when the caller's
 	// context has no deadline. <= 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Concurrency bounds the calls in flight to this endpoint at once; the others
+	// wait in line (gate.go). <= 0 means DefaultConcurrency.
+	Concurrency int
+	// MaxQueueWait bounds a call's wait for its turn; past it the call fails with a
+	// retryable KindBusy error. <= 0 means DefaultMaxQueueWait.
+	MaxQueueWait time.Duration
 }
 
 // Summarizer summarizes conversations. It is safe for concurrent use; the
@@ -95,13 +101,14 @@ type Summarizer struct {
 	model   string
 	timeout time.Duration
 	cfgErr  *Error // configuration problem reported by every Summarize call
+	gate    *gate
 }
 
 // New builds a Summarizer. It never fails: an invalid configuration (empty
 // Model, malformed BaseURL) is reported as a non-retryable "bad_request"
 // [*Error] by every Summarize call, without any HTTP request.
 func New(cfg Config) *Summarizer {
-	s := &Summarizer{model: strings.TrimSpace(cfg.Model), timeout: cfg.Timeout}
+	s := &Summarizer{model: strings.TrimSpace(cfg.Model), timeout: cfg.Timeout, gate: newGate(cfg.Concurrency, cfg.MaxQueueWait)}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -173,11 +180,24 @@ func (s *Summarizer) Summarize(ctx context.Context, apiKey string, msgs []Messag
 		params.MaxCompletionTokens = openai.Int(maxCompletionTokens)
 	}
 
+	leave, err := s.gate.enter(ctx, apiKey)
+	if err != nil {
+		var busy *Error
+		if errors.As(err, &busy) {
+			return "", busy
+		}
+		return "", s.classify(ctx, err, apiKey)
+	}
+	defer leave()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	resp, err := s.client.Chat.Completions.New(ctx, params, option.WithAPIKey(apiKey))
 	if err != nil {
-		return "", s.classify(ctx, err, apiKey)
+		e := s.classify(ctx, err, apiKey)
+		if e.Kind == KindRateLimited {
+			s.gate.pause(apiKey, e.RetryAfter)
+		}
+		return "", e
 	}
 	if resp == nil || len(resp.Choices) == 0 {
 		return "", &Error{Kind: KindBadResponse, Retryable: true, StatusCode: http.StatusOK,

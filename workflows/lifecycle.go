@@ -81,37 +81,63 @@ func (l Lifecycle) FanOutSLA(ctx context.Context, workspaceID uuid.UUID, setting
 	return nil
 }
 
-// Transition asks the workflow to move the conversation to req.To.
-func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateTransition, req)
+// Transition asks the workflow to move the conversation to req.To. accepted, when not nil,
+// is called once the workflow has accepted the Update (see update).
+func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest, accepted func()) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateTransition, req, accepted)
 }
 
 // Assign asks the workflow to set or clear the assignee.
-func (l Lifecycle) Assign(ctx context.Context, conversationID uuid.UUID, updateID string, req AssignRequest) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateAssign, req)
+func (l Lifecycle) Assign(ctx context.Context, conversationID uuid.UUID, updateID string, req AssignRequest, accepted func()) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateAssign, req, accepted)
 }
 
 // RetrySummary asks the workflow for a fresh summary of a closed conversation.
-func (l Lifecycle) RetrySummary(ctx context.Context, conversationID uuid.UUID, updateID string, req RetrySummaryRequest) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateRetrySummary, req)
+func (l Lifecycle) RetrySummary(ctx context.Context, conversationID uuid.UUID, updateID string, req RetrySummaryRequest, accepted func()) (Status, error) {
+	return l.update(ctx, conversationID, updateID, UpdateRetrySummary, req, accepted)
 }
 
-// update sends one Update and waits until the workflow has completed it. Temporal
-// deduplicates Updates by id within a run, so a retried request under the same id is
-// applied once.
-func (l Lifecycle) update(ctx context.Context, conversationID uuid.UUID, updateID, name string, arg any) (Status, error) {
+// ErrNotCompleted wraps the error of an Update that the workflow accepted but whose result
+// did not arrive in time: its acceptance is in the history, so it will be applied.
+var ErrNotCompleted = errors.New("the workflow accepted the update; its result did not arrive in time")
+
+// update sends one Update and waits until the workflow has completed it, in two stages:
+// until the workflow accepts it (the validator passed and the acceptance is in the
+// history), then for its result. accepted runs between the two, so that a caller bounding
+// the Updates it has waiting on workflows can let the next one in. Temporal deduplicates
+// Updates by id within a run, so a retried request under the same id is applied once.
+func (l Lifecycle) update(ctx context.Context, conversationID uuid.UUID, updateID, name string, arg any, accepted func()) (Status, error) {
+	var st Status
 	handle, err := l.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   domain.WorkflowID(conversationID),
 		UpdateID:     updateID,
 		UpdateName:   name,
 		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
-	var st Status
-	if err == nil {
-		err = handle.Get(ctx, &st)
+	if err != nil {
+		return st, err
 	}
-	return st, err
+	if accepted != nil {
+		accepted()
+	}
+	if err := handle.Get(ctx, &st); err != nil {
+		if _, _, refused := Rejection(err); refused || !timedOut(ctx, err) {
+			return st, err
+		}
+		return st, fmt.Errorf("%w: %w", ErrNotCompleted, err)
+	}
+	return st, nil
+}
+
+// timedOut reports whether err is only the end of the wait for an Update's result: the
+// caller's deadline, or the service's long poll giving up just before it.
+func timedOut(ctx context.Context, err error) bool {
+	var (
+		late              *serviceerror.DeadlineExceeded
+		timeoutOrCanceled *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &late) || errors.As(err, &timeoutOrCanceled)
 }
 
 // IsMissing reports whether err says the conversation has no running workflow: its start

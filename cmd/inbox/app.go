@@ -184,7 +184,7 @@ func (a *app) close() {
 func (a *app) activities() *activities.Activities {
 	return &activities.Activities{
 		Store:       a.store,
-		Summarizer:  summarizer.New(summarizer.Config{BaseURL: a.cfg.OpenAIBaseURL, Model: a.cfg.SummaryModel}),
+		Summarizer:  summarizer.New(summarizer.Config{BaseURL: a.cfg.OpenAIBaseURL, Model: a.cfg.SummaryModel, Concurrency: a.cfg.SummaryConcurrency}),
 		Secrets:     a.secrets,
 		PlatformKey: a.cfg.OpenAIAPIKey,
 		Model:       a.cfg.SummaryModel,
@@ -227,6 +227,7 @@ func (a *app) listenAPI() (*http.Server, net.Listener, error) {
 		Secrets: a.secrets, Logger: a.logger,
 		Accounts: people, PublicURL: a.cfg.PublicURL,
 		WebhookAllowPrivate: a.cfg.WebhookAllowPrivate,
+		MaxUpdatesInFlight:  a.cfg.MaxUpdatesInFlight,
 	})
 	router := api.NewRouter(api.Deps{
 		App:            service,

@@ -104,6 +104,8 @@ type Options struct {
 	ConversationBurst int
 	// UpdateTimeout is api.Deps.UpdateTimeout; 0 keeps the API's default.
 	UpdateTimeout time.Duration
+	// MaxUpdatesInFlight is app.Service.MaxUpdatesInFlight; 0 keeps the default.
+	MaxUpdatesInFlight int
 	// WebhookRetry is the webhook retry schedule; the zero value is a short one for tests
 	// (50ms, at most 200ms apart), not production's.
 	WebhookRetry workflows.WebhookRetry
@@ -202,7 +204,7 @@ func New(t *testing.T, opts Options) *Env {
 	e.Accounts = &accounts.Accounts{Store: e.Store, BcryptCost: bcrypt.MinCost}
 	e.App = app.New(app.Service{
 		Store: e.Store, Lifecycle: workflows.Lifecycle{Client: e.Client}, Authorizer: authz,
-		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout,
+		Secrets: e.Secrets, Logger: logger, UpdateTimeout: updateTimeout, MaxUpdatesInFlight: opts.MaxUpdatesInFlight,
 		// Invite links point here until Serve gives the inbox a real address.
 		Accounts: e.Accounts, PublicURL: "http://inbox.test",
 		WebhookAllowPrivate: !opts.WebhookDenyPrivate,

@@ -167,6 +167,7 @@ type phase struct {
 type summaryRound struct {
 	delay                time.Duration
 	n, ready, failed     int
+	accepted             int             // closes answered 202: accepted, applied after the answer
 	closes, closeToReady []time.Duration // sorted
 	closeErrors          map[string]int  // by HTTP status (with its error code) or "transport"
 	waitedTill           time.Duration
@@ -463,6 +464,7 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 	sent := make([]time.Time, n)
 	closes := make([]time.Duration, n)
 	closeErr := make([]string, n)
+	late := make([]bool, n)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range n {
@@ -476,6 +478,8 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 			switch {
 			case err != nil:
 				closeErr[i] = "transport"
+			case code == http.StatusAccepted:
+				late[i] = true
 			case code != http.StatusOK:
 				var e struct {
 					Error struct {
@@ -530,9 +534,12 @@ func summaries(ctx context.Context, c *loadgen.Client, in *inbox, ws []creds, pr
 	wg.Wait()
 	r.waitedTill = time.Since(start)
 	for i := range n {
-		if closeErr[i] != "" {
+		switch {
+		case closeErr[i] != "":
 			r.closeErrors[closeErr[i]]++
-		} else {
+		case late[i]:
+			r.accepted++
+		default:
 			r.closes = append(r.closes, closes[i])
 		}
 	}

@@ -96,11 +96,11 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 
 	if o.summaries > 0 && len(o.summaryDelays) > 0 {
 		w("### Summaries (%d conversations closed at once; local chat-completions endpoint; the database polled every 5 ms)\n\n", o.summaries)
-		w("| store | model answers after | ready | failed | close errors | watched for | close request p50 | close request p99 | close-to-ready p50 | p99 | max |\n")
-		w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		w("| store | model answers after | ready | failed | close errors | closes answered 202 | watched for | close request p50 | close request p99 | close-to-ready p50 | p99 | max |\n")
+		w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, r := range results {
 			for _, s := range r.summaries {
-				w("| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.store, s.delay, s.ready, s.n, s.failed, countMap(s.closeErrors), s.waitedTill.Round(time.Millisecond),
+				w("| %s | %s | %d/%d | %d | %s | %d | %s | %s | %s | %s | %s | %s |\n", r.store, s.delay, s.ready, s.n, s.failed, countMap(s.closeErrors), s.accepted, s.waitedTill.Round(time.Millisecond),
 					ms(loadgen.Quantile(s.closes, 0.5)), ms(loadgen.Quantile(s.closes, 0.99)),
 					ms(loadgen.Quantile(s.closeToReady, 0.5)), ms(loadgen.Quantile(s.closeToReady, 0.99)), ms(loadgen.Quantile(s.closeToReady, 1)))
 			}
