@@ -27,6 +27,9 @@ func TestChangeShowsTheViewItReturned(t *testing.T) {
 		t.Fatalf("sign in: %d", code)
 	}
 	detail := web.WorkspacePath(ws.WorkspaceID.String(), web.SectionInbox) + "c/" + id
+	if code, _, _ := v.get(detail); code != http.StatusOK { // the page's form token
+		t.Fatalf("detail: %d", code)
+	}
 	htmx := func(path string, form url.Values) (int, string) {
 		t.Helper()
 		form.Set(web.CSRFFormField, v.token)
