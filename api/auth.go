@@ -15,8 +15,14 @@ const (
 	ctxCaller = "inbox.caller"
 )
 
+// conversationRoutes is the prefix of the routes about one conversation, whose :id the
+// token's query looks up too.
+const conversationRoutes = "/api/v1/workspaces/:workspace_id/conversations/:id"
+
 // authenticate resolves the bearer token, through the application layer, to the member it
-// acts as (one workspace, one membership), or answers 401.
+// acts as (one workspace, one membership), or answers 401. On a route about one
+// conversation the same query looks the conversation up in the token's workspace, for
+// the operation's own check (a malformed id is left for the handler's 400).
 func (s *server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
@@ -24,7 +30,11 @@ func (s *server) authenticate() gin.HandlerFunc {
 			respond(c, errUnauthenticated)
 			return
 		}
-		member, err := s.App.AuthenticateToken(c.Request.Context(), token)
+		var conversationID uuid.UUID
+		if p := c.FullPath(); p == conversationRoutes || strings.HasPrefix(p, conversationRoutes+"/") {
+			conversationID, _ = uuid.Parse(c.Param("id"))
+		}
+		member, err := s.App.AuthenticateTokenFor(c.Request.Context(), token, conversationID)
 		if err != nil {
 			respond(c, err)
 			return

@@ -66,6 +66,8 @@ type Caller struct {
 	Role        domain.Role
 	// TokenID is the API token the request came with; zero for a browser session.
 	TokenID uuid.UUID
+	// seen is a conversation the authentication found in WorkspaceID (AuthenticateTokenFor).
+	seen uuid.UUID
 }
 
 // Actor is the caller as the audit log and the workflow record it.

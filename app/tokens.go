@@ -28,19 +28,32 @@ const maxTokenLen = 256
 // the role its user holds there now. A token acts only in the workspace it was made in; the
 // front door answers any other workspace's path 404 (CallerIn).
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*Caller, error) {
+	return s.AuthenticateTokenFor(ctx, token, uuid.Nil)
+}
+
+// AuthenticateTokenFor is AuthenticateToken for a request about one conversation (uuid.Nil
+// for none). The token's query also looks the conversation up in the token's workspace;
+// when it is there, the caller remembers it, and a lifecycle change of it (target) makes
+// no lookup of its own. A conversation that is not there is left for the operation to
+// refuse, as before.
+func (s *Service) AuthenticateTokenFor(ctx context.Context, token string, conversationID uuid.UUID) (*Caller, error) {
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > maxTokenLen {
 		return nil, ErrUnauthenticated
 	}
-	tm, err := s.Store.MemberByToken(ctx, token, time.Now().UTC())
+	tm, err := s.Store.MemberByTokenFor(ctx, token, time.Now().UTC(), conversationID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnauthenticated
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Caller{WorkspaceID: tm.WorkspaceID, UserID: tm.UserID, Name: tm.Name, Email: tm.Email,
-		Role: tm.Role, TokenID: tm.TokenID}, nil
+	c := &Caller{WorkspaceID: tm.WorkspaceID, UserID: tm.UserID, Name: tm.Name, Email: tm.Email,
+		Role: tm.Role, TokenID: tm.TokenID}
+	if tm.HasConversation {
+		c.seen = conversationID
+	}
+	return c, nil
 }
 
 // In is the caller acting in workspaceID: itself when that is its workspace, else

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -88,14 +89,17 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				Set("summary_generation = ?", ch.SummaryGeneration).
 				Set("summary_error = ''").Set("summary_attempts = 0")
 		}
-		res, err := upd.Exec(ctx)
+		// The workspace's webhooks flag comes back with the update: no endpoint, no SELECT.
+		var hasWebhooks bool
+		err := upd.Returning("(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id)").
+			Scan(ctx, &hasWebhooks)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("update conversation: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		if err := lifecycleEvent(ctx, tx, ch); err != nil {
+		if err := lifecycleEvent(ctx, tx, ch, hasWebhooks); err != nil {
 			return err
 		}
 		if ch.AssigneeChanged && ch.ToAssignee != nil {

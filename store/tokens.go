@@ -76,6 +76,9 @@ type TokenMember struct {
 	Name        string      `bun:"name"`
 	Role        domain.Role `bun:"role"`
 	LastUsedAt  *time.Time  `bun:"last_used_at"`
+	// HasConversation says whether the conversation MemberByTokenFor was asked about is in
+	// the token's workspace.
+	HasConversation bool `bun:"has_conversation"`
 }
 
 // tokenUsedEvery is how stale a token's last use may get: writing it on every request
@@ -86,13 +89,23 @@ const tokenUsedEvery = time.Minute
 // when the token is unknown, expired, or its membership is gone. It records now as the
 // token's last use, at most once a minute.
 func (s *Store) MemberByToken(ctx context.Context, token string, now time.Time) (*TokenMember, error) {
+	return s.MemberByTokenFor(ctx, token, now, uuid.Nil)
+}
+
+// MemberByTokenFor is MemberByToken for a request about one conversation (conversationID,
+// or uuid.Nil for none): the same query also says whether that conversation is in the
+// token's workspace (HasConversation), so the request needs no lookup of its own.
+func (s *Store) MemberByTokenFor(ctx context.Context, token string, now time.Time, conversationID uuid.UUID) (*TokenMember, error) {
 	tm := new(TokenMember)
-	err := s.DB.NewSelect().TableExpr("api_tokens AS t").
+	q := s.DB.NewSelect().TableExpr("api_tokens AS t").
 		Join("JOIN memberships AS m ON m.workspace_id = t.workspace_id AND m.user_id = t.user_id").
 		Join("JOIN users AS u ON u.id = t.user_id").
 		ColumnExpr("t.id AS token_id, t.workspace_id, t.user_id, u.email, u.name, m.role, t.last_used_at").
-		Where("t.token_hash = ? AND t.expires_at > ?", Hash(token), now).
-		Scan(ctx, tm)
+		Where("t.token_hash = ? AND t.expires_at > ?", Hash(token), now)
+	if conversationID != uuid.Nil {
+		q = q.ColumnExpr("EXISTS (SELECT 1 FROM conversations AS c WHERE c.workspace_id = t.workspace_id AND c.id = ?) AS has_conversation", conversationID)
+	}
+	err := q.Scan(ctx, tm)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -36,7 +36,12 @@ func ingestEvents(ctx context.Context, tx bun.Tx, in IngestMessage, msg *Message
 	})
 }
 
-func lifecycleEvent(ctx context.Context, tx bun.Tx, ch domain.LifecycleChange) error {
+// lifecycleEvent enqueues the change's event; hasWebhooks is the workspace's flag as the
+// change's UPDATE read it: without an enabled endpoint there is nothing to look up.
+func lifecycleEvent(ctx context.Context, tx bun.Tx, ch domain.LifecycleChange, hasWebhooks bool) error {
+	if !hasWebhooks {
+		return nil
+	}
 	switch {
 	case ch.ToState != "":
 		return enqueueWebhookEvent(ctx, tx, ch.WorkspaceID, domain.EventConversationStateChanged, map[string]any{

@@ -72,6 +72,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *Webhook, max int, actor *d
 		if _, err := tx.NewInsert().Model(w).Exec(ctx); err != nil {
 			return fmt.Errorf("insert webhook: %w", err)
 		}
+		if err := syncHasWebhooks(ctx, tx, w.WorkspaceID); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, &AuditEntry{WorkspaceID: w.WorkspaceID, Actor: actor, Action: domain.AuditWebhookCreated,
 			After: map[string]any{"webhook_id": w.ID, "url": w.URL, "events": w.Events, "enabled": w.Enabled}})
 	})
@@ -152,6 +155,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, workspaceID, id uuid.UUID, p 
 		if _, err := q.Set("updated_at = ?", w.UpdatedAt).Exec(ctx); err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
+		if _, ok := after["enabled"]; ok {
+			if err := syncHasWebhooks(ctx, tx, workspaceID); err != nil {
+				return err
+			}
+		}
 		after["webhook_id"] = id
 		return insertAudit(ctx, tx, &AuditEntry{WorkspaceID: workspaceID, Actor: actor, Action: domain.AuditWebhookUpdated,
 			Before: before, After: after})
@@ -171,6 +179,9 @@ func (s *Store) DeleteWebhook(ctx context.Context, workspaceID, id uuid.UUID, ac
 		}
 		if err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
+		}
+		if err := syncHasWebhooks(ctx, tx, workspaceID); err != nil {
+			return err
 		}
 		return insertAudit(ctx, tx, &AuditEntry{WorkspaceID: workspaceID, Actor: actor, Action: domain.AuditWebhookDeleted,
 			Before: map[string]any{"webhook_id": id, "url": url}})
@@ -445,10 +456,35 @@ func (s *Store) FailDelivery(ctx context.Context, ref DeliveryRef, reason string
 		if err != nil || !disable {
 			return err
 		}
-		_, err = tx.NewUpdate().Model((*Webhook)(nil)).Set("enabled = false").Set("disabled_reason = ?", reason).
-			Set("updated_at = now()").Where("id = ?", webhookID).Exec(ctx)
-		return err
+		var workspaceID uuid.UUID
+		err = tx.NewUpdate().Model((*Webhook)(nil)).Set("enabled = false").Set("disabled_reason = ?", reason).
+			Set("updated_at = now()").Where("id = ?", webhookID).Returning("workspace_id").Scan(ctx, &workspaceID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		return syncHasWebhooks(ctx, tx, workspaceID)
 	})
+}
+
+// syncHasWebhooks sets workspaces.has_webhooks to whether the workspace has an enabled
+// endpoint, in the transaction that changed its endpoints. It locks the workspace row
+// first and only then looks at the endpoints, in a statement of its own: a concurrent
+// change to another endpoint of the workspace waits for this transaction, and its own
+// look then sees this one's endpoints committed (READ COMMITTED takes a snapshot per
+// statement), so the last to commit writes the truth. A lifecycle write reads the flag
+// with its own UPDATE (ApplyLifecycleChange), on whichever replica it runs.
+func syncHasWebhooks(ctx context.Context, tx bun.Tx, workspaceID uuid.UUID) error {
+	if _, err := tx.NewRaw("SELECT 1 FROM workspaces WHERE id = ? FOR UPDATE", workspaceID).Exec(ctx); err != nil {
+		return fmt.Errorf("lock workspace: %w", err)
+	}
+	if _, err := tx.NewRaw(`UPDATE workspaces SET has_webhooks = EXISTS (
+		SELECT 1 FROM webhooks WHERE workspace_id = ? AND enabled) WHERE id = ?`, workspaceID, workspaceID).Exec(ctx); err != nil {
+		return fmt.Errorf("webhooks flag: %w", err)
+	}
+	return nil
 }
 
 func sameSet(a, b []string) bool {

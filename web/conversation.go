@@ -306,6 +306,16 @@ func (s *Site) written(c *gin.Context, id uuid.UUID, next string) {
 	s.renderConversation(c, http.StatusOK, v, nil)
 }
 
+// changed answers a successful lifecycle change like written, showing the conversation as
+// the change returned it (app reads it once after the Update) instead of reading it again.
+func (s *Site) changed(c *gin.Context, v *app.ConversationView, next string) {
+	if !IsHTMX(c) {
+		SeeOther(c, next)
+		return
+	}
+	s.renderConversation(c, http.StatusOK, v, nil)
+}
+
 // refused shows a 409 or 422 next to the control that caused it, on the page as it is
 // now; any other error is s.fail's.
 func (s *Site) refused(c *gin.Context, id uuid.UUID, control string, err error) {
@@ -345,11 +355,12 @@ func (s *Site) changeState(c *gin.Context) {
 		}
 		until = &t
 	}
-	if _, err := s.App.ChangeState(c.Request.Context(), callerOf(c), id, to, until, c.PostForm(idempotencyField)); err != nil {
+	v, err := s.App.ChangeState(c.Request.Context(), callerOf(c), id, to, until, c.PostForm(idempotencyField))
+	if err != nil {
 		s.refused(c, id, ctlState, err)
 		return
 	}
-	s.written(c, id, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
+	s.changed(c, v, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
 }
 
 func (s *Site) assign(c *gin.Context) {
@@ -366,11 +377,12 @@ func (s *Site) assign(c *gin.Context) {
 		}
 		assignee = &u
 	}
-	if _, err := s.App.Assign(c.Request.Context(), callerOf(c), id, assignee, c.PostForm(idempotencyField)); err != nil {
+	v, err := s.App.Assign(c.Request.Context(), callerOf(c), id, assignee, c.PostForm(idempotencyField))
+	if err != nil {
 		s.refused(c, id, ctlAssignee, err)
 		return
 	}
-	s.written(c, id, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
+	s.changed(c, v, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
 }
 
 // markRead marks the conversation read or unread. Without JavaScript, "Mark as unread"
@@ -399,11 +411,12 @@ func (s *Site) retrySummary(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.App.RetrySummary(c.Request.Context(), callerOf(c), id, c.PostForm(idempotencyField)); err != nil {
+	v, err := s.App.RetrySummary(c.Request.Context(), callerOf(c), id, c.PostForm(idempotencyField))
+	if err != nil {
 		s.refused(c, id, ctlSummary, err)
 		return
 	}
-	s.written(c, id, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
+	s.changed(c, v, conversationPath(callerOf(c).WorkspaceID.String(), id.String()))
 }
 
 // setLead changes the status of the conversation's lead.

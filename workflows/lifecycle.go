@@ -35,15 +35,27 @@ func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		EnableEagerStart:         true,
+		// Every attribute the first workflow task would set, so that it has none to upsert
+		// (since version quietSearchAttributes).
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			SearchWorkspace.ValueSet(in.WorkspaceID.String()),
 			SearchState.ValueSet(string(in.State)),
+			SearchAssignee.ValueSet(startAssignee(in)),
+			SearchSummary.ValueSet(string(domain.SummaryNone)),
 		),
 	}, ConversationWorkflow, in)
 	if err != nil {
 		return "", fmt.Errorf("start workflow: %w", err)
 	}
 	return run.GetRunID(), nil
+}
+
+// startAssignee is the assignee search attribute of a run starting with in.
+func startAssignee(in Input) string {
+	if in.Assignee == nil {
+		return "none"
+	}
+	return in.Assignee.UserID.String()
 }
 
 // TellVisitorMessage wakes a snoozed conversation: the visitor wrote.

@@ -82,7 +82,8 @@ var slaScenarios = map[string]holds{
 // versions are the workflow code versions and the scenarios recorded with each: v1 wrote
 // changes with a local activity, v2 with a regular one (GetVersion "durable-writes"), v3
 // added the timers (GetVersion "timers"; its histories of a transition hold that marker), v4
-// the SLA clocks (GetVersion "sla").
+// the SLA clocks (GetVersion "sla"), v5 the skipped search-attribute upserts (GetVersion
+// "quiet-search-attributes").
 var versions = map[string]map[string]holds{
 	"v1": scenarios,
 	"v2": scenarios,
@@ -101,6 +102,19 @@ var versions = map[string]map[string]holds{
 		return m
 	}(),
 	"v4": slaScenarios,
+	"v5": quietScenarios,
+}
+
+// quietScenarios exist since v5 (GetVersion "quiet-search-attributes"): recorded from a
+// real (in-process) Temporal server through the API of internal/testenv (a conversation
+// started with every search attribute set, moved to pending, then closed, its summary
+// ready). The first workflow task holds that version's marker and no upsert of its own.
+var quietScenarios = map[string]holds{
+	"transitions": {
+		events:     []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED},
+		changes:    []string{"quiet-search-attributes"},
+		activities: []string{workflows.ActivityApplyChange},
+	},
 }
 
 // webhookScenarios are the WebhookDelivery workflow's histories, webhook-v1-*: recorded by

@@ -76,3 +76,23 @@ func TestSearchAttributesShowFailedSummary(t *testing.T) {
 	require.Equal(t, string(domain.SummaryFailed), last.Summary)
 	require.Len(t, h.acts.summaryResults(), 1)
 }
+
+// TestSearchAttributesNotUpsertedWhenUnchanged: a run that starts holding the attributes
+// it would set (Lifecycle.Start sets them all) upserts none in its first task (since
+// version quietSearchAttributes); every change that moves one still upserts.
+func TestSearchAttributesNotUpsertedWhenUnchanged(t *testing.T) {
+	h := newHarness(t)
+	ws := testWorkspaceID.String()
+	require.NoError(t, h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
+		SearchWorkspace.ValueSet(ws), SearchState.ValueSet("open"),
+		SearchAssignee.ValueSet("none"), SearchSummary.ValueSet("none"))))
+	snapshots := captureSearchAttributes(h)
+	h.transition(minutes(1), "close", domain.Closed)
+	h.run(newInput(), time.Hour)
+	h.requireCanceled()
+
+	require.Equal(t, []saSnapshot{
+		{Workspace: ws, State: "closed", Assignee: "none", Summary: "pending", HasSummary: true}, // close written
+		{Workspace: ws, State: "closed", Assignee: "none", Summary: "ready", HasSummary: true},   // summary done
+	}, snapshots())
+}

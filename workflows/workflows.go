@@ -21,6 +21,12 @@ const (
 	// timersVersion: snooze and auto-archive timers; the lifecycle write answers the
 	// auto-archive setting; transitions record pending_until.
 	timersVersion workflow.Version = 1
+
+	changeQuietSearchAttributes = "quiet-search-attributes"
+	// quietSearchAttributes: no search-attribute upsert when the values it would set are
+	// those the run holds already (asked only then, so a run records the marker at the
+	// first upsert it skips).
+	quietSearchAttributes workflow.Version = 1
 )
 
 // writeAttemptTimeout bounds one attempt of a lifecycle write (a variable for tests: the
@@ -403,6 +409,16 @@ func (w *conversation) upsertSearchAttributes(ctx workflow.Context, summary doma
 	}
 	if summary != "" {
 		updates = append(updates, SearchSummary.ValueSet(string(summary)))
+	}
+	held := workflow.GetTypedSearchAttributes(ctx)
+	same := func(key temporal.SearchAttributeKeyKeyword, want string) bool {
+		got, ok := held.GetKeyword(key)
+		return ok && got == want
+	}
+	if same(SearchWorkspace, w.WorkspaceID.String()) && same(SearchState, string(w.State)) && same(SearchAssignee, assignee) &&
+		(summary == "" || same(SearchSummary, string(summary))) &&
+		workflow.GetVersion(ctx, changeQuietSearchAttributes, workflow.DefaultVersion, quietSearchAttributes) == quietSearchAttributes {
+		return nil // nothing it holds would change
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }

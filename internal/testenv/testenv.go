@@ -119,6 +119,8 @@ type Options struct {
 	// Log receives the text logs of the API, the application layer and the pages; nil
 	// discards them.
 	Log io.Writer
+	// Queries, when set, records every query of the store (added before anything runs).
+	Queries *QueryLog
 }
 
 // Env is one complete inbox: Postgres, Temporal, worker, model server and API.
@@ -166,6 +168,9 @@ func New(t *testing.T, opts Options) *Env {
 		opts.ConversationRate, opts.ConversationBurst = 1000, 1000
 	}
 	e := &Env{T: t, Store: NewStore(t), OpenAI: openaitest.New(t), Registry: prometheus.NewRegistry()}
+	if opts.Queries != nil {
+		e.Store.DB.AddQueryHook(opts.Queries)
+	}
 	key, _ := secretbox.ParseKey(secretbox.NewKey())
 	e.Secrets, _ = secretbox.New(key)
 	e.Temporal = temporaltest.NewServer(temporaltest.WithT(t))
