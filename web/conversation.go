@@ -317,10 +317,11 @@ func (s *Site) changed(c *gin.Context, v *app.ConversationView, next string) {
 }
 
 // refused shows a 409 or 422 next to the control that caused it, on the page as it is
-// now; any other error is s.fail's.
+// now, and so a 202 (the change is accepted and shows in a moment, over the live stream);
+// any other error is s.fail's.
 func (s *Site) refused(c *gin.Context, id uuid.UUID, control string, err error) {
 	var e *app.Error
-	if !errors.As(err, &e) || (e.Status != http.StatusConflict && e.Status != http.StatusUnprocessableEntity && e.Status != http.StatusBadRequest) {
+	if !errors.As(err, &e) || (e.Status != http.StatusConflict && e.Status != http.StatusUnprocessableEntity && e.Status != http.StatusBadRequest && e.Status != http.StatusAccepted) {
 		s.fail(c, err)
 		return
 	}
