@@ -182,9 +182,6 @@ func New(t *testing.T, opts Options) *Env {
 	if e.webhookRetry == (workflows.WebhookRetry{}) {
 		e.webhookRetry = workflows.WebhookRetry{Initial: 50 * time.Millisecond, Maximum: 200 * time.Millisecond}
 	}
-	if !opts.NoWorker {
-		e.StartWorker()
-	}
 	authz, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
@@ -207,6 +204,11 @@ func New(t *testing.T, opts Options) *Env {
 		Accounts: e.Accounts, PublicURL: "http://inbox.test",
 		WebhookAllowPrivate: !opts.WebhookDenyPrivate,
 	})
+	// The worker's bulk runner is the same application layer.
+	e.Acts.Bulk = e.App
+	if !opts.NoWorker {
+		e.StartWorker()
+	}
 	e.Router = api.NewRouter(api.Deps{
 		App: e.App, Logger: logger, Registry: e.Registry,
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,
