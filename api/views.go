@@ -51,7 +51,9 @@ func toView(v *app.SavedView, unread *int) viewItem {
 
 // filterValues reads a body's filters: each a string, true or false, a number, or a list of
 // strings; what they mean is the inbox list's to say (app checks them with its rules).
-func filterValues(raw map[string]json.RawMessage) (url.Values, error) { return filterValuesOf("filters", raw) }
+func filterValues(raw map[string]json.RawMessage) (url.Values, error) {
+	return filterValuesOf("filters", raw)
+}
 
 // filterValuesOf is filterValues for the body field named field.
 func filterValuesOf(field string, raw map[string]json.RawMessage) (url.Values, error) {
