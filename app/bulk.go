@@ -520,3 +520,16 @@ func (s *Service) bulkOperation(ctx context.Context, b *store.BulkAction) (op bu
 	}
 	return nil, "", fmt.Errorf("bulk %s: unknown action %q", b.ID, b.Action)
 }
+
+// BulkCount is how many conversations the list's filters match, counted up to one past the
+// most a batch takes: what "all N matching these filters" offers.
+func (s *Service) BulkCount(ctx context.Context, c *Caller, q Query) (int, error) {
+	if err := s.Authorize(c, domain.ReadConversations); err != nil {
+		return 0, err
+	}
+	f, err := q.ConversationFilter(c.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return s.Store.CountConversations(ctx, c.WorkspaceID, f, s.bulkMax()+1)
+}
