@@ -379,11 +379,10 @@ func (s *Service) RunBulk(ctx context.Context, workspaceID, bulkID uuid.UUID, he
 	for open := true; open; {
 		select {
 		case r, ok := <-results:
-			if !ok {
-				open = false
-				break
+			open = ok
+			if ok {
+				pending = append(pending, r)
 			}
-			pending = append(pending, r)
 			if len(pending) >= 500 {
 				flush()
 			}
