@@ -58,6 +58,13 @@ bench-read: ## seed 1,000,000 conversations and measure list latency, CSV export
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	INBOX_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
+# Conversations the bulk benchmark closes in one batch.
+BULK_N ?= 5000
+.PHONY: bench-bulk
+bench-bulk: ## seed BULK_N (5000) conversations and time one bulk close of them all, with its progress (in-process Temporal)
+	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
+	INBOX_BENCH_BULK=$(BULK_N) $(GO) test -count=1 -v -run '^TestBulkCloseBench$$' -timeout 30m ./bench/
+
 # Extra flags for the lifecycle benchmark, e.g. LIFEBENCH_FLAGS='-stores postgres -profile-dir bin/prof'.
 LIFEBENCH_FLAGS ?=
 .PHONY: bench-lifecycle

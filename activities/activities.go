@@ -38,6 +38,8 @@ type Activities struct {
 	Model       string
 	// WebhookClient sends webhooks (webhooks.NewClient); nil refuses private addresses.
 	WebhookClient *http.Client
+	// Bulk applies bulk actions' items (the application layer); nil refuses them.
+	Bulk BulkRunner
 }
 
 // ApplyLifecycleChange writes one accepted change and its audit rows, at most once. For a

@@ -81,6 +81,11 @@ func NewRouter(d Deps) *gin.Engine {
 
 	ws := r.Group("/api/v1/workspaces/:workspace_id", s.authenticate(), s.member())
 	ws.GET("/conversations", s.can(domain.ReadConversations), s.listConversations)
+	// Bulk actions: the permission of the action (state, assign, labels ChangeConversations;
+	// read, unread MarkRead) is checked in app, as for the single change.
+	ws.POST("/conversations/bulk", s.can(domain.ReadConversations), s.startBulk)
+	ws.GET("/conversations/bulk/:bulk_id", s.can(domain.ReadConversations), s.getBulk)
+	ws.POST("/conversations/bulk/:bulk_id/cancel", s.can(domain.ReadConversations), s.cancelBulk)
 	ws.GET("/conversations/:id", s.can(domain.ReadConversations), s.getConversation)
 	ws.GET("/conversations/:id/messages", s.can(domain.ReadConversations), s.listMessages)
 	ws.POST("/conversations/:id/state", s.can(domain.ChangeConversations), s.changeState)

@@ -52,6 +52,11 @@ func toView(v *app.SavedView, unread *int) viewItem {
 // filterValues reads a body's filters: each a string, true or false, a number, or a list of
 // strings; what they mean is the inbox list's to say (app checks them with its rules).
 func filterValues(raw map[string]json.RawMessage) (url.Values, error) {
+	return filterValuesOf("filters", raw)
+}
+
+// filterValuesOf is filterValues for the body field named field.
+func filterValuesOf(field string, raw map[string]json.RawMessage) (url.Values, error) {
 	out := url.Values{}
 	for name, r := range raw {
 		var s string
@@ -72,7 +77,7 @@ func filterValues(raw map[string]json.RawMessage) (url.Values, error) {
 		case json.Unmarshal(r, &list) == nil:
 			out[name] = append(out[name], list...)
 		default:
-			return nil, badRequest("filters.%s: want a string, true or false, or a list of strings", domain.Clip(name, 64))
+			return nil, badRequest("%s.%s: want a string, true or false, or a list of strings", field, domain.Clip(name, 64))
 		}
 	}
 	return out, nil

@@ -107,9 +107,26 @@ func (s *Service) DeleteLabel(ctx context.Context, c *Caller, id uuid.UUID) erro
 // SetConversationLabels makes ids the conversation's labels (duplicates count once) and
 // returns the conversation. A label or conversation of another workspace is a 404.
 func (s *Service) SetConversationLabels(ctx context.Context, c *Caller, conversationID uuid.UUID, ids []uuid.UUID) (*store.ConversationView, error) {
-	if err := s.Authorize(c, domain.ChangeConversations); err != nil {
+	if err := s.setLabels(ctx, c, conversationID, ids); err != nil {
 		return nil, err
 	}
+	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+}
+
+// setLabels is the labels change of one conversation, single or in a batch.
+func (s *Service) setLabels(ctx context.Context, c *Caller, conversationID uuid.UUID, ids []uuid.UUID) error {
+	if err := s.Authorize(c, domain.ChangeConversations); err != nil {
+		return err
+	}
+	set, err := labelSet(ids)
+	if err != nil {
+		return err
+	}
+	return s.Store.SetConversationLabels(ctx, c.WorkspaceID, conversationID, set, c.Actor())
+}
+
+// labelSet is ids without repeats, within the labels one conversation may carry.
+func labelSet(ids []uuid.UUID) ([]uuid.UUID, error) {
 	set := make([]uuid.UUID, 0, len(ids))
 	seen := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -121,10 +138,29 @@ func (s *Service) SetConversationLabels(ctx context.Context, c *Caller, conversa
 	if len(set) > domain.MaxConversationLabels {
 		return nil, BadRequest("labels: at most %d labels on one conversation, not %d", domain.MaxConversationLabels, len(set))
 	}
-	if err := s.Store.SetConversationLabels(ctx, c.WorkspaceID, conversationID, set, c.Actor()); err != nil {
+	return set, nil
+}
+
+// labelSet checks a bulk labels action's set: each label of the workspace, within the limit.
+func (s *Service) labelSet(ctx context.Context, c *Caller, ids []uuid.UUID) ([]uuid.UUID, error) {
+	set, err := labelSet(ids)
+	if err != nil {
 		return nil, err
 	}
-	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+	all, err := s.Store.AllLabels(ctx, c.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[uuid.UUID]bool, len(all))
+	for _, l := range all {
+		known[l.ID] = true
+	}
+	for _, id := range set {
+		if !known[id] {
+			return nil, Invalid("labels: no label %s in this workspace", id)
+		}
+	}
+	return set, nil
 }
 
 func labelError(err error) error {

@@ -50,27 +50,51 @@ func (s *Service) start(ctx context.Context, in workflows.Input) error {
 // conversation as it is after the change. until, with to Pending, snoozes it: it must lie in
 // the future, at most a year away. key is the caller's Idempotency-Key, or "".
 func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uuid.UUID, to domain.State, until *time.Time, key string) (*store.ConversationView, error) {
-	what := string(to)
-	if until != nil {
-		if to != domain.Pending {
-			return nil, BadRequest("until: only with state pending (a snooze), not %s", to)
-		}
-		if err := domain.CheckWakeUp(*until, time.Now()); err != nil {
-			return nil, BadRequest("until: %v", err)
-		}
-		u := until.UTC().Truncate(time.Microsecond)
-		until = &u
-		what += "@" + u.Format(time.RFC3339Nano)
+	until, what, err := checkUntil(to, until, time.Now())
+	if err != nil {
+		return nil, err
 	}
 	if err := s.target(ctx, c, conversationID); err != nil {
 		return nil, err
 	}
 	req := workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until}
-	err := s.change(ctx, c, conversationID, key, workflows.UpdateTransition, what,
+	err = s.change(ctx, c, conversationID, key, workflows.UpdateTransition, what,
 		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
 			return s.Lifecycle.Transition(ctx, conversationID, id, req, accepted)
 		})
 	return s.changed(ctx, c, conversationID, err)
+}
+
+// checkUntil checks a snooze's wake-up time (only with pending; in the future, at most a
+// year away) and returns it as the workflow keeps it, with the change's description for the
+// Idempotency-Key fingerprint. A single change and a bulk one both ask it.
+func checkUntil(to domain.State, until *time.Time, now time.Time) (*time.Time, string, error) {
+	what := string(to)
+	if until == nil {
+		return nil, what, nil
+	}
+	if to != domain.Pending {
+		return nil, "", BadRequest("until: only with state pending (a snooze), not %s", to)
+	}
+	if err := domain.CheckWakeUp(*until, now); err != nil {
+		return nil, "", BadRequest("until: %v", err)
+	}
+	u := until.UTC().Truncate(time.Microsecond)
+	return &u, what + "@" + u.Format(time.RFC3339Nano), nil
+}
+
+// candidate looks up a would-be assignee; the workflow's validator decides on it.
+func (s *Service) candidate(ctx context.Context, c *Caller, assignee uuid.UUID) (*workflows.Candidate, error) {
+	m, err := s.Store.MemberOf(ctx, c.WorkspaceID, assignee)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, NotAssignable("the assignee is not a member of this workspace")
+	case err != nil:
+		return nil, err
+	case !m.Role.Assignable():
+		return nil, NotAssignable("a viewer cannot be assigned a conversation")
+	}
+	return &workflows.Candidate{UserID: m.UserID, Member: true, Role: m.Role, Name: m.Name}, nil
 }
 
 // Assign gives the conversation to assignee, or to nobody when assignee is nil. Whether the
@@ -82,17 +106,12 @@ func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUI
 	req := workflows.AssignRequest{Actor: c.Actor()}
 	what := "none"
 	if assignee != nil {
-		m, err := s.Store.MemberOf(ctx, c.WorkspaceID, *assignee)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil, NotAssignable("the assignee is not a member of this workspace")
-		case err != nil:
+		cand, err := s.candidate(ctx, c, *assignee)
+		if err != nil {
 			return nil, err
-		case !m.Role.Assignable():
-			return nil, NotAssignable("a viewer cannot be assigned a conversation")
 		}
-		req.Assignee = &workflows.Candidate{UserID: m.UserID, Member: true, Role: m.Role, Name: m.Name}
-		what = m.UserID.String()
+		req.Assignee = cand
+		what = cand.UserID.String()
 	}
 	err := s.change(ctx, c, conversationID, key, workflows.UpdateAssign, what,
 		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {

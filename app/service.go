@@ -53,6 +53,11 @@ type Service struct {
 	// WebhookAllowPrivate accepts webhook URLs on private and loopback addresses
 	// (INBOX_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
+	// BulkMax is the most conversations a bulk action takes (0: MaxBulk); BulkConcurrency
+	// and BulkRate bound its changes in flight and per second (0: the defaults).
+	BulkMax         int
+	BulkConcurrency int
+	BulkRate        float64
 
 	admission *admission
 }

@@ -210,7 +210,14 @@ func (s *Store) LastMessages(ctx context.Context, conversationID uuid.UUID, n in
 // SetRead marks the conversation read or unread and audits it when it changed. actor is the
 // member who did it. It returns ErrNotFound for another workspace's conversation.
 func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read bool, actor *domain.Actor) error {
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	_, err := s.SetReadChanged(ctx, workspaceID, id, read, actor)
+	return err
+}
+
+// SetReadChanged is SetRead that also reports whether anything changed (false when the
+// conversation already was so).
+func (s *Store) SetReadChanged(ctx context.Context, workspaceID, id uuid.UUID, read bool, actor *domain.Actor) (changed bool, err error) {
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var before bool
 		err := tx.NewSelect().Table("conversations").Column("unread").
 			Where("workspace_id = ? AND id = ?", workspaceID, id).For("UPDATE").Scan(ctx, &before)
@@ -223,6 +230,7 @@ func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read boo
 		if before == !read {
 			return nil // already so: nothing to record
 		}
+		changed = true
 		if _, err := tx.NewUpdate().Table("conversations").Set("unread = ?", !read).
 			Where("id = ?", id).Exec(ctx); err != nil {
 			return err
@@ -240,4 +248,5 @@ func (s *Store) SetRead(ctx context.Context, workspaceID, id uuid.UUID, read boo
 			Before: map[string]any{"unread": before}, After: map[string]any{"unread": !read},
 		})
 	})
+	return changed && err == nil, err
 }

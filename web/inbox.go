@@ -63,6 +63,14 @@ type inboxPage struct {
 	SaveFilters string
 	Save        inboxSave
 	CanShare    bool
+	// CanBulk shows the rows' checkboxes and the bulk actions (a viewer sees none);
+	// BulkURL is where the form posts, BulkFilter the list's filters it sends for "all
+	// matching", BulkCount how many match (up to app.MaxBulk+1; -1 when not counted).
+	CanBulk    bool
+	BulkURL    string
+	BulkFilter string
+	BulkCount  int
+	BulkMax    int
 	// AssignMe is the caller's user id when they may take conversations: what the list's
 	// "a" key assigns to.
 	AssignMe string
@@ -203,6 +211,16 @@ func (s *Site) renderInbox(c *gin.Context, values url.Values, viewID string, sav
 		return
 	}
 	d.Members = members
+	if s.App.CanBulk(caller) {
+		d.CanBulk, d.BulkURL, d.BulkMax = true, WorkspacePath(caller.WorkspaceID.String(), "bulk"), app.MaxBulk
+		d.BulkFilter = kept.Encode()
+		d.BulkCount = -1
+		if q, err := app.ReadQuery(query, app.ConversationListParams...); err == nil {
+			if n, err := s.App.BulkCount(ctx, caller, q); err == nil {
+				d.BulkCount = n
+			}
+		}
+	}
 	if s.App.Can(caller, domain.ChangeConversations) {
 		for _, m := range members {
 			if m.UserID == caller.UserID {

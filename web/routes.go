@@ -46,6 +46,12 @@ func (s *Site) Register(r *gin.Engine, apiNotFound gin.HandlerFunc) {
 	ws.POST("/c/:id/lead", s.setLead)
 	ws.POST("/c/:id/labels", s.setLabels)
 
+	// Bulk actions: the permission of the action (app decides, as for the single change);
+	// the batch's page and its live progress ReadConversations.
+	ws.POST("/bulk", s.startBulk)
+	ws.GET("/bulk/:bulk_id", s.bulk)
+	ws.POST("/bulk/:bulk_id/cancel", s.cancelBulk)
+
 	// Saved views (ManageOwnViews; shared ones ManageSharedViews): the side list alone (a
 	// live refresh), save the current filters, delete. Opening one is the inbox's ?view=.
 	ws.GET("/views", s.savedViews)

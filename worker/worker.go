@@ -39,4 +39,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivityWithOptions(acts.LoadSLASetting, activity.RegisterOptions{Name: workflows.ActivityLoadSLA})
 	r.RegisterActivityWithOptions(acts.WriteSLAClocks, activity.RegisterOptions{Name: workflows.ActivityWriteSLA})
 	r.RegisterActivityWithOptions(acts.LiveConversationsPage, activity.RegisterOptions{Name: workflows.ActivityLivePage})
+	// Bulk actions: one workflow per batch.
+	r.RegisterWorkflowWithOptions(workflows.BulkAction, workflow.RegisterOptions{Name: workflows.BulkActionWorkflow})
+	r.RegisterActivityWithOptions(acts.RunBulk, activity.RegisterOptions{Name: workflows.ActivityRunBulk})
+	r.RegisterActivityWithOptions(acts.FinishBulk, activity.RegisterOptions{Name: workflows.ActivityFinishBulk})
 }

@@ -172,3 +172,26 @@ func Rejection(err error) (kind, message string, ok bool) {
 	}
 	return "", "", false
 }
+
+// StartBulk starts a stored batch's BulkAction workflow (a retried start attaches to it).
+func (l Lifecycle) StartBulk(ctx context.Context, in BulkInput) error {
+	_, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       BulkWorkflowID(in.BulkID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(SearchWorkspace.ValueSet(in.WorkspaceID.String())),
+	}, BulkActionWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start bulk action: %w", err)
+	}
+	return nil
+}
+
+// CancelBulk asks a batch's workflow to stop; one that has already ended is not an error.
+func (l Lifecycle) CancelBulk(ctx context.Context, bulkID uuid.UUID) error {
+	err := l.Client.CancelWorkflow(ctx, BulkWorkflowID(bulkID), "")
+	if IsMissing(err) {
+		return nil
+	}
+	return err
+}

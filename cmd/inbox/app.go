@@ -49,7 +49,9 @@ type app struct {
 	secretKey []byte
 	registry  *prometheus.Registry
 	scope     tally.Scope
-	closers   []func()
+	// authz is the Casbin authorizer the API and the bulk actions' runner share.
+	authz   *policies.Authorizer
+	closers []func()
 }
 
 func loadConfig() (config.Config, error) {
@@ -71,6 +73,9 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 		return nil, fmt.Errorf("INBOX_SECRET_KEY: %w", err)
 	}
 	a.secrets, a.secretKey = box, secretKey
+	if a.authz, err = policies.New(); err != nil {
+		return nil, err
+	}
 	if a.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -190,6 +195,11 @@ func (a *app) activities() *activities.Activities {
 		Model:       a.cfg.SummaryModel,
 
 		WebhookClient: webhooks.NewClient(a.cfg.WebhookAllowPrivate),
+		// Bulk actions apply each item through the application layer, as the API would.
+		Bulk: application.New(application.Service{
+			Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: a.authz,
+			Secrets: a.secrets, Logger: a.logger,
+		}),
 	}
 }
 
@@ -217,10 +227,7 @@ func (a *app) startWebhookDispatcher() func() {
 
 // listenAPI binds the API's address and returns a server ready to Serve.
 func (a *app) listenAPI() (*http.Server, net.Listener, error) {
-	authz, err := policies.New()
-	if err != nil {
-		return nil, nil, err
-	}
+	authz := a.authz
 	people := accounts.New(a.store)
 	service := application.New(application.Service{
 		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: authz,

@@ -116,6 +116,8 @@ type Options struct {
 	// LiveHeartbeat is how often the pages' event streams write a heartbeat (and check
 	// their session and membership again); 0 is live's default.
 	LiveHeartbeat time.Duration
+	// BulkRate bounds a bulk action's changes per second; 0 is app's default.
+	BulkRate float64
 	// Log receives the text logs of the API, the application layer and the pages; nil
 	// discards them.
 	Log io.Writer
@@ -189,9 +191,6 @@ func New(t *testing.T, opts Options) *Env {
 	if e.webhookRetry == (workflows.WebhookRetry{}) {
 		e.webhookRetry = workflows.WebhookRetry{Initial: 50 * time.Millisecond, Maximum: 200 * time.Millisecond}
 	}
-	if !opts.NoWorker {
-		e.StartWorker()
-	}
 	authz, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +212,13 @@ func New(t *testing.T, opts Options) *Env {
 		// Invite links point here until Serve gives the inbox a real address.
 		Accounts: e.Accounts, PublicURL: "http://inbox.test",
 		WebhookAllowPrivate: !opts.WebhookDenyPrivate,
+		BulkRate:            opts.BulkRate,
 	})
+	// The worker's bulk runner is the same application layer.
+	e.Acts.Bulk = e.App
+	if !opts.NoWorker {
+		e.StartWorker()
+	}
 	e.Router = api.NewRouter(api.Deps{
 		App: e.App, Logger: logger, Registry: e.Registry,
 		IngestRate: opts.IngestRate, IngestBurst: opts.IngestBurst,

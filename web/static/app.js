@@ -577,3 +577,17 @@
     }
   });
 })();
+
+// ---- Inbox: bulk selection --------------------------------------------------
+// "Select this page" ticks every row's box; the form (#bulk-form) sends the
+// ticked rows, or with "All N matching these filters" the list's filters. The
+// server decides everything else.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (!box.matches || !box.matches("input[data-bulk-page]")) { return; }
+    var rows = document.querySelectorAll("input[name=ids][form=bulk-form]");
+    for (var i = 0; i < rows.length; i++) { rows[i].checked = box.checked; }
+  });
+})();

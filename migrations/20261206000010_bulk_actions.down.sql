@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS bulk_action_items;
+DROP TABLE IF EXISTS bulk_actions;
