@@ -326,45 +326,6 @@ func TestBadLifecycleBodiesAreClientErrors(t *testing.T) {
 	}
 }
 
-// A change the workflow accepted but could not finish within UpdateTimeout (its write waits
-// on a row another transaction holds) is answered 202 with the detail as it is now, not a
-// 503: it is in the history and shows once the write goes through, exactly once.
-func TestAcceptedButLateChangeIs202ThenApplied(t *testing.T) {
-	t.Parallel()
-	env := testenv.New(t, testenv.Options{UpdateTimeout: 2 * time.Second})
-	ws := env.NewWorkspace("Late Co")
-	id := newConversation(t, env, ws, "late")
-	tx, err := env.Store.DB.BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(t.Context(), "SELECT 1 FROM conversations WHERE id = ? FOR NO KEY UPDATE", id); err != nil {
-		t.Fatal(err)
-	}
-	res := setState(env, ws, id, "closed", "Idempotency-Key", "late-close")
-	var d detail
-	res.JSON(t, &d)
-	if res.Code != http.StatusAccepted || d.State != "open" {
-		t.Fatalf("close while its write waits: %d state %q %s, want 202 with the detail as it is (open)", res.Code, d.State, res.Body)
-	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, 30*time.Second, "the accepted close to show", func() bool {
-		var now detail
-		env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, ""), nil).JSON(t, &now)
-		return now.State == "closed"
-	})
-	if n := countActions(audit(t, env, ws, id), "state_changed"); n != 1 {
-		t.Errorf("%d state_changed rows, want 1", n)
-	}
-	// The retry with the same key is answered with the result now.
-	if again := setState(env, ws, id, "closed", "Idempotency-Key", "late-close"); again.Code != http.StatusOK {
-		t.Errorf("retry under the same key: %d %s, want 200", again.Code, again.Body)
-	}
-}
-
 // A burst of changes larger than the admission bound queues instead of failing: with room
 // for two Updates at a time, twenty closes sent at once all end 200, and each is applied
 // once.
