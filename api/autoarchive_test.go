@@ -2,9 +2,13 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
@@ -14,7 +18,19 @@ import (
 // workflowStatus asks the conversation's workflow for its Status (the state Query).
 func workflowStatus(t *testing.T, env *testenv.Env, id string) workflows.Status {
 	t.Helper()
-	v, err := env.Client.QueryWorkflow(t.Context(), domain.WorkflowID(mustUUID(t, id)), "", workflows.QueryState)
+	// A Query waits for a workflow task; on a loaded machine (the race detector) one can
+	// outlast the client's 10 s, so a Query that timed out is asked again, for a while.
+	var (
+		v   converter.EncodedValue
+		err error
+	)
+	for deadline := time.Now().Add(time.Minute); ; {
+		v, err = env.Client.QueryWorkflow(t.Context(), domain.WorkflowID(mustUUID(t, id)), "", workflows.QueryState)
+		var late *serviceerror.DeadlineExceeded
+		if err == nil || !(errors.As(err, &late) || errors.Is(err, context.DeadlineExceeded)) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("query workflow of %s: %v", id, err)
 	}

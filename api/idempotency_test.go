@@ -16,15 +16,7 @@ import (
 // workflowState asks the conversation's workflow which state it holds.
 func workflowState(t *testing.T, env *testenv.Env, id string) string {
 	t.Helper()
-	v, err := env.Client.QueryWorkflow(t.Context(), "conversation/"+id, "", workflows.QueryState)
-	if err != nil {
-		t.Fatalf("query workflow: %v", err)
-	}
-	var st workflows.Status
-	if err := v.Get(&st); err != nil {
-		t.Fatal(err)
-	}
-	return string(st.State)
+	return string(workflowStatus(t, env, id).State)
 }
 
 func requireState(t *testing.T, env *testenv.Env, ws testenv.Workspace, id, want string) {

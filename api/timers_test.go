@@ -22,11 +22,21 @@ type snoozeItem struct {
 	PendingUntil *string `json:"pending_until"`
 }
 
+// shortSnooze is how long the tests that wait for a snooze's own timer snooze for: long
+// enough that the requests made before it ends have answered (under the race detector on a
+// loaded machine one can take several seconds), short enough to wait for.
+func shortSnooze() time.Duration {
+	if testenv.Race {
+		return 20 * time.Second
+	}
+	return 2 * time.Second
+}
+
 func snoozeState(env *testenv.Env, ws testenv.Workspace, id string, body map[string]any) testenv.Response {
 	return env.As(ws.OwnerToken, http.MethodPost, convPath(ws, id, "/state"), body)
 }
 
-// A conversation snoozed for about two seconds wakes by itself: open, unread, audited
+// A conversation snoozed for a short while (shortSnooze) wakes by itself: open, unread, audited
 // with a null actor, pending_until null again. wakes_before finds it while it sleeps.
 func TestSnoozeWakesThroughTheWorkflow(t *testing.T) {
 	t.Parallel()
@@ -35,7 +45,7 @@ func TestSnoozeWakesThroughTheWorkflow(t *testing.T) {
 	id := newConversation(t, env, ws, "snooze-1")
 	other := newConversation(t, env, ws, "snooze-other")
 
-	until := time.Now().Add(2 * time.Second).UTC().Truncate(time.Millisecond)
+	until := time.Now().Add(shortSnooze()).UTC().Truncate(time.Millisecond)
 	res := snoozeState(env, ws, id, map[string]any{"state": "pending", "until": until.Format(time.RFC3339Nano)})
 	if res.Code != http.StatusOK {
 		t.Fatalf("snooze: %d %s", res.Code, res.Body)
@@ -72,7 +82,7 @@ func TestSnoozeWakesThroughTheWorkflow(t *testing.T) {
 		t.Errorf("wakes_before an hour earlier: %+v", got)
 	}
 
-	testenv.Eventually(t, 20*time.Second, "the snoozed conversation wakes", func() bool {
+	testenv.Eventually(t, 20*time.Second+shortSnooze(), "the snoozed conversation wakes", func() bool {
 		for _, it := range list("state=open") {
 			if it.ID == id {
 				return true
@@ -284,7 +294,7 @@ func TestSnoozedReadConversationWakesUnread(t *testing.T) {
 		return out
 	}
 
-	untils := map[string]time.Time{byTimer: time.Now().Add(3 * time.Second), byMessage: time.Now().Add(time.Hour)}
+	untils := map[string]time.Time{byTimer: time.Now().Add(shortSnooze() + time.Second), byMessage: time.Now().Add(time.Hour)}
 	for id, until := range untils {
 		if code, body := call(http.MethodPost, convPath(ws, id, "/read"), ""); code != http.StatusNoContent {
 			t.Fatalf("read: %d %s", code, body)
@@ -300,7 +310,7 @@ func TestSnoozedReadConversationWakesUnread(t *testing.T) {
 	if res := env.Ingest(ws.IngestKey, ingestBody("read-snooze-message", "Any news?")); res.Code != http.StatusOK {
 		t.Fatalf("ingest: %d %s", res.Code, res.Body)
 	}
-	testenv.Eventually(t, 30*time.Second, "both wake", func() bool {
+	testenv.Eventually(t, 30*time.Second+shortSnooze(), "both wake", func() bool {
 		all := list("")
 		return all[byTimer].State == "open" && all[byMessage].State == "open"
 	})

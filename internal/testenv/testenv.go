@@ -157,6 +157,16 @@ type Env struct {
 	webhookRetry   workflows.WebhookRetry
 }
 
+// NewTemporal starts an in-process Temporal server for t, stopped when t ends. Its client
+// waits up to a minute for the server to answer (the SDK's default is 5 s), because a
+// server starting on a busy machine, under the race detector most of all, can take longer.
+func NewTemporal(t *testing.T) *temporaltest.TestServer {
+	t.Helper()
+	return temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(client.Options{
+		ConnectionOptions: client.ConnectionOptions{GetSystemInfoTimeout: time.Minute},
+	}))
+}
+
 // New builds an Env for t; everything is torn down when t ends.
 func New(t *testing.T, opts Options) *Env {
 	t.Helper()
@@ -175,7 +185,7 @@ func New(t *testing.T, opts Options) *Env {
 	}
 	key, _ := secretbox.ParseKey(secretbox.NewKey())
 	e.Secrets, _ = secretbox.New(key)
-	e.Temporal = temporaltest.NewServer(temporaltest.WithT(t))
+	e.Temporal = NewTemporal(t)
 	e.Client = e.Temporal.GetDefaultClient()
 	RegisterSearchAttributes(t, e.Client, e.Temporal.GetDefaultNamespace())
 	e.Acts = &activities.Activities{
@@ -197,7 +207,7 @@ func New(t *testing.T, opts Options) *Env {
 	}
 	updateTimeout := opts.UpdateTimeout
 	if updateTimeout == 0 {
-		updateTimeout = api.DefaultUpdateTimeout
+		updateTimeout = api.DefaultUpdateTimeout * Slowdown
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
