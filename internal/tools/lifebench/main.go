@@ -178,6 +178,7 @@ type storeResult struct {
 	store                     string
 	startup                   time.Duration
 	transitions, floor        []phase
+	ceiling                   []phase // bare no-op Updates, per client count (see ceiling)
 	ingestFirst, ingestFollow phase
 	summaries                 []summaryRound
 	profile                   string
@@ -318,6 +319,14 @@ func runStore(ctx context.Context, o options, bin, store, openaiURL string, dela
 		}
 		log.Printf("%s: floor %s", store, s)
 		res.floor = append(res.floor, phase{stats: s})
+	}
+	// The ceiling, in the same run: bare no-op Updates on this process's Temporal server.
+	log.Printf("%s: ceiling (no-op Updates), clients %v, %s each", store, o.clients, o.floorD)
+	if res.ceiling, err = ceiling(ctx, in.tmpAddr, o.clients, o.floorD, measure); err != nil {
+		return res, err
+	}
+	for _, p := range res.ceiling {
+		log.Printf("%s: ceiling %s  inbox cpu %.0f%%", store, p.stats, p.cpu)
 	}
 
 	// Ingest: first messages (each starts a workflow) over the keys, then follow-ups to the

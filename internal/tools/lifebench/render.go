@@ -61,6 +61,23 @@ func render(o options, results []storeResult, idle *idleResult, began time.Time,
 	return b.String()
 }
 
+// ratio is a/b as "1.5x", or "n/a" when b is 0.
+func ratio(a, b float64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// cpuPer is the inbox process's CPU per change of a run: its share of one core over the
+// run, divided by the changes per second.
+func cpuPer(p phase) string {
+	if p.stats.Rate() <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f ms", 10*p.cpu/p.stats.Rate())
+}
+
 func renderStores(b *strings.Builder, o options, results []storeResult) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("### Transitions (open<->pending, POST .../state, one conversation per client, %s each) and the Postgres floor (%s each)\n\n", o.d, o.floorD)
@@ -80,6 +97,22 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 	}
 	w("\nThe floor is `BEGIN; UPDATE conversations SET state, closed_at WHERE id AND workspace_id; INSERT INTO audit_log (...); COMMIT`\n")
 	w("from a Go loop (database/sql, pgdriver, one connection per client) on the same conversations.\n\n")
+
+	w("### The ceiling: a bare no-op Update on the same embedded server and store (%s each)\n\n", o.floorD)
+	w("| store | clients | Updates/s | p50 | p99 | max | errors | inbox CPU (server only) | transitions / ceiling | transition p99 / ceiling p99 | inbox CPU per transition |\n")
+	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n")
+	for _, r := range results {
+		for i, c := range r.ceiling {
+			p := r.transitions[i]
+			w("| %s | %d | %.0f | %s | %s | %s | %s | %.0f%% | %s | %s | %s |\n", r.store, c.stats.Clients, c.stats.Rate(),
+				ms(c.stats.Quantile(0.5)), ms(c.stats.Quantile(0.99)), ms(c.stats.Quantile(1)), errs(c.stats), c.cpu,
+				ratio(p.stats.Rate(), c.stats.Rate()), ratio(float64(p.stats.Quantile(0.99)), float64(c.stats.Quantile(0.99))), cpuPer(p))
+		}
+	}
+	w("\nEach client owns one workflow (a type of lifebench's own, on its own task queue, run by a worker in\n")
+	w("lifebench) and sends the next Update once the last has completed. The Update's handler returns at once:\n")
+	w("the workflow task that accepts it completes it, with no activity or other command. It is what one\n")
+	w("change through a workflow costs at the least on this machine; each transition figure is a ratio to it.\n\n")
 
 	w("### Ingest (%d clients over %d ingest keys, one workspace each, %s each)\n\n", o.ingestClients, keys, o.ingestD)
 	w("| store | messages | messages/s | p50 | p99 | max | errors | inbox CPU |\n| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
@@ -138,9 +171,51 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 				s.ready, s.n, ms(p50), ms(loadgen.Quantile(s.closeToReady, 0.99)), verdict(s.ready == s.n && p50 > 0 && p50 <= 200*time.Millisecond))
 		}
 	}
+	renderIssue21(w, results)
 	for _, r := range results {
 		if r.profile != "" {
 			w("\nCPU profile of %s under the largest transition run: `%s` (`go tool pprof -top %s`).\n", r.store, r.profile, r.profile)
+		}
+	}
+}
+
+// renderIssue21 checks the figures against the targets of issue 21. The transitions
+// target may instead be met within 1.5x of the ceiling, when the ceiling is itself below it.
+func renderIssue21(w func(string, ...any), results []storeResult) {
+	w("\n### Against the targets of issue 21\n\n| store | target | measured | |\n| --- | --- | --- | --- |\n")
+	for _, r := range results {
+		last := len(r.transitions) - 1
+		if last < 0 {
+			continue
+		}
+		p := r.transitions[last]
+		ok := p.stats.Clients >= 32 && p.stats.Rate() >= 150 && p.stats.Quantile(0.99) <= 300*time.Millisecond
+		measured := fmt.Sprintf("%.0f/s, p99 %s at %d clients", p.stats.Rate(), ms(p.stats.Quantile(0.99)), p.stats.Clients)
+		if last < len(r.ceiling) {
+			c := r.ceiling[last].stats
+			if c.Rate() < 150 || c.Quantile(0.99) > 300*time.Millisecond {
+				ok = ok || (p.stats.Rate() > 0 && c.Rate()/p.stats.Rate() <= 1.5 && float64(p.stats.Quantile(0.99)) <= 1.5*float64(c.Quantile(0.99)))
+			}
+			measured += fmt.Sprintf("; ceiling %.0f/s, p99 %s", c.Rate(), ms(c.Quantile(0.99)))
+		}
+		w("| %s | ≥ 150 transitions/s at 32 clients, p99 ≤ 300 ms (or within 1.5x of a ceiling below that) | %s | %s |\n", r.store, measured, verdict(ok))
+		one := r.transitions[0].stats
+		w("| %s | at 1 client, p50 ≤ 15 ms | p50 %s at %d client(s) | %s |\n", r.store, ms(one.Quantile(0.5)), one.Clients,
+			verdict(one.Clients == 1 && one.Rate() > 0 && one.Quantile(0.5) <= 15*time.Millisecond))
+		perChange := 10 * p.cpu / max(p.stats.Rate(), 1e-9)
+		w("| %s | inbox CPU per change ≤ 5 ms | %s at %d clients | %s |\n", r.store, cpuPer(p), p.stats.Clients, verdict(p.stats.Rate() > 0 && perChange <= 5))
+		w("| %s | first messages ≥ 400/s, follow-ups ≥ 1,000/s | first %.0f/s, follow-up %.0f/s | %s |\n", r.store,
+			r.ingestFirst.stats.Rate(), r.ingestFollow.stats.Rate(), verdict(r.ingestFirst.stats.Rate() >= 400 && r.ingestFollow.stats.Rate() >= 1000))
+		for _, s := range r.summaries {
+			if s.delay != 0 {
+				continue
+			}
+			closeErrs := 0
+			for _, v := range s.closeErrors {
+				closeErrs += v
+			}
+			w("| %s | %d closes at once: 0 errors, every summary ready | %d errors, %d answered 202, %d/%d ready, close-to-ready p99 %s | %s |\n", r.store, s.n,
+				closeErrs, s.accepted, s.ready, s.n, ms(loadgen.Quantile(s.closeToReady, 0.99)), verdict(closeErrs == 0 && s.ready == s.n))
 		}
 	}
 }
