@@ -78,29 +78,40 @@ type Config struct {
 	// SummaryConcurrency bounds the summaries a worker asks one model endpoint for at once
 	// (INBOX_SUMMARY_CONCURRENCY).
 	SummaryConcurrency int
+	// WorkflowPollers and ActivityPollers are the worker's long polls for workflow and
+	// activity tasks (INBOX_WORKER_WORKFLOW_POLLERS, INBOX_WORKER_ACTIVITY_POLLERS).
+	WorkflowPollers int
+	ActivityPollers int
+	// TemporalSynchronousCommit is Postgres's synchronous_commit for the embedded Temporal's
+	// own two databases (INBOX_TEMPORAL_SYNCHRONOUS_COMMIT); the inbox's database always
+	// commits synchronously.
+	TemporalSynchronousCommit string
 }
 
 // Defaults are the values used when a variable is unset.
 var Defaults = map[string]string{
-	"DATABASE_URL":                    "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
-	"INBOX_HTTP_ADDR":                 "127.0.0.1:8080",
-	"TEMPORAL_ADDRESS":                "127.0.0.1:7233",
-	"TEMPORAL_NAMESPACE":              "default",
-	"INBOX_TEMPORAL_UI_ADDR":          "127.0.0.1:8233",
-	"INBOX_DATA_DIR":                  ".data",
-	"INBOX_SUMMARY_MODEL":             "gpt-4o-mini",
-	"INBOX_WORKER_STOP_TIMEOUT":       "30s",
-	"INBOX_API_TOKEN_TTL":             "2160h",
-	"INBOX_INGEST_RATE":               "200",
-	"INBOX_INGEST_BURST":              "400",
-	"INBOX_INGEST_CONVERSATION_RATE":  "5",
-	"INBOX_INGEST_CONVERSATION_BURST": "20",
-	"INBOX_TEMPORAL_STORE":            "postgres",
-	"INBOX_METRICS_ADDR":              DefaultMetricsAddr,
-	"INBOX_WEBHOOK_RETRY_INITIAL":     "30s",
-	"INBOX_WEBHOOK_RETRY_MAX":         "24h",
-	"INBOX_MAX_UPDATES_IN_FLIGHT":     "256",
-	"INBOX_SUMMARY_CONCURRENCY":       "8",
+	"DATABASE_URL":                      "postgres://postgres@127.0.0.1:5432/inbox?sslmode=disable",
+	"INBOX_HTTP_ADDR":                   "127.0.0.1:8080",
+	"TEMPORAL_ADDRESS":                  "127.0.0.1:7233",
+	"TEMPORAL_NAMESPACE":                "default",
+	"INBOX_TEMPORAL_UI_ADDR":            "127.0.0.1:8233",
+	"INBOX_DATA_DIR":                    ".data",
+	"INBOX_SUMMARY_MODEL":               "gpt-4o-mini",
+	"INBOX_WORKER_STOP_TIMEOUT":         "30s",
+	"INBOX_API_TOKEN_TTL":               "2160h",
+	"INBOX_INGEST_RATE":                 "200",
+	"INBOX_INGEST_BURST":                "400",
+	"INBOX_INGEST_CONVERSATION_RATE":    "5",
+	"INBOX_INGEST_CONVERSATION_BURST":   "20",
+	"INBOX_TEMPORAL_STORE":              "postgres",
+	"INBOX_METRICS_ADDR":                DefaultMetricsAddr,
+	"INBOX_WEBHOOK_RETRY_INITIAL":       "30s",
+	"INBOX_WEBHOOK_RETRY_MAX":           "24h",
+	"INBOX_MAX_UPDATES_IN_FLIGHT":       "256",
+	"INBOX_SUMMARY_CONCURRENCY":         "8",
+	"INBOX_WORKER_WORKFLOW_POLLERS":     "8", // measured: BENCHMARKS.md, "Pollers and synchronous_commit"
+	"INBOX_WORKER_ACTIVITY_POLLERS":     "8",
+	"INBOX_TEMPORAL_SYNCHRONOUS_COMMIT": "on",
 }
 
 // DefaultMetricsAddr is where /metrics is served unless INBOX_METRICS_ADDR says otherwise:
@@ -190,6 +201,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.MaxUpdatesInFlight = upTo("INBOX_MAX_UPDATES_IN_FLIGHT", 100000)
 	c.SummaryConcurrency = upTo("INBOX_SUMMARY_CONCURRENCY", 1000)
+	c.WorkflowPollers = upTo("INBOX_WORKER_WORKFLOW_POLLERS", 64)
+	c.ActivityPollers = upTo("INBOX_WORKER_ACTIVITY_POLLERS", 64)
+	switch c.TemporalSynchronousCommit = get("INBOX_TEMPORAL_SYNCHRONOUS_COMMIT"); c.TemporalSynchronousCommit {
+	case "on", "off", "local", "remote_write", "remote_apply":
+	default:
+		bad("INBOX_TEMPORAL_SYNCHRONOUS_COMMIT", "want on, off, local, remote_write or remote_apply, got %q", c.TemporalSynchronousCommit)
+	}
 	if raw := getenv("INBOX_SECRET_KEY"); raw != "" {
 		key, err := secretbox.ParseKey(strings.TrimSpace(raw))
 		if err != nil {

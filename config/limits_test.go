@@ -113,3 +113,23 @@ func TestConcurrencyLimitsDefaultsOverridesAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerPollersAndTemporalCommitSettings(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WorkflowPollers != 8 || c.ActivityPollers != 8 || c.TemporalSynchronousCommit != "on" {
+		t.Errorf("defaults: workflow pollers %d, activity pollers %d, synchronous_commit %q", c.WorkflowPollers, c.ActivityPollers, c.TemporalSynchronousCommit)
+	}
+	c, err = FromEnv(env(map[string]string{"INBOX_WORKER_WORKFLOW_POLLERS": "16", "INBOX_WORKER_ACTIVITY_POLLERS": "4", "INBOX_TEMPORAL_SYNCHRONOUS_COMMIT": "off"}))
+	if err != nil || c.WorkflowPollers != 16 || c.ActivityPollers != 4 || c.TemporalSynchronousCommit != "off" {
+		t.Errorf("overrides: %v, %d, %d, %q", err, c.WorkflowPollers, c.ActivityPollers, c.TemporalSynchronousCommit)
+	}
+	_, err = FromEnv(env(map[string]string{"INBOX_WORKER_WORKFLOW_POLLERS": "0", "INBOX_WORKER_ACTIVITY_POLLERS": "65", "INBOX_TEMPORAL_SYNCHRONOUS_COMMIT": "never"}))
+	for _, name := range []string{"INBOX_WORKER_WORKFLOW_POLLERS:", "INBOX_WORKER_ACTIVITY_POLLERS:", "INBOX_TEMPORAL_SYNCHRONOUS_COMMIT:"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Options struct {
 	// PostgresURL is the inbox's DATABASE_URL; with StorePostgres, Temporal's two databases
 	// are created next to its database on the same server.
 	PostgresURL string
+	// SynchronousCommit, when set, is Postgres's synchronous_commit for Temporal's two
+	// databases (a synchronous_commit in PostgresURL's query wins). "off" saves the wait
+	// for the WAL flush on every history write; a crash of Postgres or of its machine (not
+	// of this process) can then lose the last few hundred milliseconds of history.
+	SynchronousCommit string
 	// Shards is the number of history shards; 0 means 1 for SQLite and 4 for Postgres. It is
 	// fixed when the store is first created: on a restart the server keeps the stored number
 	// and only logs a warning about a different one.

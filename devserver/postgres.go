@@ -85,11 +85,12 @@ func postgresConfigs(o Options, logger log.Logger) (store, visibility *config.SQ
 		MaxIdleConns:    persistenceConns,
 	}
 	base.Password, _ = u.User.Password()
-	if attrs := u.Query(); len(attrs) > 0 {
-		base.ConnectAttributes = map[string]string{}
-		for k := range attrs {
-			base.ConnectAttributes[k] = attrs.Get(k)
-		}
+	base.ConnectAttributes = map[string]string{}
+	if o.SynchronousCommit != "" {
+		base.ConnectAttributes["synchronous_commit"] = o.SynchronousCommit // a session setting, sent when connecting
+	}
+	for k, v := range u.Query() {
+		base.ConnectAttributes[k] = v[0]
 	}
 	for _, s := range []struct{ db, schemaName string }{{main, pgSchema}, {vis, pgVisibilitySchema}} {
 		if err := setupPostgresSchema(base, s.db, s.schemaName, logger); err != nil {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/common/log"
 )
 
 // adminURL is the Postgres server the test creates Temporal's databases on.
@@ -57,6 +58,27 @@ func freshPostgres(t *testing.T) string {
 	return u.String()
 }
 
+// INBOX_TEMPORAL_SYNCHRONOUS_COMMIT reaches both of Temporal's connection configurations,
+// and a synchronous_commit in DATABASE_URL's own query wins over it.
+func TestSynchronousCommitGoesToTemporalsDatabases(t *testing.T) {
+	base := freshPostgres(t)
+	for _, c := range []struct{ url, option, want string }{
+		{base, "off", "off"},
+		{base, "", ""},
+		{base + "&synchronous_commit=local", "off", "local"},
+	} {
+		store, vis, err := postgresConfigs(Options{Namespace: "default", PostgresURL: c.url, SynchronousCommit: c.option}, log.NewNoopLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, sql := range map[string]map[string]string{"store": store.ConnectAttributes, "visibility": vis.ConnectAttributes} {
+			if got := sql["synchronous_commit"]; got != c.want || sql["sslmode"] != "disable" {
+				t.Errorf("%s, option %q: %s attributes %v, want synchronous_commit %q and the URL's sslmode", c.url, c.option, name, sql, c.want)
+			}
+		}
+	}
+}
+
 // TestPostgresStoreRunsUpdatesAndSurvivesRestart runs the embedded server on fresh
 // Postgres databases with 4 shards, takes a workflow through an Update, stops, and starts
 // again on the same databases (schema and namespace already there).
@@ -72,6 +94,7 @@ func TestPostgresStoreRunsUpdatesAndSurvivesRestart(t *testing.T) {
 		FrontendAddr: fmt.Sprintf("127.0.0.1:%d", p), DataDir: t.TempDir(), Namespace: "default",
 		SearchAttributes: []string{"InboxState", "InboxWorkspace"},
 		Store:            StorePostgres, Shards: 4, PostgresURL: freshPostgres(t),
+		SynchronousCommit: "off", // Postgres takes it as a session setting: the server works with it
 	}
 	main, _, err := PostgresDatabases(opts.PostgresURL)
 	if err != nil {

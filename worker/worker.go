@@ -14,11 +14,23 @@ import (
 	"github.com/bestai/inbox/workflows"
 )
 
-// New returns a worker for the inbox task queue with everything registered. Its Stop stops
-// polling at once, then lets in-flight activities run on for up to stopTimeout before their
-// contexts are cancelled; one cut off is retried elsewhere once its heartbeat times out.
-func New(c client.Client, acts *activities.Activities, stopTimeout time.Duration) sdkworker.Worker {
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
+// Options shape the worker; a zero field keeps the SDK's default.
+type Options struct {
+	// StopTimeout: Stop stops polling at once, then lets in-flight activities run on for up
+	// to this long before their contexts are cancelled; one cut off is retried elsewhere
+	// once its heartbeat times out.
+	StopTimeout time.Duration
+	// WorkflowPollers and ActivityPollers are the long polls kept open for each kind of task.
+	WorkflowPollers, ActivityPollers int
+}
+
+// New returns a worker for the inbox task queue with everything registered.
+func New(c client.Client, acts *activities.Activities, o Options) sdkworker.Worker {
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
+		WorkerStopTimeout:                o.StopTimeout,
+		MaxConcurrentWorkflowTaskPollers: o.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers: o.ActivityPollers,
+	})
 	Register(w, acts)
 	return w
 }

@@ -206,7 +206,9 @@ func (a *app) activities() *activities.Activities {
 // startWorker starts the worker; stop it with the returned function, which returns once
 // in-flight activities have finished or INBOX_WORKER_STOP_TIMEOUT has passed.
 func (a *app) startWorker() (func(), error) {
-	w := worker.New(a.temporal, a.activities(), a.cfg.WorkerStopTimeout)
+	w := worker.New(a.temporal, a.activities(), worker.Options{
+		StopTimeout: a.cfg.WorkerStopTimeout, WorkflowPollers: a.cfg.WorkflowPollers, ActivityPollers: a.cfg.ActivityPollers,
+	})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

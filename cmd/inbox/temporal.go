@@ -49,14 +49,15 @@ func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
 	}
 	fmt.Printf("%s: starting Temporal on %s (data in %s) ...\n", who, cfg.TemporalAddress, temporalData(cfg))
 	return devserver.Start(devserver.Options{
-		FrontendAddr:     cfg.TemporalAddress,
-		UIAddr:           cfg.TemporalUIAddr,
-		DataDir:          cfg.DataDir,
-		Namespace:        cfg.TemporalNamespace,
-		SearchAttributes: workflows.SearchAttributeNames,
-		Store:            cfg.TemporalStore,
-		Shards:           cfg.TemporalShards,
-		PostgresURL:      cfg.DatabaseURL,
+		FrontendAddr:      cfg.TemporalAddress,
+		UIAddr:            cfg.TemporalUIAddr,
+		DataDir:           cfg.DataDir,
+		Namespace:         cfg.TemporalNamespace,
+		SearchAttributes:  workflows.SearchAttributeNames,
+		Store:             cfg.TemporalStore,
+		Shards:            cfg.TemporalShards,
+		PostgresURL:       cfg.DatabaseURL,
+		SynchronousCommit: cfg.TemporalSynchronousCommit,
 	})
 }
 
