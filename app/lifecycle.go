@@ -209,11 +209,13 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, send sendFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
+	began := time.Now()
 	leave, err := s.admission.enter(ctx)
 	if err != nil {
 		return err
 	}
 	defer leave()
+	queued := time.Since(began)
 	_, err = send(ctx, updateID, leave)
 	if workflows.IsMissing(err) {
 		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
@@ -221,7 +223,15 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 		}
 		_, err = send(ctx, updateID, leave)
 	}
-	return updateError(err)
+	answer := updateError(err)
+	if answer == ErrNotConfirmed {
+		// The client reads only "retry"; the operator needs Temporal's own error, and how
+		// much of the budget the admission queue took. (The API logs the other 503s, whose
+		// errors are Temporal's own.)
+		s.Logger.Warn("lifecycle change answered 503", "conversation_id", conversationID, "update_id", updateID,
+			"queued", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
+	}
+	return answer
 }
 
 // restartWorkflow starts a conversation's workflow from what the read model and the audit
