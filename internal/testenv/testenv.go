@@ -429,9 +429,10 @@ func (e *Env) Ingest(ingestKey string, body any) Response {
 	return e.Do(http.MethodPost, "/api/v1/ingest/messages", body, "X-Inbox-Key", ingestKey)
 }
 
-// Eventually polls cond every 50ms until it holds or timeout passes.
+// Eventually polls cond every 50ms until it holds or timeout (times Slowdown) passes.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	timeout *= Slowdown // under the race detector everything a test waits for is slower
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
