@@ -236,7 +236,7 @@ func TestBulkActions(t *testing.T) {
 // TestBulkSurvivesAWorkerCrash stops the worker in the middle of a slow batch and starts
 // another: the batch finishes, and no change is applied twice.
 func TestBulkSurvivesAWorkerCrash(t *testing.T) {
-	if raceOn {
+	if testenv.Race {
 		t.Skip("a second batch of Updates and a worker restart are too heavy under -race on 2 cores")
 	}
 	t.Parallel()

@@ -114,7 +114,7 @@ func TestSameKeyConcurrentlyAppliedOnce(t *testing.T) {
 	ws := env.NewWorkspace("Stampede Co")
 	id := newConversation(t, env, ws, "stampede")
 	n := 100
-	if raceOn {
+	if testenv.Race {
 		n = 20
 	}
 	codes := make([]int, n)

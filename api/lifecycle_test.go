@@ -330,7 +330,7 @@ func TestBadLifecycleBodiesAreClientErrors(t *testing.T) {
 // for two Updates at a time, twenty closes sent at once all end 200, and each is applied
 // once.
 func TestBurstBeyondAdmissionQueues(t *testing.T) {
-	if raceOn {
+	if testenv.Race {
 		t.Skip("a timing test of the queue; app's admission tests run under -race")
 	}
 	t.Parallel()
