@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/internal/faultpoint"
 	"github.com/bestai/inbox/secretbox"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/summarizer"
@@ -62,6 +64,31 @@ func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.Lif
 	return result, nil
 }
 
+// ApplyLifecycleChanges is the workflow's write-back: it writes changes whose Updates have
+// completed, in order, each at most once and never over a newer one (the caller of the
+// Update has usually written them already). For a change to Closed among them it answers
+// the workspace's auto-archive setting.
+func (a *Activities) ApplyLifecycleChanges(ctx context.Context, changes []domain.LifecycleChange) (workflows.ApplyResult, error) {
+	var result workflows.ApplyResult
+	faultpoint.Hold(ctx, faultpoint.WriteBack)
+	err := a.Store.ApplyLifecycleChanges(ctx, changes)
+	if errors.Is(err, store.ErrNotFound) {
+		return result, temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
+	}
+	if err != nil {
+		return result, err
+	}
+	if !slices.ContainsFunc(changes, func(ch domain.LifecycleChange) bool { return ch.ToState == domain.Closed }) {
+		return result, nil
+	}
+	setting, err := a.Store.AutoArchive(ctx, changes[0].WorkspaceID)
+	if err != nil {
+		return result, err
+	}
+	result.AutoArchive = &workflows.AutoArchiveSetting{Days: setting.Days, Stamp: AutoArchiveStamp(setting.ChangedAt)}
+	return result, nil
+}
+
 // AutoArchiveStamp orders auto-archive settings: Unix microseconds of the change, 0 if never.
 func AutoArchiveStamp(changedAt time.Time) int64 {
 	if changedAt.IsZero() {
@@ -90,6 +117,13 @@ func (a *Activities) RecordSummaryResult(ctx context.Context, result domain.Summ
 // as the next delay) or not (no key, key rejected, quota exhausted).
 func (a *Activities) Summarize(ctx context.Context, in workflows.SummarizeInput) (domain.SummaryStatus, error) {
 	attempt := int(activity.GetInfo(ctx).Attempt)
+	if in.Change != nil {
+		// The change that started this generation may not be written yet; it is now, so
+		// the row holds the generation this attempt is for.
+		if err := a.Store.ApplyLifecycleChange(ctx, *in.Change); err != nil {
+			return "", err
+		}
+	}
 	err := a.Store.RecordSummaryAttempt(ctx, in.ConversationID, in.Generation, attempt)
 	if errors.Is(err, store.ErrStaleSummary) {
 		// A newer generation started, or this one was already recorded by an earlier run.

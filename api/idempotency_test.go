@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -143,11 +144,12 @@ func TestSameKeyConcurrentlyAppliedOnce(t *testing.T) {
 	requireState(t, env, ws, id, "closed")
 }
 
-// A change reaches Postgres only after the workflow's history holds its acceptance: the
-// write is an activity scheduled by the workflow task that accepted the Update, never a
-// local activity run before that task is recorded. Were it otherwise, a crash between the
-// write and the task's completion would leave Postgres with a change the history lacks
-// (issue 8, defect 1; the fault suite shows it with kill -9).
+// A change reaches Postgres only after the workflow's history holds it: the Update is
+// accepted and completed in one workflow task, no activity stands between them, and the
+// only write the workflow makes itself (the write-back's local activity) runs in a later
+// task. Were it otherwise, a crash between a write and its task's completion would leave
+// Postgres with a change the history lacks (issue 8, defect 1; the fault suite shows it
+// with kill -9).
 func TestAcceptanceIsDurableBeforeTheWrite(t *testing.T) {
 	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
@@ -156,27 +158,69 @@ func TestAcceptanceIsDurableBeforeTheWrite(t *testing.T) {
 	if res := setState(env, ws, id, "pending"); res.Code != http.StatusOK {
 		t.Fatalf("pending: %d %s", res.Code, res.Body)
 	}
-	iter := env.Client.GetWorkflowHistory(context.Background(), "conversation/"+id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	accepted, scheduled := int64(0), int64(0)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
+	requireState(t, env, ws, id, "pending") // the caller wrote it before it answered
+	type event struct {
+		id   int64
+		kind enumspb.EventType
+		name string
+	}
+	var events []event
+	testenv.Eventually(t, 30*time.Second, "the write-back to run", func() bool {
+		events = events[:0]
+		iter := env.Client.GetWorkflowHistory(context.Background(), "conversation/"+id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		wroteBack := false
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := event{id: ev.GetEventId(), kind: ev.GetEventType()}
+			switch e.kind {
+			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				e.name = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+			case enumspb.EVENT_TYPE_MARKER_RECORDED:
+				e.name = ev.GetMarkerRecordedEventAttributes().GetMarkerName()
+				wroteBack = wroteBack || e.name == "LocalActivity"
+			}
+			events = append(events, e)
 		}
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			accepted = ev.GetEventId()
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			if ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityApplyChange {
-				scheduled = ev.GetEventId()
-			}
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
-				t.Errorf("event %d: a local activity ran; the write must not run before the acceptance is recorded", ev.GetEventId())
-			}
+		return wroteBack
+	})
+	var accepted, completed, taskDone, marker int64
+	for _, e := range events {
+		switch {
+		case e.kind == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			accepted = e.id
+		case e.kind == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+			completed = e.id
+		case e.kind == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && completed > 0 && taskDone == 0:
+			taskDone = e.id // the task after the one that completed the Update
+		case e.kind == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.name == workflows.ActivityApplyChange:
+			t.Errorf("event %d: the change was written by an activity before the Update completed", e.id)
+		case e.kind == enumspb.EVENT_TYPE_MARKER_RECORDED && e.name == "LocalActivity" && marker == 0:
+			marker = e.id
 		}
 	}
-	if accepted == 0 || scheduled == 0 || scheduled < accepted {
-		t.Errorf("UpdateAccepted at event %d, write scheduled at event %d: the write must be scheduled after the acceptance is recorded", accepted, scheduled)
+	if accepted == 0 || completed == 0 {
+		t.Fatalf("UpdateAccepted at event %d, UpdateCompleted at %d: want both", accepted, completed)
+	}
+	// Accepted and completed by one task: between them only that task's own commands
+	// (version markers, search attributes), no other task and no activity.
+	for _, e := range events {
+		if e.id <= accepted || e.id >= completed {
+			continue
+		}
+		switch e.kind {
+		case enumspb.EVENT_TYPE_MARKER_RECORDED, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+		default:
+			t.Errorf("event %d (%s) between the acceptance and the completion", e.id, e.kind)
+		}
+	}
+	if marker <= completed || taskDone == 0 || marker <= taskDone {
+		t.Errorf("the write-back's local activity at event %d, the Update completed at %d and its task ended at %d: the write-back must run in a later task",
+			marker, completed, taskDone)
+	}
+	if n := countActions(audit(t, env, ws, id), "state_changed"); n != 1 {
+		t.Errorf("%d state_changed rows after the caller's write and the write-back's, want 1", n)
 	}
 }

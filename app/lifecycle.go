@@ -12,6 +12,7 @@ import (
 
 	"github.com/bestai/inbox/activities"
 	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/internal/faultpoint"
 	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/workflows"
 )
@@ -216,12 +217,15 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 	}
 	defer leave()
 	queued := time.Since(began)
-	_, err = send(ctx, updateID, leave)
+	st, err := send(ctx, updateID, leave)
 	if workflows.IsMissing(err) {
 		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
 			return err
 		}
-		_, err = send(ctx, updateID, leave)
+		st, err = send(ctx, updateID, leave)
+	}
+	if err == nil && st.Change != nil {
+		return s.writeChange(ctx, *st.Change)
 	}
 	answer := updateError(err)
 	if answer == ErrNotConfirmed {
@@ -232,6 +236,19 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 			"queued", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
 	}
 	return answer
+}
+
+// writeChange writes a change whose Update has completed: the history holds it, so it may
+// show now. If the write fails the workflow's write-back writes it within seconds, and the
+// caller hears that the change is accepted and will show shortly.
+func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange) error {
+	faultpoint.Hold(ctx, faultpoint.AfterCompleted)
+	if err := s.Store.ApplyLifecycleChange(ctx, change); err != nil {
+		s.Logger.Warn("completed change not written; the workflow's write-back will", "conversation_id", change.ConversationID,
+			"request_id", change.RequestID, "error", err)
+		return ErrAccepted
+	}
+	return nil
 }
 
 // restartWorkflow starts a conversation's workflow from what the read model and the audit
@@ -254,6 +271,7 @@ func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversation
 	}
 	in := workflows.NewInput(workspaceID, conversationID)
 	in.State, in.SummaryGeneration = v.State, v.SummaryGeneration
+	in.LifecycleSeq = v.LifecycleSeq // the new run numbers its changes after the last one written
 	if v.PendingUntil.Valid && v.State == domain.Pending {
 		t := v.PendingUntil.Time.UTC()
 		in.PendingUntil = &t // the snooze's timer is armed again by the new run

@@ -45,6 +45,24 @@ type LifecycleChange struct {
 
 	// SummaryGeneration > 0 starts that summary generation: status pending, audited.
 	SummaryGeneration int64 `json:"summary_generation,omitempty"`
+
+	// Seq numbers the conversation's changes in the order its workflow accepted them, and
+	// After is the lifecycle as that change left it. Since the workflow writes after its
+	// Update completes, a change can reach the store late, twice, or after a newer one (the
+	// caller and the workflow's backstop both write it): the store applies After only over
+	// an older Seq, so nothing newer is ever undone. Seq 0 is a change of an older workflow
+	// version, which wrote its changes itself, in order.
+	Seq   int64           `json:"seq,omitempty"`
+	After *LifecycleState `json:"after,omitempty"`
+}
+
+// LifecycleState is what the workflow decides of a conversation: its state, when it was
+// closed, when a snooze ends, and who has it.
+type LifecycleState struct {
+	State        State      `json:"state"`
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	PendingUntil *time.Time `json:"pending_until,omitempty"`
+	Assignee     *Actor     `json:"assignee,omitempty"`
 }
 
 // SummaryResult is the end of one summary generation: ready with text, or failed with a

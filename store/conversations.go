@@ -36,6 +36,9 @@ type Conversation struct {
 	IP            sql.NullString `bun:"ip,type:inet"`
 	WorkflowID    string         `bun:"workflow_id"`
 	WorkflowRunID string         `bun:"workflow_run_id"`
+	// LifecycleSeq is the number of the last lifecycle change applied (see
+	// domain.LifecycleChange.Seq).
+	LifecycleSeq int64 `bun:"lifecycle_seq"`
 
 	SummaryStatus      domain.SummaryStatus `bun:"summary_status"`
 	SummaryText        string               `bun:"summary_text"`

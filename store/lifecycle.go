@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,18 +15,17 @@ import (
 )
 
 // ApplyLifecycleChange writes the change and its audit rows. Applying the same RequestID
-// of the same run again changes nothing and is not an error.
+// of the same run again changes nothing and is not an error. A numbered change (Seq > 0)
+// sets the conversation's lifecycle to its After only if no newer change is applied yet;
+// its audit row, webhook event and notices are written either way, once.
 func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleChange) error {
 	if ch.RequestID == "" {
 		return errors.New("lifecycle change without request id")
 	}
-	// Temporal deduplicates an Update id within one workflow run only, so the stored id is
-	// scoped to the run: a request sent again after continue-as-new is a new change in the
-	// history, and must not be mistaken here for the one it named before.
-	requestID := ch.RequestID
-	if ch.WorkflowRunID != "" {
-		requestID += "@" + ch.WorkflowRunID
+	if ch.Seq > 0 && ch.After == nil {
+		return fmt.Errorf("lifecycle change %s: numbered without the state after it", ch.RequestID)
 	}
+	requestID := scopedRequestID(ch)
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		entry := &AuditEntry{
 			WorkspaceID:    ch.WorkspaceID,
@@ -36,7 +36,10 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		}
 		upd := tx.NewUpdate().Table("conversations").
 			Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID)
-		if ch.WorkflowRunID != "" {
+		// An unnumbered change sets what it changes; a numbered one sets its whole After,
+		// below, unless a newer change got there first.
+		deltas := ch.Seq == 0
+		if ch.WorkflowRunID != "" && deltas {
 			upd = upd.Set("workflow_run_id = ?", ch.WorkflowRunID)
 		}
 		switch {
@@ -44,7 +47,9 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			entry.Action = domain.AuditStateChanged
 			entry.Before = map[string]any{"state": ch.FromState, "closed_at": ch.FromClosedAt}
 			entry.After = map[string]any{"state": ch.ToState, "closed_at": ch.ToClosedAt}
-			upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
+			if deltas {
+				upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
+			}
 			snoozeChange(entry, &upd, ch)
 		case ch.AssigneeChanged:
 			entry.Action = domain.AuditAssigneeChanged
@@ -54,7 +59,9 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			if ch.ToAssignee != nil {
 				to = uuid.NullUUID{UUID: ch.ToAssignee.UserID, Valid: true}
 			}
-			upd = upd.Set("assignee_id = ?", to)
+			if deltas {
+				upd = upd.Set("assignee_id = ?", to)
+			}
 			if to.Valid {
 				// The first assignment is kept for the reports; the audit entry says the same.
 				if entry.At.IsZero() {
@@ -66,6 +73,9 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			entry = nil // a summary retry is audited below on its own
 		default:
 			return fmt.Errorf("lifecycle change %s changes nothing", ch.RequestID)
+		}
+		if !deltas {
+			upd = setAfter(upd, ch)
 		}
 		if entry != nil {
 			if err := insertAudit(ctx, tx, entry); err != nil {
@@ -85,9 +95,13 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			}); err != nil {
 				return err
 			}
-			upd = upd.Set("summary_status = ?", domain.SummaryPending).
-				Set("summary_generation = ?", ch.SummaryGeneration).
-				Set("summary_error = ''").Set("summary_attempts = 0")
+			// Only over an older generation: a change written late must not turn a summary
+			// of its own generation, ready meanwhile, back to pending.
+			older := bun.Safe(fmt.Sprintf("summary_generation < %d", ch.SummaryGeneration))
+			upd = upd.Set("summary_status = CASE WHEN ? THEN ? ELSE summary_status END", older, domain.SummaryPending).
+				Set("summary_error = CASE WHEN ? THEN '' ELSE summary_error END", older).
+				Set("summary_attempts = CASE WHEN ? THEN 0 ELSE summary_attempts END", older).
+				Set("summary_generation = GREATEST(summary_generation, ?)", ch.SummaryGeneration)
 		}
 		// The workspace's webhooks flag comes back with the update: no endpoint, no SELECT.
 		var hasWebhooks bool
@@ -114,4 +128,73 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		return nil // applied by an earlier attempt
 	}
 	return err
+}
+
+// scopedRequestID is the request id a change's audit rows are stored under. Temporal
+// deduplicates an Update id within one workflow run only, so the stored id is scoped to the
+// run: a request sent again after continue-as-new is a new change in the history, and must
+// not be mistaken here for the one it named before.
+func scopedRequestID(ch domain.LifecycleChange) string {
+	if ch.WorkflowRunID == "" {
+		return ch.RequestID
+	}
+	return ch.RequestID + "@" + ch.WorkflowRunID
+}
+
+// ApplyLifecycleChanges writes one conversation's changes as ApplyLifecycleChange does, in
+// order, first skipping with one query those already written: the workflow's write-back
+// mostly finds its changes written by their callers.
+func (s *Store) ApplyLifecycleChanges(ctx context.Context, changes []domain.LifecycleChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	keys := make([]string, len(changes))
+	for i, ch := range changes {
+		if ch.ConversationID != changes[0].ConversationID {
+			return fmt.Errorf("lifecycle change %s: changes of two conversations in one batch", ch.RequestID)
+		}
+		keys[i] = scopedRequestID(ch)
+		if ch.ToState == "" && !ch.AssigneeChanged {
+			keys[i] += "/summary" // a summary retry is audited under that id only
+		}
+	}
+	var written []string
+	if err := s.DB.NewSelect().Table("audit_log").Column("request_id").
+		Where("conversation_id = ? AND request_id IN (?)", changes[0].ConversationID, bun.In(keys)).
+		Scan(ctx, &written); err != nil {
+		return fmt.Errorf("find written changes: %w", err)
+	}
+	for i, ch := range changes {
+		if slices.Contains(written, keys[i]) {
+			continue
+		}
+		if err := s.ApplyLifecycleChange(ctx, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setAfter sets the lifecycle a numbered change leaves, if the row holds an older one. In
+// an UPDATE every expression reads the row as it was, so each CASE sees the old
+// lifecycle_seq.
+func setAfter(upd *bun.UpdateQuery, ch domain.LifecycleChange) *bun.UpdateQuery {
+	newer := bun.Safe(fmt.Sprintf("lifecycle_seq < %d", ch.Seq))
+	after := ch.After
+	var assignee uuid.NullUUID
+	if after.Assignee != nil {
+		assignee = uuid.NullUUID{UUID: after.Assignee.UserID, Valid: true}
+	}
+	upd = upd.Set("state = CASE WHEN ? THEN ? ELSE state END", newer, after.State).
+		Set("closed_at = CASE WHEN ? THEN ?::timestamptz ELSE closed_at END", newer, after.ClosedAt).
+		Set("pending_until = CASE WHEN ? THEN ?::timestamptz ELSE pending_until END", newer, after.PendingUntil).
+		Set("assignee_id = CASE WHEN ? THEN ?::uuid ELSE assignee_id END", newer, assignee).
+		Set("lifecycle_seq = GREATEST(lifecycle_seq, ?)", ch.Seq)
+	if ch.WorkflowRunID != "" {
+		upd = upd.Set("workflow_run_id = CASE WHEN ? THEN ? ELSE workflow_run_id END", newer, ch.WorkflowRunID)
+	}
+	if ch.MarkUnread {
+		upd = upd.Set("unread = CASE WHEN ? THEN true ELSE unread END", newer)
+	}
+	return upd
 }

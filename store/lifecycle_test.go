@@ -75,6 +75,88 @@ func TestApplyLifecycleChangeIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestNumberedChangesNeverUndoANewerOne: the caller of an Update and the workflow's
+// write-back both write a completed change, in any order; an older change arriving late
+// adds its audit row and leaves the newer lifecycle alone, and a summary generation that
+// is ready stays ready when the change that started it is written again.
+func TestNumberedChangesNeverUndoANewerOne(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws, conv := seedConversation(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	bob := &domain.Actor{Name: "Owner"}
+	if err := s.DB.NewRaw("SELECT user_id FROM memberships WHERE workspace_id = ?", ws).Scan(ctx, &bob.UserID); err != nil {
+		t.Fatal(err)
+	}
+	closeIt := domain.LifecycleChange{
+		RequestID: "close", WorkspaceID: ws, ConversationID: conv, WorkflowRunID: "run", At: now, Seq: 1,
+		FromState: domain.Open, ToState: domain.Closed, ToClosedAt: &now, SummaryGeneration: 1,
+		After: &domain.LifecycleState{State: domain.Closed, ClosedAt: &now},
+	}
+	reopen := domain.LifecycleChange{
+		RequestID: "reopen", WorkspaceID: ws, ConversationID: conv, WorkflowRunID: "run", At: now, Seq: 2,
+		FromState: domain.Closed, ToState: domain.Open, FromClosedAt: &now,
+		After: &domain.LifecycleState{State: domain.Open},
+	}
+	if err := s.ApplyLifecycleChange(ctx, reopen); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyLifecycleChange(ctx, closeIt); err != nil { // late: seq 1 after seq 2
+		t.Fatal(err)
+	}
+	v, err := s.GetConversation(ctx, ws, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.State != domain.Open || v.ClosedAt.Valid || v.LifecycleSeq != 2 {
+		t.Errorf("after seq 2 then seq 1: state %s, closed_at %v, seq %d; want open, none, 2", v.State, v.ClosedAt, v.LifecycleSeq)
+	}
+	if n := auditCount(t, s, conv, domain.AuditStateChanged); n != 2 {
+		t.Errorf("%d state_changed rows, want 2 (the late change is still audited)", n)
+	}
+	// The generation the late close started is still recorded, and its result is kept when
+	// the close is written once more (say, by the write-back after the caller).
+	if v.SummaryStatus != domain.SummaryPending || v.SummaryGeneration != 1 {
+		t.Errorf("summary %s generation %d, want pending 1", v.SummaryStatus, v.SummaryGeneration)
+	}
+	if err := s.RecordSummaryResult(ctx, domain.SummaryResult{WorkspaceID: ws, ConversationID: conv, Generation: 1,
+		Status: domain.SummaryReady, Text: "done", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	assign := domain.LifecycleChange{
+		RequestID: "assign", WorkspaceID: ws, ConversationID: conv, WorkflowRunID: "run", At: now, Seq: 3,
+		AssigneeChanged: true, ToAssignee: bob,
+		After: &domain.LifecycleState{State: domain.Open, Assignee: bob},
+	}
+	// The write-back's batch: two changes written already, one not.
+	if err := s.ApplyLifecycleChanges(ctx, []domain.LifecycleChange{closeIt, reopen, assign}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyLifecycleChange(ctx, assign); err != nil {
+		t.Fatal(err)
+	}
+	v, err = s.GetConversation(ctx, ws, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.SummaryStatus != domain.SummaryReady || v.State != domain.Open || v.LifecycleSeq != 3 {
+		t.Errorf("after writing again: summary %s, state %s, seq %d; want ready, open, 3", v.SummaryStatus, v.State, v.LifecycleSeq)
+	}
+	if n := auditCount(t, s, conv, domain.AuditStateChanged); n != 2 {
+		t.Errorf("%d state_changed rows after writing again, want 2", n)
+	}
+	if n := auditCount(t, s, conv, domain.AuditAssigneeChanged); n != 1 {
+		t.Errorf("%d assignee_changed rows, want 1", n)
+	}
+	// A numbered change without the lifecycle it leaves is refused, not half applied.
+	broken := assign
+	broken.RequestID, broken.Seq, broken.After = "broken", 4, nil
+	if err := s.ApplyLifecycleChange(ctx, broken); err == nil {
+		t.Error("a numbered change without After was applied")
+	}
+}
+
 func TestStaleSummaryResultIsRefused(t *testing.T) {
 	t.Parallel()
 	s := testenv.NewStore(t)

@@ -17,13 +17,18 @@ import (
 // audit entry. Every state change writes pending_until (nil clears it); the audit shows it
 // only when the change set, cleared or replaced one, so older entries keep their shape.
 func snoozeChange(entry *AuditEntry, upd **bun.UpdateQuery, ch domain.LifecycleChange) {
-	*upd = (*upd).Set("pending_until = ?", ch.ToPendingUntil)
+	deltas := ch.Seq == 0 // a numbered change sets its whole After (setAfter)
+	if deltas {
+		*upd = (*upd).Set("pending_until = ?", ch.ToPendingUntil)
+	}
 	if ch.FromPendingUntil != nil || ch.ToPendingUntil != nil {
 		entry.Before["pending_until"] = ch.FromPendingUntil
 		entry.After["pending_until"] = ch.ToPendingUntil
 	}
 	if ch.MarkUnread {
-		*upd = (*upd).Set("unread = true")
+		if deltas {
+			*upd = (*upd).Set("unread = true")
+		}
 		entry.After["unread"] = true
 	}
 }

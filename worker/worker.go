@@ -39,6 +39,7 @@ func New(c client.Client, acts *activities.Activities, o Options) sdkworker.Work
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Conversation, workflow.RegisterOptions{Name: workflows.ConversationWorkflow})
 	r.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: workflows.ActivityApplyChange})
+	r.RegisterActivityWithOptions(acts.ApplyLifecycleChanges, activity.RegisterOptions{Name: workflows.ActivityApplyChanges})
 	r.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: workflows.ActivitySummarize})
 	r.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: workflows.ActivityRecordSummary})
 	// Webhooks: a workflow of their own per delivery, on the same task queue.

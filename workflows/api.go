@@ -1,6 +1,7 @@
-// Package workflows holds the conversation workflow: the single writer of a conversation's
+// Package workflows holds the conversation workflow: the single decider of a conversation's
 // lifecycle (state, assignee, summary generations). It is deterministic code only: every
-// write to Postgres and every model call happens in an activity.
+// model call happens in an activity, and every write to Postgres in an activity or, since
+// version writeAfterCompleted, in the caller of an Update that has completed (writeback.go).
 //
 // Versioning rule. A conversation's workflow never ends, so every open history is replayed
 // by whatever code runs next. A change that alters the sequence of commands the workflow
@@ -49,6 +50,7 @@ const (
 // Names of the activities the workflow runs; the activities package registers them.
 const (
 	ActivityApplyChange   = "ApplyLifecycleChange"
+	ActivityApplyChanges  = "ApplyLifecycleChanges"
 	ActivitySummarize     = "Summarize"
 	ActivityRecordSummary = "RecordSummaryResult"
 	ActivityClosedPage    = "ClosedConversationsPage"
@@ -105,6 +107,10 @@ type Input struct {
 	// SLA is the SLA setting as last heard and the conversation's clocks (nil until the
 	// run that loads them; see sla.go).
 	SLA *SLAState `json:"sla,omitempty"`
+	// LifecycleSeq is the number of the conversation's last change, and Unwritten the
+	// changes the write-back has not written yet (writeback.go), carried across runs.
+	LifecycleSeq int64                    `json:"lifecycle_seq,omitempty"`
+	Unwritten    []domain.LifecycleChange `json:"unwritten,omitempty"`
 }
 
 // NewInput is the input of a brand-new conversation: open and unassigned.
@@ -194,6 +200,9 @@ type Status struct {
 	ArchiveAt         *time.Time    `json:"archive_at,omitempty"`
 	Assignee          *domain.Actor `json:"assignee,omitempty"`
 	SummaryGeneration int64         `json:"summary_generation"`
+	// Change is what an Update changed, for its caller to write once the Update has
+	// completed (since version writeAfterCompleted; nil before, and when nothing changed).
+	Change *domain.LifecycleChange `json:"change,omitempty"`
 }
 
 // SummarizeInput asks the summary activity for one generation's summary.
@@ -201,4 +210,7 @@ type SummarizeInput struct {
 	WorkspaceID    uuid.UUID `json:"workspace_id"`
 	ConversationID uuid.UUID `json:"conversation_id"`
 	Generation     int64     `json:"generation"`
+	// Change is the change that started the generation while it may not be written yet:
+	// the activity writes it first, so the summary never waits for the write-back.
+	Change *domain.LifecycleChange `json:"change,omitempty"`
 }

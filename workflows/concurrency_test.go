@@ -48,9 +48,12 @@ func TestConcurrentTransitions(t *testing.T) {
 			requireChained(t, newInput(), changes)
 			require.Equal(t, tc.other, b.Status.State)
 			require.Equal(t, tc.other, final.State)
-			// a's handler returns after its write, by when b had already moved the
-			// conversation on: an Update returns the state as of its completion.
-			require.Equal(t, tc.other, a.Status.State)
+			// Each Update completes in the task that accepted it, with its own change,
+			// numbered in acceptance order, for its caller to write.
+			require.Equal(t, tc.first, a.Status.State)
+			require.EqualValues(t, 1, a.Status.Change.Seq)
+			require.EqualValues(t, 2, b.Status.Change.Seq)
+			require.Equal(t, tc.other, b.Status.Change.After.State)
 		})
 	}
 }

@@ -110,6 +110,22 @@ func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain
 	return result, nil
 }
 
+// ApplyLifecycleChanges is the write-back: each change as ApplyLifecycleChange takes it, the
+// auto-archive setting if one of them closed the conversation.
+func (f *fakeActivities) ApplyLifecycleChanges(ctx context.Context, changes []domain.LifecycleChange) (ApplyResult, error) {
+	var result ApplyResult
+	for _, change := range changes {
+		r, err := f.ApplyLifecycleChange(ctx, change)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if r.AutoArchive != nil {
+			result = r
+		}
+	}
+	return result, nil
+}
+
 func (f *fakeActivities) Summarize(ctx context.Context, in SummarizeInput) (domain.SummaryStatus, error) {
 	f.mu.Lock()
 	f.summaries = append(f.summaries, in)
@@ -209,6 +225,7 @@ func newHarness(t *testing.T) *harness {
 	acts := &fakeActivities{}
 	env.RegisterWorkflowWithOptions(Conversation, workflow.RegisterOptions{Name: ConversationWorkflow})
 	env.RegisterActivityWithOptions(acts.ApplyLifecycleChange, activity.RegisterOptions{Name: ActivityApplyChange})
+	env.RegisterActivityWithOptions(acts.ApplyLifecycleChanges, activity.RegisterOptions{Name: ActivityApplyChanges})
 	env.RegisterActivityWithOptions(acts.Summarize, activity.RegisterOptions{Name: ActivitySummarize})
 	env.RegisterActivityWithOptions(acts.RecordSummaryResult, activity.RegisterOptions{Name: ActivityRecordSummary})
 	env.RegisterActivityWithOptions(acts.LoadSLASetting, activity.RegisterOptions{Name: ActivityLoadSLA})
@@ -394,12 +411,19 @@ func requireActor(t *testing.T, want *Candidate, got *domain.Actor, msgAndArgs .
 	require.Equal(t, domain.Actor{UserID: want.UserID, Name: want.Name}, *got, msgAndArgs...)
 }
 
+// writtenOrCarried is every change of a run that continued as new: those its write-back
+// wrote, then those it handed to the next run.
+func writtenOrCarried(h *harness, next Input) []domain.LifecycleChange {
+	return append(h.acts.recordedChanges(), next.Unwritten...)
+}
+
 // requireChained asserts the recorded changes form one history: each state change starts
 // where the one before it ended, and so does each assignee change.
 func requireChained(t *testing.T, start Input, changes []domain.LifecycleChange) {
 	t.Helper()
 	state, assignee := start.State, start.Assignee
 	for i, c := range changes {
+		require.EqualValues(t, start.LifecycleSeq+int64(i)+1, c.Seq, "change %d (%s) is numbered in order", i, c.RequestID)
 		if c.ToState != "" {
 			require.Equal(t, state, c.FromState, "change %d (%s)", i, c.RequestID)
 			state = c.ToState

@@ -51,7 +51,7 @@ func (w *conversation) applyTimedTransition(ctx workflow.Context, requestID stri
 		change.SummaryGeneration = w.SummaryGeneration
 	}
 	w.rearm()
-	result, err := w.persistResult(ctx, change)
+	result, err := w.persistResult(ctx, &change)
 	if err != nil {
 		return Status{}, err
 	}
@@ -62,7 +62,7 @@ func (w *conversation) applyTimedTransition(ctx workflow.Context, requestID stri
 	if change.SummaryGeneration > 0 {
 		w.startSummary(ctx)
 	}
-	return w.status(), nil
+	return w.statusAfter(change), nil
 }
 
 // learnAutoArchive takes the workspace's auto-archive setting unless a newer one is known.

@@ -46,6 +46,9 @@ const (
 	// unable to drain (say, Postgres is down), so that limit is never reached.
 	maxChangesPerRun  = 500
 	busyChangesPerRun = 1000
+	// maxUnwritten bounds the changes the write-back holds (and continue-as-new carries):
+	// past it the store is not taking them, and Updates are refused as busy.
+	maxUnwritten = 200
 )
 
 // conversation is the workflow's state and behaviour. Everything in it is deterministic.
@@ -66,6 +69,7 @@ type conversation struct {
 	timerEpoch int
 	timerBusy  int
 	sla        slaRuntime
+	writeBack  writeBack
 }
 
 // Conversation is the long-running workflow of one conversation. It never ends on its own:
@@ -82,9 +86,10 @@ func Conversation(ctx workflow.Context, in Input) error {
 	signals := w.listenForSignals(ctx)
 	workflow.Go(ctx, w.runTimers)
 	workflow.Go(ctx, w.runSLA)
+	workflow.Go(ctx, w.runWriteBack)
 	for {
 		err := workflow.Await(ctx, func() bool {
-			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle() && w.timerBusy == 0 && w.slaIdle()
+			return w.shouldContinueAsNew(ctx) && workflow.AllHandlersFinished(ctx) && signals.idle() && w.timerBusy == 0 && w.slaIdle() && !w.writeBack.writing
 		})
 		if err != nil {
 			return err
@@ -93,7 +98,7 @@ func Conversation(ctx workflow.Context, in Input) error {
 		if signals.drain(ctx) {
 			continue
 		}
-		next := w.Input
+		next := w.Input // with the changes not yet written back, which the next run writes
 		next.SummaryInFlight = w.summaryRunning > 0
 		return workflow.NewContinueAsNewError(ctx, Conversation, next)
 	}
@@ -130,7 +135,7 @@ func (w *conversation) status() Status {
 // Validators only read state; a rejected Update leaves no trace in history.
 
 func (w *conversation) checkBusy() error {
-	if w.changesThisRun >= busyChangesPerRun {
+	if w.changesThisRun >= busyChangesPerRun || len(w.Unwritten) >= maxUnwritten {
 		return temporal.NewApplicationError("the conversation is busy; retry shortly", ErrBusy)
 	}
 	return nil
@@ -181,7 +186,7 @@ func (w *conversation) validateRetrySummary(RetrySummaryRequest) error {
 // already sees the new state; the writes to Postgres follow in acceptance order.
 
 func (w *conversation) transition(ctx workflow.Context, req TransitionRequest) (Status, error) {
-	return w.applyTransition(ctx, currentUpdateID(ctx), req)
+	return w.applyTransition(callerWrites(ctx), currentUpdateID(ctx), req)
 }
 
 func (w *conversation) applyTransition(ctx workflow.Context, requestID string, req TransitionRequest) (Status, error) {
@@ -208,17 +213,17 @@ func (w *conversation) applyTransition(ctx workflow.Context, requestID string, r
 		w.SummaryGeneration++
 		change.SummaryGeneration = w.SummaryGeneration
 	}
-	if err := w.persist(ctx, change); err != nil {
+	if err := w.persist(ctx, &change); err != nil {
 		return Status{}, err
 	}
 	if change.SummaryGeneration > 0 {
 		w.startSummary(ctx)
 	}
-	return w.status(), nil
+	return w.statusAfter(change), nil
 }
 
 func (w *conversation) assign(ctx workflow.Context, req AssignRequest) (Status, error) {
-	return w.applyAssign(ctx, currentUpdateID(ctx), req)
+	return w.applyAssign(callerWrites(ctx), currentUpdateID(ctx), req)
 }
 
 func (w *conversation) applyAssign(ctx workflow.Context, requestID string, req AssignRequest) (Status, error) {
@@ -235,15 +240,15 @@ func (w *conversation) applyAssign(ctx workflow.Context, requestID string, req A
 	change := w.newChange(ctx, requestID, req.Actor)
 	change.AssigneeChanged, change.FromAssignee, change.ToAssignee = true, w.Assignee, to
 	w.Assignee = to
-	if err := w.persist(ctx, change); err != nil {
+	if err := w.persist(ctx, &change); err != nil {
 		return Status{}, err
 	}
 	w.slaObserve(ctx)
-	return w.status(), nil
+	return w.statusAfter(change), nil
 }
 
 func (w *conversation) retrySummary(ctx workflow.Context, req RetrySummaryRequest) (Status, error) {
-	return w.applyRetrySummary(ctx, currentUpdateID(ctx), req)
+	return w.applyRetrySummary(callerWrites(ctx), currentUpdateID(ctx), req)
 }
 
 func (w *conversation) applyRetrySummary(ctx workflow.Context, requestID string, req RetrySummaryRequest) (Status, error) {
@@ -253,11 +258,11 @@ func (w *conversation) applyRetrySummary(ctx workflow.Context, requestID string,
 	w.SummaryGeneration++
 	change := w.newChange(ctx, requestID, req.Actor)
 	change.SummaryGeneration = w.SummaryGeneration
-	if err := w.persist(ctx, change); err != nil {
+	if err := w.persist(ctx, &change); err != nil {
 		return Status{}, err
 	}
 	w.startSummary(ctx)
-	return w.status(), nil
+	return w.statusAfter(change), nil
 }
 
 func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *domain.Actor) domain.LifecycleChange {
@@ -272,22 +277,29 @@ func (w *conversation) newChange(ctx workflow.Context, requestID string, actor *
 	}
 }
 
-// persist writes one change and its audit rows, in acceptance order, idempotent on the
-// request id if it is retried.
+// persist records one change for Postgres, in acceptance order, idempotent on the request id
+// if it is written again.
 //
-// The write is a regular activity (since version durableWrites): scheduling it completes
-// the workflow task first, so the Update's acceptance is in the history before Postgres
-// sees the change, and a crash can never leave Postgres holding a change the history lacks.
-// Runs begun before that version wrote through a local activity and keep doing so.
-func (w *conversation) persist(ctx workflow.Context, change domain.LifecycleChange) error {
+// Since version writeAfterCompleted the workflow numbers the change and holds it for the
+// write-back (writeback.go); the Update completes in the task that accepted it, and the
+// change is written after that, by the caller or the write-back, never before the history
+// holds it. Before, the workflow wrote it itself before completing the Update: through a
+// regular activity since version durableWrites (scheduling it completes the workflow task
+// first, so the acceptance is in the history before Postgres sees the change), and through
+// a local activity before that. Runs begun under an older version keep their way.
+func (w *conversation) persist(ctx workflow.Context, change *domain.LifecycleChange) error {
 	_, err := w.persistResult(ctx, change)
 	return err
 }
 
 // persistResult is persist, with what the write answered (since version timersVersion, the
-// auto-archive setting for a change to Closed; before, nothing).
-func (w *conversation) persistResult(ctx workflow.Context, change domain.LifecycleChange) (ApplyResult, error) {
+// auto-archive setting for a change to Closed; before, nothing; since writeAfterCompleted,
+// nothing: the write-back learns it).
+func (w *conversation) persistResult(ctx workflow.Context, change *domain.LifecycleChange) (ApplyResult, error) {
 	var result ApplyResult
+	if workflow.GetVersion(ctx, changeWriteAfterCompleted, workflow.DefaultVersion, writeAfterCompleted) == writeAfterCompleted {
+		return result, w.holdForWriteBack(ctx, change)
+	}
 	ticket := w.nextWrite
 	w.nextWrite++
 	if err := workflow.Await(ctx, func() bool { return w.servingWrite == ticket }); err != nil {
@@ -303,14 +315,14 @@ func (w *conversation) persistResult(ctx workflow.Context, change domain.Lifecyc
 			StartToCloseTimeout: writeAttemptTimeout,
 			RetryPolicy:         writeRetryPolicy,
 		})
-		write = workflow.ExecuteActivity(actx, ActivityApplyChange, change)
+		write = workflow.ExecuteActivity(actx, ActivityApplyChange, *change)
 	} else {
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout:    10 * time.Second,
 			ScheduleToCloseTimeout: 24 * time.Hour,
 			RetryPolicy:            writeRetryPolicy,
 		})
-		write = workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, change)
+		write = workflow.ExecuteLocalActivity(lctx, ActivityApplyChange, *change)
 	}
 	if err := write.Get(ctx, &result); err != nil {
 		return result, fmt.Errorf("record change: %w", err)
@@ -318,11 +330,16 @@ func (w *conversation) persistResult(ctx workflow.Context, change domain.Lifecyc
 	if change.SummaryGeneration > w.persistedGeneration {
 		w.persistedGeneration = change.SummaryGeneration
 	}
-	summary := domain.SummaryStatus("")
+	return result, w.upsertSearchAttributes(ctx, changeSummaryStatus(*change))
+}
+
+// changeSummaryStatus is the summary search attribute a change sets: pending for one that
+// starts a generation, none ("") otherwise.
+func changeSummaryStatus(change domain.LifecycleChange) domain.SummaryStatus {
 	if change.SummaryGeneration > 0 {
-		summary = domain.SummaryPending
+		return domain.SummaryPending
 	}
-	return result, w.upsertSearchAttributes(ctx, summary)
+	return ""
 }
 
 // startSummary runs the summary of the current generation in the background, superseding
@@ -340,7 +357,8 @@ func (w *conversation) startSummary(ctx workflow.Context) {
 		if err := workflow.Await(ctx, func() bool { return w.persistedGeneration >= generation }); err != nil {
 			return
 		}
-		in := SummarizeInput{WorkspaceID: w.WorkspaceID, ConversationID: w.ConversationID, Generation: generation}
+		in := SummarizeInput{WorkspaceID: w.WorkspaceID, ConversationID: w.ConversationID, Generation: generation,
+			Change: w.writeBack.startingChange(generation)}
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout:    2 * time.Minute,
 			HeartbeatTimeout:       10 * time.Second,
