@@ -44,6 +44,7 @@ var (
 type fakeActivities struct {
 	mu        sync.Mutex
 	changes   []domain.LifecycleChange
+	batches   []int // the size of each write-back batch, in order
 	summaries []SummarizeInput
 	results   []domain.SummaryResult
 
@@ -113,6 +114,9 @@ func (f *fakeActivities) ApplyLifecycleChange(ctx context.Context, change domain
 // ApplyLifecycleChanges is the write-back: each change as ApplyLifecycleChange takes it, the
 // auto-archive setting if one of them closed the conversation.
 func (f *fakeActivities) ApplyLifecycleChanges(ctx context.Context, changes []domain.LifecycleChange) (ApplyResult, error) {
+	f.mu.Lock()
+	f.batches = append(f.batches, len(changes))
+	f.mu.Unlock()
 	var result ApplyResult
 	for _, change := range changes {
 		r, err := f.ApplyLifecycleChange(ctx, change)

@@ -215,4 +215,33 @@ func TestWriteBackDropsAChangeTheStoreRefuses(t *testing.T) {
 	require.Len(t, h.logs.matching("changes dropped"), 1)
 }
 
+// The write-back writes every change made before the workflow task its timer fires in, not
+// only those held when the timer was armed: a conversation changed many times a second is
+// written back in one batch per timer, and its held changes stay few.
+func TestWriteBackCoversEveryEarlierTask(t *testing.T) {
+	h := newHarness(t)
+	// Each Update comes in a task of its own: the history grows between them (the test
+	// environment leaves the length to the test).
+	h.env.SetCurrentHistoryLength(10)
+	h.transition(minutes(1), "a", domain.Pending) // arms the timer, which covers a
+	h.env.RegisterDelayedCallback(func() { h.env.SetCurrentHistoryLength(20) }, minutes(1)+time.Second)
+	h.transition(minutes(1)+2*time.Second, "b", domain.Open)
+	h.env.RegisterDelayedCallback(func() { h.env.SetCurrentHistoryLength(30) }, minutes(1)+3*time.Second)
+	h.run(newInput(), time.Hour)
+	h.requireCanceled()
+
+	require.Equal(t, []string{"a", "b"}, requestIDs(h.acts.recordedChanges()))
+	h.acts.mu.Lock()
+	defer h.acts.mu.Unlock()
+	require.Equal(t, []int{2}, h.acts.batches, "one batch, with the change made after the timer was armed")
+}
+
+func requestIDs(changes []domain.LifecycleChange) []string {
+	ids := make([]string, len(changes))
+	for i, c := range changes {
+		ids[i] = c.RequestID
+	}
+	return ids
+}
+
 func ptr[T any](v T) *T { return &v }

@@ -75,7 +75,9 @@ type conversation struct {
 // Conversation is the long-running workflow of one conversation. It never ends on its own:
 // archived conversations can come back, so it continues as new when Temporal suggests it.
 func Conversation(ctx workflow.Context, in Input) error {
-	w := &conversation{Input: in, persistedGeneration: in.SummaryGeneration}
+	w := &conversation{Input: in, persistedGeneration: in.SummaryGeneration,
+		// The changes a run is handed were all made by the runs before it.
+		writeBack: writeBack{lastSeq: in.LifecycleSeq, earlierSeq: in.LifecycleSeq, taskLength: -1}}
 	if err := w.setup(ctx); err != nil {
 		return err
 	}

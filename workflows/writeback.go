@@ -30,16 +30,23 @@ const (
 var (
 	// writeBackDelay is how long a change made for an Update waits for the write-back: its
 	// caller has written it long before, unless it died. Variables for tests.
-	writeBackDelay = 3 * time.Second
+	writeBackDelay = 5 * time.Second
 	// writeBackSoon is the delay for a change nobody waits for (a timer's, an operator's
-	// Signal, a visitor's wake-up): only the write-back writes it.
-	writeBackSoon = 10 * time.Millisecond
+	// Signal, a visitor's wake-up), which only the write-back writes, and for a batch that
+	// has grown to writeBackBatch changes (a conversation changed many times a second).
+	writeBackSoon  = 10 * time.Millisecond
+	writeBackBatch = 50
 )
 
 // writeBack is the write-back's state; the changes themselves are Input.Unwritten.
 type writeBack struct {
 	// soon asks the armed timer to be replaced by a short one.
 	soon bool
+	// lastSeq is the number of the last change held, taskLength the history length of the
+	// workflow task that made it, and earlierSeq the last change made by an earlier task:
+	// a task's history length tells it from the tasks before it (writtenBefore).
+	lastSeq, earlierSeq int64
+	taskLength          int
 	// writing is set while the local activity runs; a run does not continue as new then.
 	writing bool
 	// summaryChange is the last change that started a summary generation.
@@ -74,8 +81,12 @@ func (w *conversation) holdForWriteBack(ctx workflow.Context, change *domain.Lif
 	change.Seq = w.LifecycleSeq
 	change.After = &domain.LifecycleState{State: w.State, ClosedAt: w.ClosedAt, PendingUntil: w.PendingUntil, Assignee: w.Assignee}
 	w.Unwritten = append(w.Unwritten, *change)
-	if ctx.Value(callerWritesKey{}) == nil {
-		w.writeBack.soon = true // nobody waits for this change to write it
+	if n := workflow.GetInfo(ctx).GetCurrentHistoryLength(); n != w.writeBack.taskLength {
+		w.writeBack.earlierSeq, w.writeBack.taskLength = w.writeBack.lastSeq, n
+	}
+	w.writeBack.lastSeq = change.Seq
+	if ctx.Value(callerWritesKey{}) == nil || len(w.Unwritten) >= writeBackBatch {
+		w.writeBack.soon = true // nobody waits for this change to write it, or many wait
 	}
 	if change.SummaryGeneration > 0 {
 		held := *change
@@ -96,10 +107,21 @@ func (w *conversation) statusAfter(change domain.LifecycleChange) Status {
 	return st
 }
 
+// writtenBefore is the number of the last change made by a workflow task before the one
+// now running: the history holds it and every change before it. The task's history length
+// tells it apart from the task that made the last change (the test environment keeps the
+// length at 0, and then only what a timer covered counts).
+func (w *conversation) writtenBefore(ctx workflow.Context) int64 {
+	if workflow.GetInfo(ctx).GetCurrentHistoryLength() != w.writeBack.taskLength {
+		return w.writeBack.lastSeq
+	}
+	return w.writeBack.earlierSeq
+}
+
 // runWriteBack writes the held changes, for the whole run. It arms one timer for what is
-// held when it looks; when the timer fires, every change it covers was made in an earlier
-// workflow task than the one now running, so the history holds them all, and a local
-// activity may write them in this task. Changes made meanwhile wait for the next timer.
+// held when it looks; when the timer fires, every change it covers, and every other change
+// made before the task now running, is in the history, so a local activity may write them
+// in this task. Changes made by this task wait for the next timer.
 func (w *conversation) runWriteBack(ctx workflow.Context) {
 	for {
 		if err := workflow.Await(ctx, func() bool { return len(w.Unwritten) > 0 }); err != nil {
@@ -122,7 +144,7 @@ func (w *conversation) runWriteBack(ctx workflow.Context) {
 			cancel() // a change nobody waits for came: write sooner
 			continue
 		}
-		w.writeUpTo(ctx, covered)
+		w.writeUpTo(ctx, max(covered, w.writtenBefore(ctx)))
 	}
 }
 

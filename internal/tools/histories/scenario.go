@@ -99,6 +99,9 @@ func (s *scenario) run(ctx context.Context, only string) error {
 			return fmt.Errorf("%s (conversation %s): %w", sc.name, conv, err)
 		}
 		workflowID := "conversation/" + conv
+		// Since write-after-completed the workflow writes its changes back a few seconds
+		// after the last one (workflows/writeback.go): the history ends with that.
+		time.Sleep(4 * time.Second)
 		if err := s.waitQuiet(ctx, workflowID); err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
