@@ -103,7 +103,25 @@ var versions = map[string]map[string]holds{
 	}(),
 	"v4": slaScenarios,
 	"v5": quietScenarios,
+	"v6": writeBackScenarios,
 }
+
+// writeBackScenarios exist since v6 (GetVersion "write-after-completed"), recorded by
+// `make record-history SCENARIOS=transitions,assign,retry-summary,signal,continue-as-new,snooze,snooze-woken-by-message,auto-archive PREFIX=v6`:
+// each Update completed in the task that accepted it, then the write-back's timer fired and
+// its local activity (a marker) wrote the changes. The continue-as-new pair hands the
+// changes not yet written back to the next run, whose write-back writes them.
+var writeBackScenarios = func() map[string]holds {
+	m := map[string]holds{}
+	for _, name := range []string{"transitions", "assign", "retry-summary", "signal", "continue-as-new-run1",
+		"continue-as-new-run2", "snooze", "snooze-woken-by-message", "auto-archive"} {
+		m[name] = holds{
+			events:  []enumspb.EventType{enumspb.EVENT_TYPE_TIMER_FIRED, enumspb.EVENT_TYPE_MARKER_RECORDED},
+			changes: []string{"write-after-completed"},
+		}
+	}
+	return m
+}()
 
 // quietScenarios exist since v5 (GetVersion "quiet-search-attributes"): recorded from a
 // real (in-process) Temporal server through the API of internal/testenv (a conversation

@@ -101,7 +101,7 @@ func (s *scenario) run(ctx context.Context, only string) error {
 		workflowID := "conversation/" + conv
 		// Since write-after-completed the workflow writes its changes back a few seconds
 		// after the last one (workflows/writeback.go): the history ends with that.
-		time.Sleep(4 * time.Second)
+		time.Sleep(7 * time.Second) // writeBackDelay and a margin
 		if err := s.waitQuiet(ctx, workflowID); err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
