@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -92,7 +93,39 @@ func TestBulkCloseBench(t *testing.T) {
 	fmt.Printf("bulk close of %d: %s (202 in %s), %.0f conversations/s; applied %d, refused %d, skipped %d, failed %d; status %s\n",
 		b.Total, took.Round(time.Millisecond), accepted.Round(time.Millisecond), float64(b.Total)/took.Seconds(),
 		b.Applied, b.Refused, b.Skipped, b.Failed, b.Status)
+	if b.Failed > 0 {
+		fmt.Printf("why items failed: %v\n", failureReasons(t, env, ws.OwnerToken, path+"/"+b.ID))
+	}
 	if b.Applied != n {
 		t.Errorf("applied %d of %d", b.Applied, n)
+	}
+}
+
+// failureReasons pages through a batch's items and counts the reasons of those that failed.
+func failureReasons(t *testing.T, env *testenv.Env, token, path string) map[string]int {
+	reasons := map[string]int{}
+	cursor := ""
+	for {
+		var page struct {
+			Items []struct {
+				Result *string `json:"result"`
+				Reason *string `json:"reason"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		env.As(token, http.MethodGet, path+"?limit=100&cursor="+url.QueryEscape(cursor), nil).JSON(t, &page)
+		for _, it := range page.Items {
+			if it.Result != nil && *it.Result == "failed" {
+				reason := "(none given)"
+				if it.Reason != nil {
+					reason = *it.Reason
+				}
+				reasons[reason]++
+			}
+		}
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return reasons
+		}
+		cursor = *page.NextCursor
 	}
 }
