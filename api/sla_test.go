@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/workflows"
 )
 
 type slaPolicyJSON struct {
@@ -188,5 +191,34 @@ func TestSLABreach(t *testing.T) {
 	}
 	if strings.Join(events, ",") != "sla.breached" {
 		t.Errorf("webhook deliveries: %v, want one sla.breached", events)
+	}
+}
+
+// A new conversation's workflow is handed the SLA setting when it starts: its first task
+// starts the clocks, with no activity to load the setting and no second task. With a
+// policy on, the first-response clock still runs from the start.
+func TestNewConversationStartsWithItsSLASetting(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("SLA Start Co")
+	if res := env.As(ws.OwnerToken, http.MethodPut, slaPath(ws), map[string]any{"first_response": "PT1H"}); res.Code != http.StatusOK {
+		t.Fatalf("set SLA: %d %s", res.Code, res.Body)
+	}
+	id := newConversation(t, env, ws, "sla-start")
+	testenv.Eventually(t, 30*time.Second, "the first-response due time to show", func() bool {
+		var d convSLAJSON
+		env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, ""), nil).JSON(t, &d)
+		return d.SLA != nil && d.SLA.FirstResponseDue != nil
+	})
+	iter := env.Client.GetWorkflowHistory(context.Background(), "conversation/"+id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetEventType() == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+			ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityLoadSLA {
+			t.Errorf("event %d: the workflow loaded the SLA setting it was handed", ev.GetEventId())
+		}
 	}
 }

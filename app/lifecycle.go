@@ -34,9 +34,21 @@ func CheckIdempotencyKey(key string) error {
 }
 
 // StartWorkflow starts a brand-new conversation's workflow (or attaches to the running one)
-// and records its run.
+// and records its run. It hands the workflow the workspace's SLA setting, so that the first
+// workflow task starts the clocks itself instead of loading the setting through an activity
+// and a second task (one query here against two tasks and an activity per new
+// conversation). A setting changed after this read reaches the workflow through the SLA
+// fan-out, which lists the conversation: its row is committed before.
 func (s *Service) StartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
-	return s.start(ctx, workflows.NewInput(workspaceID, conversationID))
+	in := workflows.NewInput(workspaceID, conversationID)
+	setting, err := s.Store.SLASetting(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	since := time.Now().UTC().Truncate(time.Microsecond)
+	in.SLA = &workflows.SLAState{Setting: activities.SLASetting(setting),
+		FirstResponse: workflows.SLAClock{Since: &since}, Resolution: workflows.SLAClock{Since: &since}}
+	return s.start(ctx, in)
 }
 
 func (s *Service) start(ctx context.Context, in workflows.Input) error {
