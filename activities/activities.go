@@ -48,20 +48,7 @@ type Activities struct {
 // change to Closed it answers the workspace's auto-archive setting, which the workflow arms
 // its timer with.
 func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.LifecycleChange) (workflows.ApplyResult, error) {
-	var result workflows.ApplyResult
-	err := a.Store.ApplyLifecycleChange(ctx, change)
-	if errors.Is(err, store.ErrNotFound) {
-		return result, temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
-	}
-	if err != nil || change.ToState != domain.Closed {
-		return result, err
-	}
-	setting, err := a.Store.AutoArchive(ctx, change.WorkspaceID)
-	if err != nil {
-		return result, err
-	}
-	result.AutoArchive = &workflows.AutoArchiveSetting{Days: setting.Days, Stamp: AutoArchiveStamp(setting.ChangedAt)}
-	return result, nil
+	return a.applied(ctx, a.Store.ApplyLifecycleChange(ctx, change), change)
 }
 
 // ApplyLifecycleChanges is the workflow's write-back: it writes changes whose Updates have
@@ -69,17 +56,21 @@ func (a *Activities) ApplyLifecycleChange(ctx context.Context, change domain.Lif
 // Update has usually written them already). For a change to Closed among them it answers
 // the workspace's auto-archive setting.
 func (a *Activities) ApplyLifecycleChanges(ctx context.Context, changes []domain.LifecycleChange) (workflows.ApplyResult, error) {
-	var result workflows.ApplyResult
 	faultpoint.Hold(ctx, faultpoint.WriteBack)
-	err := a.Store.ApplyLifecycleChanges(ctx, changes)
+	return a.applied(ctx, a.Store.ApplyLifecycleChanges(ctx, changes), changes...)
+}
+
+// applied is the answer to a write of changes that ended with err: a conversation that no
+// longer exists is final, not retried; a change to Closed among them answers the
+// workspace's auto-archive setting.
+func (a *Activities) applied(ctx context.Context, err error, changes ...domain.LifecycleChange) (workflows.ApplyResult, error) {
+	var result workflows.ApplyResult
 	if errors.Is(err, store.ErrNotFound) {
 		return result, temporal.NewNonRetryableApplicationError("the conversation no longer exists", "not_found", err)
 	}
-	if err != nil {
+	closes := slices.ContainsFunc(changes, func(ch domain.LifecycleChange) bool { return ch.ToState == domain.Closed })
+	if err != nil || !closes {
 		return result, err
-	}
-	if !slices.ContainsFunc(changes, func(ch domain.LifecycleChange) bool { return ch.ToState == domain.Closed }) {
-		return result, nil
 	}
 	setting, err := a.Store.AutoArchive(ctx, changes[0].WorkspaceID)
 	if err != nil {

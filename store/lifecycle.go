@@ -83,7 +83,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			}
 		}
 		if ch.SummaryGeneration > 0 {
-			summaryRequestID := requestID + "/summary"
+			summaryRequestID := summaryAuditID(requestID)
 			if err := insertAudit(ctx, tx, &AuditEntry{
 				WorkspaceID:    ch.WorkspaceID,
 				ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
@@ -141,6 +141,10 @@ func scopedRequestID(ch domain.LifecycleChange) string {
 	return ch.RequestID + "@" + ch.WorkflowRunID
 }
 
+// summaryAuditID is the request id of the summary_requested entry of the change stored
+// under requestID.
+func summaryAuditID(requestID string) string { return requestID + "/summary" }
+
 // ApplyLifecycleChanges writes one conversation's changes as ApplyLifecycleChange does, in
 // order, first skipping with one query those already written: the workflow's write-back
 // mostly finds its changes written by their callers.
@@ -155,7 +159,7 @@ func (s *Store) ApplyLifecycleChanges(ctx context.Context, changes []domain.Life
 		}
 		keys[i] = scopedRequestID(ch)
 		if ch.ToState == "" && !ch.AssigneeChanged {
-			keys[i] += "/summary" // a summary retry is audited under that id only
+			keys[i] = summaryAuditID(keys[i]) // a summary retry is audited under that id only
 		}
 	}
 	var written []string
