@@ -86,6 +86,9 @@ type Config struct {
 	// own two databases (INBOX_TEMPORAL_SYNCHRONOUS_COMMIT); the inbox's database always
 	// commits synchronously.
 	TemporalSynchronousCommit string
+	// DBMaxConns bounds the connections a process opens to the inbox's database
+	// (INBOX_DB_MAX_CONNS); the embedded Temporal's own pools come on top.
+	DBMaxConns int
 }
 
 // Defaults are the values used when a variable is unset.
@@ -112,6 +115,7 @@ var Defaults = map[string]string{
 	"INBOX_WORKER_WORKFLOW_POLLERS":     "8", // measured: BENCHMARKS.md, "Pollers and synchronous_commit"
 	"INBOX_WORKER_ACTIVITY_POLLERS":     "8",
 	"INBOX_TEMPORAL_SYNCHRONOUS_COMMIT": "on",
+	"INBOX_DB_MAX_CONNS":                "32",
 }
 
 // DefaultMetricsAddr is where /metrics is served unless INBOX_METRICS_ADDR says otherwise:
@@ -203,6 +207,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.SummaryConcurrency = upTo("INBOX_SUMMARY_CONCURRENCY", 1000)
 	c.WorkflowPollers = upTo("INBOX_WORKER_WORKFLOW_POLLERS", 64)
 	c.ActivityPollers = upTo("INBOX_WORKER_ACTIVITY_POLLERS", 64)
+	c.DBMaxConns = upTo("INBOX_DB_MAX_CONNS", 1000)
 	switch c.TemporalSynchronousCommit = get("INBOX_TEMPORAL_SYNCHRONOUS_COMMIT"); c.TemporalSynchronousCommit {
 	case "on", "off", "local", "remote_write", "remote_apply":
 	default:

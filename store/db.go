@@ -33,8 +33,8 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, err
 	}
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
-	sqldb.SetMaxOpenConns(32)
-	sqldb.SetMaxIdleConns(16)
+	sqldb.SetMaxOpenConns(DefaultMaxConns)
+	sqldb.SetMaxIdleConns(DefaultMaxConns / 2)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -44,6 +44,17 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("connect to Postgres at %s: %w", redact(databaseURL), err)
 	}
 	return &Store{DB: db}, nil
+}
+
+// DefaultMaxConns is the connections Open allows until LimitConnections says otherwise.
+const DefaultMaxConns = 32
+
+// LimitConnections bounds the pool at n open connections, half of them kept idle: Postgres
+// refuses every client past its max_connections, so each process sharing a server takes
+// its part, not as many as it could use.
+func (s *Store) LimitConnections(n int) {
+	s.DB.SetMaxOpenConns(n)
+	s.DB.SetMaxIdleConns(max(1, n/2))
 }
 
 // Close releases the connection pool.

@@ -80,6 +80,7 @@ func newApp(ctx context.Context, cfg config.Config, secretKey []byte, migrate bo
 		return nil, err
 	}
 	a.store.TokenLifetime = cfg.TokenLifetime
+	a.store.LimitConnections(cfg.DBMaxConns)
 	a.closers = append(a.closers, func() { _ = a.store.Close() })
 	if migrate {
 		if _, err := migrations.Up(ctx, a.store.DB); err != nil {

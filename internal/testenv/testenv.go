@@ -58,6 +58,9 @@ func AdminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
+// TestStoreConns bounds each test store's pool.
+const TestStoreConns = 10
+
 // NewStore creates a fresh database with the schema, dropped when the test ends.
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
@@ -73,6 +76,9 @@ func NewStore(t testing.TB) *store.Store {
 	if err != nil {
 		t.Fatalf("Postgres is not reachable at %s (start it, or set TEST_DATABASE_URL): %v", admin.Redacted(), err)
 	}
+	// A share of the server's connections: make test runs packages side by side, and a
+	// fault test's processes need theirs (faults: connectionShare).
+	s.LimitConnections(TestStoreConns)
 	if _, err := migrations.Up(ctx, s.DB); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
