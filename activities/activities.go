@@ -247,6 +247,28 @@ func (a *Activities) WriteSLAClocks(ctx context.Context, w domain.SLAWrite) erro
 	return err
 }
 
+// StartUntouchedConversations starts the workflows of those conversations of in.IDs that
+// nobody has changed yet, so the SLA fan-out's policy has clocks to run. A conversation
+// whose workflow has started meanwhile keeps it (the start attaches), and its run id is
+// recorded once.
+func (a *Activities) StartUntouchedConversations(ctx context.Context, in workflows.StartUntouchedInput) error {
+	untouched, err := a.Store.UntouchedConversations(ctx, in.WorkspaceID, in.IDs)
+	if err != nil {
+		return err
+	}
+	lifecycle := workflows.Lifecycle{Client: activity.GetClient(ctx)}
+	for _, c := range untouched {
+		runID, err := lifecycle.Start(ctx, workflows.FirstInput(in.WorkspaceID, c.ID, in.Setting, c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if err := a.Store.RecordWorkflowRun(ctx, c.ID, runID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LiveConversationsPage lists one page of a workspace's open and pending conversations,
 // for the SLA fan-out.
 func (a *Activities) LiveConversationsPage(ctx context.Context, in workflows.ClosedPageInput) ([]uuid.UUID, error) {

@@ -123,8 +123,8 @@ func TestIngestThenDetail(t *testing.T) {
 	if d.Source.IPMasked == nil || *d.Source.IPMasked != "203.0.113.0/24" {
 		t.Errorf("ip_masked = %v", d.Source.IPMasked)
 	}
-	if d.Workflow.WorkflowID != "conversation/"+id || d.Workflow.RunID == nil {
-		t.Errorf("workflow = %+v", d.Workflow)
+	if d.Workflow.WorkflowID != "conversation/"+id || d.Workflow.RunID != nil {
+		t.Errorf("workflow = %+v, want its id and no run before the first change (lazy start)", d.Workflow)
 	}
 	if d.Visitor.Name == nil || *d.Visitor.Name != "Ana" || d.Lead.Status != "new" {
 		t.Errorf("lead/visitor = %+v %+v", d.Visitor, d.Lead)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -38,11 +39,25 @@ type IngestLimit struct {
 	Burst int
 }
 
+// startForSLA starts the workflow of a conversation that has none when the workspace has an
+// SLA policy: a new one's at once, an older one's (its start failed, or the fan-out of a new
+// policy has not reached it yet) from the read model, with its clocks from its first message.
+func (s *Service) startForSLA(ctx context.Context, workspaceID uuid.UUID, res IngestResult) error {
+	policy, err := s.Store.SLAPolicy(ctx, workspaceID)
+	if err != nil || !policy.On() {
+		return err
+	}
+	if res.Created {
+		return s.startFirst(ctx, workspaceID, res.ConversationID, time.Now())
+	}
+	return s.restartWorkflow(ctx, workspaceID, res.ConversationID)
+}
+
 // IngestResult is what a channel is told about its message.
 type IngestResult = store.IngestResult
 
 // Ingest stores a channel's message in the workspace (msg.WorkspaceID), under the key's
-// limit, starts the conversation's workflow for its first message, and wakes a snoozed
+// limit, starts the conversation's workflow when an SLA policy needs it, and wakes a snoozed
 // conversation when the visitor writes.
 func (s *Service) Ingest(ctx context.Context, msg IngestMessage, limit IngestLimit) (IngestResult, error) {
 	ok, wait, err := s.Store.TakeIngestToken(ctx, msg.WorkspaceID, limit.Rate, limit.Burst)
@@ -58,9 +73,12 @@ func (s *Service) Ingest(ctx context.Context, msg IngestMessage, limit IngestLim
 		return IngestResult{}, err
 	}
 	if res.WorkflowRunID == "" {
-		// Start-or-attach: a retried or concurrent first message never starts two workflows.
-		// Should this fail, the message is kept and the next message or change starts it.
-		if err := s.StartWorkflow(ctx, msg.WorkspaceID, res.ConversationID); err != nil {
+		// Workflows start lazily, at a conversation's first change (app.send), so a message
+		// only writes Postgres. An SLA policy is the exception: its clocks run in the
+		// workflow from the first message. Start-or-attach: a retried or concurrent message
+		// never starts two. Should this fail, the message is kept and the next message or
+		// change starts it.
+		if err := s.startForSLA(ctx, msg.WorkspaceID, res); err != nil {
 			s.Logger.Error("start conversation workflow", "conversation_id", res.ConversationID, "error", err)
 		}
 	}

@@ -33,22 +33,18 @@ func CheckIdempotencyKey(key string) error {
 	return nil
 }
 
-// StartWorkflow starts a brand-new conversation's workflow (or attaches to the running one)
-// and records its run. It hands the workflow the workspace's SLA setting, so that the first
-// workflow task starts the clocks itself instead of loading the setting through an activity
-// and a second task (one query here against two tasks and an activity per new
-// conversation). A setting changed after this read reaches the workflow through the SLA
-// fan-out, which lists the conversation: its row is committed before.
-func (s *Service) StartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
-	in := workflows.NewInput(workspaceID, conversationID)
+// startFirst starts a conversation's first workflow (or attaches to the running one) and
+// records its run: Open, nobody assigned, the SLA clocks running since firstMessage. It
+// hands the workflow the workspace's SLA setting, so that its first task starts the clocks
+// itself instead of loading the setting through an activity and a second task. A setting
+// changed after this read reaches the workflow through the SLA fan-out, which lists the
+// conversation: its row is committed before.
+func (s *Service) startFirst(ctx context.Context, workspaceID, conversationID uuid.UUID, firstMessage time.Time) error {
 	setting, err := s.Store.SLASetting(ctx, workspaceID)
 	if err != nil {
 		return err
 	}
-	since := time.Now().UTC().Truncate(time.Microsecond)
-	in.SLA = &workflows.SLAState{Setting: activities.SLASetting(setting),
-		FirstResponse: workflows.SLAClock{Since: &since}, Resolution: workflows.SLAClock{Since: &since}}
-	return s.start(ctx, in)
+	return s.start(ctx, workflows.FirstInput(workspaceID, conversationID, activities.SLASetting(setting), firstMessage))
 }
 
 func (s *Service) start(ctx context.Context, in workflows.Input) error {
@@ -234,6 +230,7 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
 			return err
 		}
+		faultpoint.Hold(ctx, faultpoint.LazyStart)
 		st, err = send(ctx, updateID, leave)
 	}
 	if err == nil && st.Change != nil {
@@ -264,7 +261,8 @@ func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange
 }
 
 // restartWorkflow starts a conversation's workflow from what the read model and the audit
-// log hold. Every field of workflows.Input is restored, or named here with why not:
+// log hold: its first one, at its first change (workflows start lazily), or a new one for
+// a workflow that is gone. Every field of workflows.Input is restored, or named here with why not:
 // SignalsSeen and TimersFired start again from zero, since the stored request ids of
 // their changes carry the run's id (store.ApplyLifecycleChange), so a new run's cannot be
 // taken for an old run's.
@@ -272,6 +270,11 @@ func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversation
 	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
 	if err != nil {
 		return err
+	}
+	if v.WorkflowRunID == "" && v.LifecycleSeq == 0 {
+		// Its first workflow (workflows start lazily): nobody has changed it, so it is open
+		// and unassigned, and its SLA clocks run from its first message.
+		return s.startFirst(ctx, workspaceID, conversationID, v.CreatedAt)
 	}
 	closedSince, err := s.Store.ClosedSince(ctx, conversationID)
 	if err != nil {

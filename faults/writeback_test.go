@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/workflows"
 )
 
 // TestKillAtTheWriteSeams kills the process at the two seams of a change's write, held there
@@ -137,4 +138,72 @@ func (in *inbox) holding(name string) bool {
 	tail := in.logTail("stderr", 200000)
 	tail = tail[strings.LastIndex(tail, "===== faults: start")+1:]
 	return strings.Contains(tail, "fault point holding") && strings.Contains(tail, "faultpoint="+name)
+}
+
+// TestKillDuringLazyStart kills the process while a conversation's first change has
+// started its workflow (lazy start) and not yet sent the change to it. The workflow left
+// behind holds nothing; the client's retry with the same Idempotency-Key finds it, and the
+// change applies once, in that run.
+func TestKillDuringLazyStart(t *testing.T) {
+	suite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	in := newInbox(t, testenv.AdminURL(), "http://127.0.0.1:9/v1")
+	in.env = []string{"INBOX_FAULTPOINTS=lazy-start=5m"}
+	t.Logf("first start: ready in %.1fs", in.start(ctx).Seconds())
+	api := newAPIClient(in)
+	conv := api.createConversation(ctx, t, fmt.Sprintf("lazy-%d", rand.IntN(1e9)))
+	tc := in.temporal(ctx)
+	if _, err := tc.DescribeWorkflowExecution(ctx, "conversation/"+conv, ""); !workflows.IsMissing(err) {
+		t.Fatalf("a workflow runs before the conversation's first change: %v", err)
+	}
+
+	key := uuid.NewString()
+	go func() {
+		rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+		defer rcancel()
+		api.transition(rctx, conv, "pending", key) // its answer dies with the process
+	}()
+	if !waitFor(ctx, time.Minute, func() bool { return in.holding("lazy-start") }) {
+		t.Fatalf("the first change never reached the seam after its workflow's start")
+	}
+	desc, err := tc.DescribeWorkflowExecution(ctx, "conversation/"+conv, "")
+	if err != nil {
+		t.Fatalf("held after the lazy start, but no workflow: %v", err)
+	}
+	started := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	in.kill9() // Temporal, embedded in inbox dev, dies with it
+	db := in.db()
+	changes, err := stateChanges(ctx, db, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 0 {
+		t.Fatalf("before the change's Update was sent, Postgres has %+v", changes)
+	}
+	t.Log("killed after the first change started the workflow, before it sent the change")
+
+	in.env = nil
+	in.start(ctx)
+	tc = in.temporal(ctx)
+	if code := changeUntilKnown(ctx, api, conv, "pending", key, time.Minute); code != http.StatusOK {
+		t.Fatalf("the client's retry of the first change answered %d", code)
+	}
+	state, err := workflowState(ctx, tc, conv)
+	if err != nil || state != "pending" {
+		t.Errorf("workflow state %q (%v), want pending", state, err)
+	}
+	desc, err = tc.DescribeWorkflowExecution(ctx, "conversation/"+conv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); run != started {
+		t.Errorf("the change went to run %s, not to the run the lazy start left (%s)", run, started)
+	}
+	if changes, err = stateChanges(ctx, db, conv); err != nil || len(changes) != 1 || changes[0].After != "pending" {
+		t.Errorf("audit of state changes %+v (%v), want one to pending", changes, err)
+	}
+	if a := api.transition(ctx, conv, "open", uuid.NewString()); a.Code != http.StatusOK {
+		t.Errorf("the next change: %s", a)
+	}
 }

@@ -137,6 +137,28 @@ func (s *Store) LiveConversationIDs(ctx context.Context, workspaceID, after uuid
 	return ids, nil
 }
 
+// Untouched is a conversation nobody has changed, whose workflow has not been started.
+type Untouched struct {
+	ID        uuid.UUID `bun:"id"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// UntouchedConversations returns those of ids in the workspace that have no workflow run
+// recorded and no lifecycle change written: their workflow starts lazily.
+func (s *Store) UntouchedConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) ([]Untouched, error) {
+	var out []Untouched
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.DB.NewSelect().Table("conversations").Column("id", "created_at").
+		Where("workspace_id = ? AND id IN (?) AND workflow_run_id = '' AND lifecycle_seq = 0", workspaceID, bun.In(ids)).
+		OrderExpr("id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("untouched conversations: %w", err)
+	}
+	return out, nil
+}
+
 func nullTime(t *time.Time) any {
 	if t == nil {
 		return nil

@@ -74,6 +74,8 @@ type conversationPage struct {
 	Audit        []auditRow
 	MaskedIP     string
 	WorkflowURL  string
+	// NoWorkflowYet: nobody has changed the conversation, so its workflow has not started.
+	NoWorkflowYet bool
 	// Errors holds a refusal in words under the name of the control that caused it.
 	Errors map[string]string
 }
@@ -160,7 +162,8 @@ func (s *Site) renderConversation(c *gin.Context, status int, v *app.Conversatio
 	d.CanRetry = d.CanChange && v.State.CanSummarize()
 	// The Temporal UI's /namespaces/<ns>/workflows/<id> opens the workflow's latest run,
 	// which stays right after a restart of a missing workflow.
-	if s.TemporalUIURL != "" && v.WorkflowID != "" {
+	d.NoWorkflowYet = v.WorkflowRunID == ""
+	if s.TemporalUIURL != "" && v.WorkflowID != "" && !d.NoWorkflowYet {
 		d.WorkflowURL = strings.TrimRight(s.TemporalUIURL, "/") + "/namespaces/" +
 			url.PathEscape(s.TemporalNamespace) + "/workflows/" + url.PathEscape(v.WorkflowID)
 	}

@@ -52,6 +52,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivityWithOptions(acts.LoadSLASetting, activity.RegisterOptions{Name: workflows.ActivityLoadSLA})
 	r.RegisterActivityWithOptions(acts.WriteSLAClocks, activity.RegisterOptions{Name: workflows.ActivityWriteSLA})
 	r.RegisterActivityWithOptions(acts.LiveConversationsPage, activity.RegisterOptions{Name: workflows.ActivityLivePage})
+	r.RegisterActivityWithOptions(acts.StartUntouchedConversations, activity.RegisterOptions{Name: workflows.ActivityStartUntouched})
 	// Bulk actions: one workflow per batch.
 	r.RegisterWorkflowWithOptions(workflows.BulkAction, workflow.RegisterOptions{Name: workflows.BulkActionWorkflow})
 	r.RegisterActivityWithOptions(acts.RunBulk, activity.RegisterOptions{Name: workflows.ActivityRunBulk})

@@ -49,14 +49,15 @@ const (
 
 // Names of the activities the workflow runs; the activities package registers them.
 const (
-	ActivityApplyChange   = "ApplyLifecycleChange"
-	ActivityApplyChanges  = "ApplyLifecycleChanges"
-	ActivitySummarize     = "Summarize"
-	ActivityRecordSummary = "RecordSummaryResult"
-	ActivityClosedPage    = "ClosedConversationsPage"
-	ActivityLoadSLA       = "LoadSLASetting"
-	ActivityWriteSLA      = "WriteSLAClocks"
-	ActivityLivePage      = "LiveConversationsPage"
+	ActivityApplyChange    = "ApplyLifecycleChange"
+	ActivityApplyChanges   = "ApplyLifecycleChanges"
+	ActivitySummarize      = "Summarize"
+	ActivityRecordSummary  = "RecordSummaryResult"
+	ActivityClosedPage     = "ClosedConversationsPage"
+	ActivityLoadSLA        = "LoadSLASetting"
+	ActivityWriteSLA       = "WriteSLAClocks"
+	ActivityLivePage       = "LiveConversationsPage"
+	ActivityStartUntouched = "StartUntouchedConversations"
 )
 
 // Error types a rejected Update carries, for the API to map to HTTP statuses.
@@ -118,6 +119,18 @@ func NewInput(workspaceID, conversationID uuid.UUID) Input {
 	return Input{WorkspaceID: workspaceID, ConversationID: conversationID, State: domain.Open}
 }
 
+// FirstInput is the input of a conversation's first workflow: Open, nobody assigned, both
+// SLA clocks running under setting since the conversation's first message. The workflow
+// starts lazily, at the first change, or when an SLA policy needs its clocks, so the first
+// message may lie well before the start.
+func FirstInput(workspaceID, conversationID uuid.UUID, setting SLASetting, firstMessage time.Time) Input {
+	in := NewInput(workspaceID, conversationID)
+	since := firstMessage.UTC().Truncate(time.Microsecond)
+	fr, res := since, since
+	in.SLA = &SLAState{Setting: setting, FirstResponse: SLAClock{Since: &fr}, Resolution: SLAClock{Since: &res}}
+	return in
+}
+
 // TransitionRequest asks to move the conversation to another state.
 type TransitionRequest struct {
 	To    domain.State  `json:"to"`
@@ -165,6 +178,15 @@ type SLAFanOutInput struct {
 	WorkspaceID uuid.UUID  `json:"workspace_id"`
 	Setting     SLASetting `json:"setting"`
 	AfterID     uuid.UUID  `json:"after_id"`
+}
+
+// StartUntouchedInput asks for the workflows of those of IDs that never had one (lazy
+// start: nobody has changed them yet) to be started with Setting, their clocks running from
+// their first message.
+type StartUntouchedInput struct {
+	WorkspaceID uuid.UUID   `json:"workspace_id"`
+	IDs         []uuid.UUID `json:"ids"`
+	Setting     SLASetting  `json:"setting"`
 }
 
 // SLAFanOutWorkflowID is the one SLA fan-out per workspace.

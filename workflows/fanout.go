@@ -53,6 +53,10 @@ func AutoArchiveFanOut(ctx workflow.Context, in FanOutInput) error {
 	return workflow.NewContinueAsNewError(ctx, AutoArchiveFanOut, in)
 }
 
+// changeFanOutStarts: the SLA fan-out starts the workflows of conversations nobody has
+// changed yet (lazy start) before it Signals a page.
+const changeFanOutStarts = "sla-fanout-starts-untouched"
+
 // SLAFanOut tells every open and pending conversation of a workspace its new SLA setting
 // (policy and calendar), by Signal, page by page in id order, as AutoArchiveFanOut does.
 func SLAFanOut(ctx workflow.Context, in SLAFanOutInput) error {
@@ -66,6 +70,15 @@ func SLAFanOut(ctx workflow.Context, in SLAFanOutInput) error {
 			ClosedPageInput{WorkspaceID: in.WorkspaceID, AfterID: in.AfterID, Limit: fanOutPage}).Get(ctx, &ids)
 		if err != nil {
 			return err
+		}
+		// A conversation nobody has changed has no workflow yet (lazy start): its clocks
+		// must run from now on, so its workflow starts here, before the Signals.
+		if len(ids) > 0 && workflow.GetVersion(ctx, changeFanOutStarts, workflow.DefaultVersion, 1) == 1 {
+			err := workflow.ExecuteActivity(actx, ActivityStartUntouched,
+				StartUntouchedInput{WorkspaceID: in.WorkspaceID, IDs: ids, Setting: in.Setting}).Get(ctx, nil)
+			if err != nil {
+				return err
+			}
 		}
 		futures := make([]workflow.Future, len(ids))
 		for i, id := range ids {

@@ -18,6 +18,9 @@ const (
 	AfterCompleted = "after-completed"
 	// WriteBack: the workflow's write-back is about to write its changes.
 	WriteBack = "write-back"
+	// LazyStart: a conversation's first change has started its workflow and not yet sent
+	// the change's Update to it.
+	LazyStart = "lazy-start"
 )
 
 var holds = parse(os.Getenv("INBOX_FAULTPOINTS"))
