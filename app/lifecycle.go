@@ -267,14 +267,17 @@ func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange
 // their changes carry the run's id (store.ApplyLifecycleChange), so a new run's cannot be
 // taken for an old run's.
 func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
+	// Its first workflow (workflows start lazily): nobody has changed it, so it is open and
+	// unassigned, and its SLA clocks run from its first message.
+	if since, untouched, err := s.Store.UntouchedSince(ctx, workspaceID, conversationID); err != nil || untouched {
+		if err != nil {
+			return err
+		}
+		return s.startFirst(ctx, workspaceID, conversationID, since)
+	}
 	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
 	if err != nil {
 		return err
-	}
-	if v.WorkflowRunID == "" && v.LifecycleSeq == 0 {
-		// Its first workflow (workflows start lazily): nobody has changed it, so it is open
-		// and unassigned, and its SLA clocks run from its first message.
-		return s.startFirst(ctx, workspaceID, conversationID, v.CreatedAt)
 	}
 	closedSince, err := s.Store.ClosedSince(ctx, conversationID)
 	if err != nil {

@@ -89,6 +89,10 @@ type Config struct {
 	// DBMaxConns bounds the connections a process opens to the inbox's database
 	// (INBOX_DB_MAX_CONNS); the embedded Temporal's own pools come on top.
 	DBMaxConns int
+	// TemporalDBMaxConns bounds each service's pool of the embedded Temporal on Postgres
+	// (INBOX_TEMPORAL_DB_MAX_CONNS; its four services open one each, and half as many for
+	// visibility).
+	TemporalDBMaxConns int
 }
 
 // Defaults are the values used when a variable is unset.
@@ -116,6 +120,7 @@ var Defaults = map[string]string{
 	"INBOX_WORKER_ACTIVITY_POLLERS":     "8",
 	"INBOX_TEMPORAL_SYNCHRONOUS_COMMIT": "on",
 	"INBOX_DB_MAX_CONNS":                "32",
+	"INBOX_TEMPORAL_DB_MAX_CONNS":       "10",
 }
 
 // DefaultMetricsAddr is where /metrics is served unless INBOX_METRICS_ADDR says otherwise:
@@ -208,6 +213,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WorkflowPollers = upTo("INBOX_WORKER_WORKFLOW_POLLERS", 64)
 	c.ActivityPollers = upTo("INBOX_WORKER_ACTIVITY_POLLERS", 64)
 	c.DBMaxConns = upTo("INBOX_DB_MAX_CONNS", 1000)
+	c.TemporalDBMaxConns = upTo("INBOX_TEMPORAL_DB_MAX_CONNS", 100)
 	switch c.TemporalSynchronousCommit = get("INBOX_TEMPORAL_SYNCHRONOUS_COMMIT"); c.TemporalSynchronousCommit {
 	case "on", "off", "local", "remote_write", "remote_apply":
 	default:

@@ -99,15 +99,15 @@ func TestConcurrencyLimitsDefaultsOverridesAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxUpdatesInFlight != 256 || c.SummaryConcurrency != 8 || c.DBMaxConns != 32 {
+	if c.MaxUpdatesInFlight != 256 || c.SummaryConcurrency != 8 || c.DBMaxConns != 32 || c.TemporalDBMaxConns != 10 {
 		t.Errorf("defaults: in flight %d, summaries %d, database connections %d", c.MaxUpdatesInFlight, c.SummaryConcurrency, c.DBMaxConns)
 	}
-	c, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "32", "INBOX_SUMMARY_CONCURRENCY": "2", "INBOX_DB_MAX_CONNS": "6"}))
-	if err != nil || c.MaxUpdatesInFlight != 32 || c.SummaryConcurrency != 2 || c.DBMaxConns != 6 {
+	c, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "32", "INBOX_SUMMARY_CONCURRENCY": "2", "INBOX_DB_MAX_CONNS": "6", "INBOX_TEMPORAL_DB_MAX_CONNS": "3"}))
+	if err != nil || c.MaxUpdatesInFlight != 32 || c.SummaryConcurrency != 2 || c.DBMaxConns != 6 || c.TemporalDBMaxConns != 3 {
 		t.Errorf("overrides: %v, in flight %d, summaries %d, database connections %d", err, c.MaxUpdatesInFlight, c.SummaryConcurrency, c.DBMaxConns)
 	}
-	_, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "0", "INBOX_SUMMARY_CONCURRENCY": "many", "INBOX_DB_MAX_CONNS": "0"}))
-	for _, name := range []string{"INBOX_MAX_UPDATES_IN_FLIGHT:", "INBOX_SUMMARY_CONCURRENCY:", "INBOX_DB_MAX_CONNS:"} {
+	_, err = FromEnv(env(map[string]string{"INBOX_MAX_UPDATES_IN_FLIGHT": "0", "INBOX_SUMMARY_CONCURRENCY": "many", "INBOX_DB_MAX_CONNS": "0", "INBOX_TEMPORAL_DB_MAX_CONNS": "101"}))
+	for _, name := range []string{"INBOX_MAX_UPDATES_IN_FLIGHT:", "INBOX_SUMMARY_CONCURRENCY:", "INBOX_DB_MAX_CONNS:", "INBOX_TEMPORAL_DB_MAX_CONNS:"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -46,6 +46,10 @@ type Options struct {
 	// for the WAL flush on every history write; a crash of Postgres or of its machine (not
 	// of this process) can then lose the last few hundred milliseconds of history.
 	SynchronousCommit string
+	// DBMaxConns bounds each service's pool to Temporal's persistence database (history,
+	// matching, frontend and worker each open their own), and half of it, at least 1, each
+	// one's visibility pool; 0 means DefaultDBMaxConns.
+	DBMaxConns int
 	// Shards is the number of history shards; 0 means 1 for SQLite and 4 for Postgres. It is
 	// fixed when the store is first created: on a restart the server keeps the stored number
 	// and only logs a warning about a different one.

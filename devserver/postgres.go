@@ -32,12 +32,10 @@ const (
 	StorePostgres = "postgres"
 )
 
-// Pool sizes per service (history, matching, frontend, worker each open their own): 20+20 took
-// two `inbox dev` to Postgres's 100 connections; 10+5 measured as fast (lifebench, 1 and 32 clients).
-const (
-	persistenceConns = 10
-	visibilityConns  = 5
-)
+// DefaultDBMaxConns is each service's persistence pool (history, matching, frontend, worker
+// each open their own), with half of it for visibility: 20+20 took two `inbox dev` to
+// Postgres's 100 connections; 10+5 measured as fast (lifebench, 1 and 32 clients).
+const DefaultDBMaxConns = 10
 
 // Schema directories inside the server module's embedded schema FS (go.temporal.io/server/schema).
 const (
@@ -76,13 +74,18 @@ func postgresConfigs(o Options, logger log.Logger) (store, visibility *config.SQ
 	if port == "" {
 		port = "5432"
 	}
+	persistence := o.DBMaxConns
+	if persistence <= 0 {
+		persistence = DefaultDBMaxConns
+	}
+	visibilityConns := max(1, persistence/2)
 	base := config.SQL{
 		PluginName:      pgplugin.PluginNamePGX,
 		User:            u.User.Username(),
 		ConnectAddr:     net.JoinHostPort(host, port),
 		ConnectProtocol: "tcp",
-		MaxConns:        persistenceConns,
-		MaxIdleConns:    persistenceConns,
+		MaxConns:        persistence,
+		MaxIdleConns:    persistence,
 	}
 	base.Password, _ = u.User.Password()
 	base.ConnectAttributes = map[string]string{}

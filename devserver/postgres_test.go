@@ -79,6 +79,22 @@ func TestSynchronousCommitGoesToTemporalsDatabases(t *testing.T) {
 	}
 }
 
+// INBOX_TEMPORAL_DB_MAX_CONNS sizes each service's two pools: the persistence one, and half
+// of it (at least 1) for visibility; unset, the default.
+func TestPoolSizesFollowTheSetting(t *testing.T) {
+	base := freshPostgres(t)
+	for _, c := range []struct{ setting, store, visibility int }{{0, DefaultDBMaxConns, DefaultDBMaxConns / 2}, {3, 3, 1}, {1, 1, 1}} {
+		store, vis, err := postgresConfigs(Options{Namespace: "default", PostgresURL: base, DBMaxConns: c.setting}, log.NewNoopLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if store.MaxConns != c.store || store.MaxIdleConns != c.store || vis.MaxConns != c.visibility || vis.MaxIdleConns != c.visibility {
+			t.Errorf("setting %d: store %d/%d, visibility %d/%d; want %d and %d", c.setting,
+				store.MaxConns, store.MaxIdleConns, vis.MaxConns, vis.MaxIdleConns, c.store, c.visibility)
+		}
+	}
+}
+
 // TestPostgresStoreRunsUpdatesAndSurvivesRestart runs the embedded server on fresh
 // Postgres databases with 4 shards, takes a workflow through an Update, stops, and starts
 // again on the same databases (schema and namespace already there).

@@ -57,11 +57,12 @@ func newProc(t testing.TB, name string) *proc {
 	return &proc{t: t, name: name, logDir: t.TempDir()}
 }
 
-// connectionShare is each process's pool for the inbox's database. Postgres refuses every
-// client past max_connections (100 here, 3 kept for superusers), and make test runs two
-// packages at once: two fault tests' inbox dev, 12 here and up to 15 for their Temporal
-// each, leave room for the other package's test stores (testenv: 10 each).
-const connectionShare = "INBOX_DB_MAX_CONNS=12"
+// connectionShare bounds each process's pools. Postgres refuses every client past
+// max_connections (100 here, 3 kept for superusers), and make test runs two packages at
+// once: two fault tests' inbox dev, each 12 to the inbox's database and at most 6x3 to
+// its Temporal's (four services, each 3 plus 1 for visibility: 16), leave room for the
+// other package's test stores (testenv: 10 each).
+var connectionShare = []string{"INBOX_DB_MAX_CONNS=12", "INBOX_TEMPORAL_DB_MAX_CONNS=3"}
 
 // spawn starts `inbox args...` with env (on top of the test's environment) and returns at
 // once; the caller waits for whatever says it is ready.
@@ -80,7 +81,7 @@ func (p *proc) spawn(env []string, args ...string) error {
 	_, _ = stdout.WriteString(marker)
 	_, _ = stderr.WriteString(marker)
 	cmd := exec.Command(inboxBin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = append(append(os.Environ(), connectionShare), env...), stdout, stderr
+	cmd.Env, cmd.Stdout, cmd.Stderr = append(append(os.Environ(), connectionShare...), env...), stdout, stderr
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		stdout.Close()

@@ -143,6 +143,26 @@ type Untouched struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
+// UntouchedSince is when the conversation's first message came, when nobody has changed it
+// and no workflow run is recorded for it (its workflow starts lazily); ok is false for any
+// other conversation of the workspace, and ErrNotFound for none.
+func (s *Store) UntouchedSince(ctx context.Context, workspaceID, id uuid.UUID) (since time.Time, ok bool, err error) {
+	var row struct {
+		CreatedAt time.Time `bun:"created_at"`
+		Untouched bool      `bun:"untouched"`
+	}
+	err = s.DB.NewSelect().Table("conversations").Column("created_at").
+		ColumnExpr("workflow_run_id = '' AND lifecycle_seq = 0 AS untouched").
+		Where("workspace_id = ? AND id = ?", workspaceID, id).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("conversation's workflow start: %w", err)
+	}
+	return row.CreatedAt, row.Untouched, nil
+}
+
 // UntouchedConversations returns those of ids in the workspace that have no workflow run
 // recorded and no lifecycle change written: their workflow starts lazily.
 func (s *Store) UntouchedConversations(ctx context.Context, workspaceID uuid.UUID, ids []uuid.UUID) ([]Untouched, error) {

@@ -112,11 +112,11 @@ func TestInboxFiltersAndRefusals(t *testing.T) {
 		t.Errorf("empty inbox:\n%s", page)
 	}
 
-	// The detail, with the Temporal UI link and the audit log.
+	// The detail, with the audit log; nobody has changed it, so it has no workflow yet.
 	detail := inbox + "c/" + ana
 	code, page, _ = v.get(detail)
 	for _, want := range []string{"Hi, do you ship to NZ?", `data-state="pending"`, `data-state="closed"`, `id="assignee"`,
-		"203.0.113.0/24", "https://shop.example/pricing", "http://temporal.example:8233/namespaces/", "Audit log", "Mark as unread"} {
+		"203.0.113.0/24", "https://shop.example/pricing", "No workflow yet", "Audit log", "Mark as unread"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("detail lacks %q", want)
 		}
@@ -137,6 +137,11 @@ func TestInboxFiltersAndRefusals(t *testing.T) {
 	code, page, _ = v.post(detail+"/state", url.Values{"state": {"archived"}, "idempotency_key": {"k-archive"}}, true)
 	if code != http.StatusConflict || !strings.Contains(page, "Cannot move a conversation from open to archived") {
 		t.Fatalf("refused move: %d\n%s", code, page)
+	}
+	// Its first change started its workflow (the workflow refused the move): the detail
+	// links to it in the Temporal UI now.
+	if _, page, _ = v.get(detail); !strings.Contains(page, "http://temporal.example:8233/namespaces/") || strings.Contains(page, "No workflow yet") {
+		t.Errorf("detail after the first change has no Temporal UI link:\n%s", page)
 	}
 	// A plain form: post, redirect, get. The same key twice is applied once.
 	for range 2 {

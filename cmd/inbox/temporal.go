@@ -58,6 +58,7 @@ func startTemporal(cfg config.Config, who string) (*devserver.Server, error) {
 		Shards:            cfg.TemporalShards,
 		PostgresURL:       cfg.DatabaseURL,
 		SynchronousCommit: cfg.TemporalSynchronousCommit,
+		DBMaxConns:        cfg.TemporalDBMaxConns,
 	})
 }
 
