@@ -99,6 +99,7 @@ bench-idle: ## RSS, idle CPU and database size per 1,000 open conversations on o
 # INBOX_WEBHOOK_RETRY_MAX=2s (the tool serves the receiver on a loopback port):
 #   make record-history SCENARIOS=all WORKFLOW=WebhookDelivery PREFIX=v1
 #   make record-history SCENARIOS=all WORKFLOW=AutoArchiveFanOut PREFIX=v1
+#   make record-history SCENARIOS=all WORKFLOW=SLAFanOut PREFIX=v2
 .PHONY: record-history
 record-history: ## record a workflow history for the replay test (usage above the target)
 ifdef SCENARIOS

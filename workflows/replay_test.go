@@ -168,11 +168,40 @@ var fanOutScenarios = map[string]holds{
 	},
 }
 
+// slaFanOutScenarios are the SLAFanOut workflow's histories: recorded by `make record-history
+// SCENARIOS=all WORKFLOW=SLAFanOut PREFIX=v1` against an inbox dev from before lazy start
+// (sla-fanout-v1-*) and PREFIX=v2 after it (sla-fanout-v2-*). Two open conversations, one
+// changed and one untouched, told of a new policy.
+var slaFanOutScenarios = map[string]map[string]holds{
+	"sla-fanout-v1": {"signals": {
+		events: []enumspb.EventType{
+			enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+			enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+		},
+		activities: []string{workflows.ActivityLivePage},
+	}},
+	// Since sla-fanout-starts-untouched: the version marker, then the untouched
+	// conversation's workflow started before the Signals.
+	"sla-fanout-v2": {"signals": {
+		events: []enumspb.EventType{
+			enumspb.EVENT_TYPE_MARKER_RECORDED,
+			enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+			enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+		},
+		activities: []string{workflows.ActivityLivePage, workflows.ActivityStartUntouched},
+		changes:    []string{"sla-fanout-starts-untouched"},
+	}},
+}
+
 // otherVersions are the code versions of the workflow types besides Conversation, each
 // numbered on its own and named with the type's file prefix (webhook-v1, fanout-v1).
 var otherVersions = map[string]map[string]holds{
-	"webhook-v1": webhookScenarios,
-	"fanout-v1":  fanOutScenarios,
+	"webhook-v1":    webhookScenarios,
+	"fanout-v1":     fanOutScenarios,
+	"sla-fanout-v1": slaFanOutScenarios["sla-fanout-v1"],
+	"sla-fanout-v2": slaFanOutScenarios["sla-fanout-v2"],
 }
 
 // recorded lists every history that must be present.
@@ -228,6 +257,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			replayer.RegisterWorkflowWithOptions(workflows.Conversation, workflow.RegisterOptions{Name: workflows.ConversationWorkflow})
 			replayer.RegisterWorkflowWithOptions(workflows.WebhookDelivery, workflow.RegisterOptions{Name: workflows.WebhookDeliveryWorkflow})
 			replayer.RegisterWorkflowWithOptions(workflows.AutoArchiveFanOut, workflow.RegisterOptions{Name: workflows.AutoArchiveFanOutWorkflow})
+			replayer.RegisterWorkflowWithOptions(workflows.SLAFanOut, workflow.RegisterOptions{Name: workflows.SLAFanOutWorkflow})
 			if err := replayer.ReplayWorkflowHistory(quiet, h); err != nil {
 				t.Fatalf("%s does not replay against today's code: %v", file, err)
 			}

@@ -74,7 +74,8 @@ func main() {
 		fs.StringVar(&s.prefix, "prefix", "", "file name prefix, required: the workflow code version recorded (v1 files are kept as they are)")
 		kind := fs.String("workflow", workflows.ConversationWorkflow, "workflow type whose scenarios to run: "+
 			workflows.ConversationWorkflow+" (<prefix>-<name>.json), "+workflows.WebhookDeliveryWorkflow+
-			" (webhook-<prefix>-<name>.json) or "+workflows.AutoArchiveFanOutWorkflow+" (fanout-<prefix>-<name>.json)")
+			" (webhook-<prefix>-<name>.json), "+workflows.AutoArchiveFanOutWorkflow+" (fanout-<prefix>-<name>.json) or "+
+			workflows.SLAFanOutWorkflow+" (sla-fanout-<prefix>-<name>.json)")
 		recv := fs.String("receiver", "127.0.0.1:0", "serve the WebhookDelivery scenarios' webhook endpoints here")
 		only := fs.String("only", "", "comma-separated scenario names (default: all)")
 		_ = fs.Parse(os.Args[2:])

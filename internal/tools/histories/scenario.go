@@ -47,7 +47,8 @@ var scenarios = []struct {
 	run     func(*scenario, context.Context, string) error
 	cleanup func(*scenario, context.Context) error
 }{
-	{"ingest", (*scenario).ingestOnly, nil},
+	// "ingest" (v1 to v3: messages only) is gone: since lazy start a conversation that only
+	// has messages has no workflow to record.
 	{"transitions", (*scenario).transitions, nil},
 	{"assign", (*scenario).assign, nil},
 	{"retry-summary", (*scenario).retrySummary, nil},
@@ -120,15 +121,6 @@ func (s *scenario) run(ctx context.Context, only string) error {
 }
 
 // The scenarios. Each gets a freshly ingested, open conversation.
-
-func (s *scenario) ingestOnly(ctx context.Context, conv string) error {
-	// A second message on the same conversation attaches to the running workflow.
-	_, err := s.call(ctx, http.MethodPost, "/api/v1/ingest/messages", map[string]any{
-		"conversation_ref": s.lastRef, "channel": "chat",
-		"message": map[string]any{"id": "m-2", "role": "visitor", "text": "Also, is there a warranty?"},
-	}, http.StatusOK, http.StatusCreated)
-	return err
-}
 
 func (s *scenario) transitions(ctx context.Context, conv string) error {
 	// Every edge of the transition table: open->pending->open->closed->open->closed->
