@@ -329,7 +329,7 @@ func runStore(ctx context.Context, o options, bin, store, openaiURL string, dela
 		log.Printf("%s: ceiling %s  inbox cpu %.0f%%", store, p.stats, p.cpu)
 	}
 
-	// Ingest: first messages (each starts a workflow) over the keys, then follow-ups to the
+	// Ingest: first messages (new conversations; workflows start lazily) over the keys, then follow-ups to the
 	// conversations those created.
 	type conv struct{ key, ref string }
 	made := make([][]conv, o.ingestClients)

@@ -120,7 +120,7 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 		for _, x := range []struct {
 			name string
 			p    phase
-		}{{"first (each starts a workflow)", r.ingestFirst}, {"follow-up (to those conversations)", r.ingestFollow}} {
+		}{{"first (a new conversation; no workflow until its first change)", r.ingestFirst}, {"follow-up (to those conversations)", r.ingestFollow}} {
 			w("| %s | %s | %.0f | %s | %s | %s | %s | %.0f%% |\n", r.store, x.name, x.p.stats.Rate(), ms(x.p.stats.Quantile(0.5)),
 				ms(x.p.stats.Quantile(0.99)), ms(x.p.stats.Quantile(1)), errs(x.p.stats), x.p.cpu)
 		}
@@ -237,8 +237,8 @@ func countMap(m map[string]int) string {
 func renderIdle(b *strings.Builder, o options, r idleResult) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("### Cost of idle conversations (one `inbox dev`, Temporal on Postgres, default shards; started in %s)\n\n", r.startup.Round(time.Second))
-	w("Each step creates conversations with first messages (%d clients over %d ingest keys; each starts a\n", o.idleClients, keys)
-	w("workflow that then waits), waits until the process is idle (at least %s, then until a %s\n", settleMin, settleProbe)
+	w("Each step creates conversations with first messages (%d clients over %d ingest keys; since the lazy\n", o.idleClients, keys)
+	w("start none has a workflow until someone changes it), waits until the process is idle (at least %s, then until a %s\n", settleMin, settleProbe)
 	w("probe is under %.0f%% of a core, at most %s), then measures the CPU over a %s window and reads\n", settleCPU, o.idleSettleMax, o.idleWindow)
 	w("VmRSS/VmHWM from /proc, HeapInuse and goroutines from the pprof listener, pg_database_size, and\n")
 	w("the queued tasks (rows of Temporal's `tasks` table: workflow tasks the worker has not taken yet).\n\n")
