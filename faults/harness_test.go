@@ -59,9 +59,9 @@ func newProc(t testing.TB, name string) *proc {
 
 // connectionShare bounds each process's pools. Postgres refuses every client past
 // max_connections (100 here, 3 kept for superusers), and make test runs two packages at
-// once: two fault tests' inbox dev, each 12 to the inbox's database and at most 6x3 to
-// its Temporal's (four services, each 3 plus 1 for visibility: 16), leave room for the
-// other package's test stores (testenv: 10 each).
+// once: two fault tests' inbox dev, each at most 12 to the inbox's database and 16 to its
+// Temporal's (four services, each 3 plus 1 for visibility), leave room for the other
+// package's test stores (testenv: 10 each).
 var connectionShare = []string{"INBOX_DB_MAX_CONNS=12", "INBOX_TEMPORAL_DB_MAX_CONNS=3"}
 
 // spawn starts `inbox args...` with env (on top of the test's environment) and returns at
