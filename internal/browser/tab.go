@@ -242,8 +242,14 @@ func (tab *Tab) Click(selector string) {
 		if err == nil {
 			return
 		}
-		if !errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+		// A live update can swap the element out between finding it and clicking it (CDP:
+		// "Could not find node with given id"): find it again, as a person's next click would.
+		swapped := strings.Contains(err.Error(), "Could not find node with given id")
+		if !(errors.Is(err, context.DeadlineExceeded) || swapped) || time.Now().After(deadline) {
 			tab.fatal("click "+selector, err)
+		}
+		if swapped {
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 }
