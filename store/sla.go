@@ -137,6 +137,10 @@ func (s *Store) LiveConversationIDs(ctx context.Context, workspaceID, after uuid
 	return ids, nil
 }
 
+// untouchedSQL is the rule for a conversation nobody has changed: no workflow run recorded
+// and no lifecycle change written (its workflow starts lazily).
+const untouchedSQL = "workflow_run_id = '' AND lifecycle_seq = 0"
+
 // Untouched is a conversation nobody has changed, whose workflow has not been started.
 type Untouched struct {
 	ID        uuid.UUID `bun:"id"`
@@ -152,7 +156,7 @@ func (s *Store) UntouchedSince(ctx context.Context, workspaceID, id uuid.UUID) (
 		Untouched bool      `bun:"untouched"`
 	}
 	err = s.DB.NewSelect().Table("conversations").Column("created_at").
-		ColumnExpr("workflow_run_id = '' AND lifecycle_seq = 0 AS untouched").
+		ColumnExpr(untouchedSQL+" AS untouched").
 		Where("workspace_id = ? AND id = ?", workspaceID, id).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, ErrNotFound
@@ -171,7 +175,7 @@ func (s *Store) UntouchedConversations(ctx context.Context, workspaceID uuid.UUI
 		return out, nil
 	}
 	err := s.DB.NewSelect().Table("conversations").Column("id", "created_at").
-		Where("workspace_id = ? AND id IN (?) AND workflow_run_id = '' AND lifecycle_seq = 0", workspaceID, bun.In(ids)).
+		Where("workspace_id = ? AND id IN (?) AND "+untouchedSQL, workspaceID, bun.In(ids)).
 		OrderExpr("id").Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("untouched conversations: %w", err)
