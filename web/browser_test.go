@@ -18,7 +18,7 @@ import (
 func TestInBrowser(t *testing.T) {
 	r, _, clicks := demoServer(t)
 	srv := httptest.NewServer(r)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser's (cleanups run last first): no page outlives its server
 
 	b := browser.New(t)
 	tab := b.NewTab()
@@ -108,7 +108,7 @@ func TestInBrowser(t *testing.T) {
 func TestInBrowserNarrow(t *testing.T) {
 	r, _, _ := demoServer(t)
 	srv := httptest.NewServer(r)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser's (cleanups run last first): no page outlives its server
 
 	b := browser.New(t)
 	tab := b.NewTab()
@@ -142,7 +142,7 @@ func screenshot(t *testing.T, tab *browser.Tab, name string) {
 func TestInBrowserExpected(t *testing.T) {
 	r, _, _ := demoServer(t)
 	srv := httptest.NewServer(r)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser's (cleanups run last first): no page outlives its server
 
 	b := browser.New(t)
 	tab := b.NewTab()

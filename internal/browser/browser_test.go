@@ -57,7 +57,7 @@ func site() *httptest.Server {
 
 func TestRecorder(t *testing.T) {
 	srv := site()
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser's (cleanups run last first): no page outlives its server
 	b := New(t)
 
 	clean := b.NewTab()
@@ -91,7 +91,7 @@ func TestRecorder(t *testing.T) {
 
 func TestDownloadsAndIsolation(t *testing.T) {
 	srv := site()
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser's (cleanups run last first): no page outlives its server
 	b := New(t)
 
 	tab := b.NewTab()

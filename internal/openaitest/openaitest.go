@@ -74,8 +74,9 @@ type Request struct {
 	Key      string // bearer value of the Authorization header ("" if absent)
 	Model    string
 	Messages []Message
-	Body     []byte    // raw request body
-	Received time.Time // when the server received the request
+	Body     []byte      // raw request body
+	Header   http.Header // the request's headers (X-Stainless-Retry-Count says a client's retry)
+	Received time.Time   // when the server received the request
 }
 
 // Server is a local chat-completions server. Create it with [New].
@@ -133,6 +134,7 @@ func (s *Server) Requests() []Request {
 	for i, r := range s.requests {
 		r.Messages = append([]Message(nil), r.Messages...)
 		r.Body = append([]byte(nil), r.Body...)
+		r.Header = r.Header.Clone()
 		out[i] = r
 	}
 	return out
@@ -160,6 +162,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Method:   r.Method,
 		Path:     r.URL.Path,
 		Body:     body,
+		Header:   r.Header.Clone(),
 		Received: time.Now(),
 	}
 	if auth := r.Header.Get("Authorization"); len(auth) >= 7 && strings.EqualFold(auth[:7], "bearer ") {
