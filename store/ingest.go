@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -55,49 +56,45 @@ type IngestResult struct {
 	Snoozed bool
 }
 
+// errDuplicateMessage rolls back the transaction of a message whose external id was seen
+// before: a retried message changes nothing.
+var errDuplicateMessage = errors.New("duplicate message")
+
+// touchedConversation is what a message's UPDATE of its conversation returns.
+type touchedConversation struct {
+	ID            uuid.UUID     `bun:"id"`
+	WorkflowID    string        `bun:"workflow_id"`
+	WorkflowRunID string        `bun:"workflow_run_id"`
+	State         domain.State  `bun:"state"`
+	PendingUntil  sql.NullTime  `bun:"pending_until"`
+	AssigneeID    uuid.NullUUID `bun:"assignee_id"`
+	HasWebhooks   bool          `bun:"has_webhooks"`
+}
+
 // Ingest stores a message in one transaction: the first message for a ref creates the
 // conversation (open, unread, unassigned), its lead and the audit row; later ones make it
 // unread again and fill in the lead's contact. Concurrent first messages create one
 // conversation; a repeated external id stores nothing.
+//
+// A follow-up, the common case, finds and touches its conversation with one UPDATE, which
+// also locks the row and reads the workspace's webhook flag; only when it finds none is the
+// conversation created. A duplicate rolls the transaction back.
 func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, error) {
 	var out IngestResult
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		out = IngestResult{}
 		now := time.Now().UTC()
-		conv := &Conversation{
-			ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, Ref: in.Ref, Channel: in.Channel,
-			State: domain.Open, Unread: true, CreatedAt: now, LastMessageAt: now,
-			PageURL: in.Source.PageURL, Referrer: in.Source.Referrer, UserAgent: in.Source.UserAgent,
-			SummaryStatus: domain.SummaryNone,
+		var conv touchedConversation
+		found, err := touchConversation(ctx, tx, in, now, &conv)
+		for !found && err == nil {
+			if out.Created, err = createConversation(ctx, tx, in, now, &conv); out.Created || err != nil {
+				break
+			}
+			// A concurrent first message created it since: touch the one it made.
+			found, err = touchConversation(ctx, tx, in, now, &conv)
 		}
-		conv.WorkflowID = domain.WorkflowID(conv.ID)
-		if in.Source.IP.IsValid() {
-			conv.IP = sql.NullString{String: in.Source.IP.String(), Valid: true}
-		}
-		res, err := tx.NewInsert().Model(conv).On("CONFLICT (workspace_id, ref) DO NOTHING").Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("insert conversation: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			out.Created = true
-			lead := &Lead{
-				ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
-				Name: deref(in.Visitor.Name), Email: deref(in.Visitor.Email), Phone: deref(in.Visitor.Phone),
-				Status: domain.LeadNew, CreatedAt: now, UpdatedAt: now,
-			}
-			if _, err := tx.NewInsert().Model(lead).Exec(ctx); err != nil {
-				return fmt.Errorf("insert lead: %w", err)
-			}
-			if err := insertAudit(ctx, tx, &AuditEntry{
-				WorkspaceID: in.WorkspaceID, ConversationID: uuid.NullUUID{UUID: conv.ID, Valid: true},
-				Action: domain.AuditCreated, At: now,
-				After: map[string]any{"state": domain.Open, "channel": in.Channel, "unread": true, "assignee": nil},
-			}); err != nil {
-				return err
-			}
-		} else if err := tx.NewSelect().Model(conv).Column("id", "workflow_id", "workflow_run_id", "state", "pending_until", "assignee_id").
-			Where("workspace_id = ? AND ref = ?", in.WorkspaceID, in.Ref).For("UPDATE").Scan(ctx); err != nil {
-			return fmt.Errorf("find conversation: %w", err)
+			return err
 		}
 		out.ConversationID, out.WorkflowID, out.WorkflowRunID = conv.ID, conv.WorkflowID, conv.WorkflowRunID
 		out.Snoozed = !out.Created && conv.State == domain.Pending && conv.PendingUntil.Valid
@@ -106,25 +103,22 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 		if in.ExternalID != "" {
 			msg.ExternalID = sql.NullString{String: in.ExternalID, Valid: true}
 		}
-		res, err = tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
+		res, err := tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			out.Duplicate = true
-			if err := tx.NewSelect().Model(msg).Column("id").
-				Where("conversation_id = ? AND external_id = ?", conv.ID, in.ExternalID).Scan(ctx); err != nil {
-				return fmt.Errorf("find duplicate message: %w", err)
-			}
-			out.MessageID = msg.ID
-			return nil
+			return errDuplicateMessage // undoes the touch: nothing new was stored
 		}
 		out.MessageID = msg.ID
 		if err := notifyChange(ctx, tx, Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage}); err != nil {
 			return err
 		}
-		if err := ingestEvents(ctx, tx, in, msg, out.Created); err != nil {
-			return err
+		if conv.HasWebhooks {
+			if err := ingestEvents(ctx, tx, in, msg, out.Created); err != nil {
+				return err
+			}
 		}
 		if out.Created {
 			return nil
@@ -135,14 +129,72 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 				return err
 			}
 		}
-		if _, err := tx.NewUpdate().Model((*Conversation)(nil)).
-			Set("unread = true").Set("last_message_at = greatest(last_message_at, ?)", now).
-			Where("id = ?", conv.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("touch conversation: %w", err)
-		}
 		return updateLeadContact(ctx, tx, conv.ID, in.Visitor)
 	})
+	if errors.Is(err, errDuplicateMessage) {
+		err = s.DB.NewSelect().Table("messages").Column("id").
+			Where("conversation_id = ? AND external_id = ?", out.ConversationID, in.ExternalID).Scan(ctx, &out.MessageID)
+		if err != nil {
+			err = fmt.Errorf("find duplicate message: %w", err)
+		}
+	}
 	return out, err
+}
+
+// touchConversation makes the ref's conversation unread with its latest message time and
+// returns it, locked until the transaction ends; found is false when there is none yet.
+func touchConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now time.Time, conv *touchedConversation) (found bool, err error) {
+	err = tx.NewRaw(`
+		UPDATE conversations AS c SET unread = true, last_message_at = greatest(c.last_message_at, ?)
+		WHERE c.workspace_id = ? AND c.ref = ?
+		RETURNING c.id, c.workflow_id, c.workflow_run_id, c.state, c.pending_until, c.assignee_id,
+			(SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id) AS has_webhooks`,
+		now, in.WorkspaceID, in.Ref).Scan(ctx, conv)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("touch conversation: %w", err)
+	}
+	return true, nil
+}
+
+// createConversation creates the ref's conversation (open, unread, unassigned), its lead
+// and its audit row; created is false when a concurrent first message got there first.
+func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now time.Time, out *touchedConversation) (created bool, err error) {
+	conv := &Conversation{
+		ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, Ref: in.Ref, Channel: in.Channel,
+		State: domain.Open, Unread: true, CreatedAt: now, LastMessageAt: now,
+		PageURL: in.Source.PageURL, Referrer: in.Source.Referrer, UserAgent: in.Source.UserAgent,
+		SummaryStatus: domain.SummaryNone,
+	}
+	conv.WorkflowID = domain.WorkflowID(conv.ID)
+	if in.Source.IP.IsValid() {
+		conv.IP = sql.NullString{String: in.Source.IP.String(), Valid: true}
+	}
+	var hasWebhooks []bool
+	err = tx.NewInsert().Model(conv).On("CONFLICT (workspace_id, ref) DO NOTHING").
+		Returning("(SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id)").Scan(ctx, &hasWebhooks)
+	if err != nil {
+		return false, fmt.Errorf("insert conversation: %w", err)
+	}
+	if len(hasWebhooks) == 0 {
+		return false, nil
+	}
+	*out = touchedConversation{ID: conv.ID, WorkflowID: conv.WorkflowID, State: conv.State, HasWebhooks: hasWebhooks[0]}
+	lead := &Lead{
+		ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
+		Name: deref(in.Visitor.Name), Email: deref(in.Visitor.Email), Phone: deref(in.Visitor.Phone),
+		Status: domain.LeadNew, CreatedAt: now, UpdatedAt: now,
+	}
+	if _, err := tx.NewInsert().Model(lead).Exec(ctx); err != nil {
+		return false, fmt.Errorf("insert lead: %w", err)
+	}
+	return true, insertAudit(ctx, tx, &AuditEntry{
+		WorkspaceID: in.WorkspaceID, ConversationID: uuid.NullUUID{UUID: conv.ID, Valid: true},
+		Action: domain.AuditCreated, At: now,
+		After: map[string]any{"state": domain.Open, "channel": in.Channel, "unread": true, "assignee": nil},
+	})
 }
 
 // updateLeadContact fills in or updates the contact fields the visitor sent.
