@@ -42,10 +42,23 @@ type IngestLimit struct {
 // startForSLA starts the workflow of a conversation that has none when the workspace has an
 // SLA policy: a new one's at once, an older one's (its start failed, or the fan-out of a new
 // policy has not reached it yet) from the read model, with its clocks from its first message.
+//
+// A new conversation's policy is read after its message committed: a policy set meanwhile
+// either is seen here or, committed before the fan-out lists the untouched conversations,
+// reaches it there. An older conversation is on that list whatever this message does, so
+// the policy its follow-up's transaction read (res.SLAPolicy) serves, without a query.
 func (s *Service) startForSLA(ctx context.Context, workspaceID uuid.UUID, res IngestResult) error {
-	policy, err := s.Store.SLAPolicy(ctx, workspaceID)
-	if err != nil || !policy.On() {
-		return err
+	var policy domain.SLAPolicy
+	if res.SLAPolicy != nil {
+		policy = *res.SLAPolicy
+	} else {
+		var err error
+		if policy, err = s.Store.SLAPolicy(ctx, workspaceID); err != nil {
+			return err
+		}
+	}
+	if !policy.On() {
+		return nil
 	}
 	if res.Created {
 		return s.startFirst(ctx, workspaceID, res.ConversationID, time.Now())

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -50,6 +51,9 @@ type IngestResult struct {
 	Duplicate      bool   // the message id was seen before; nothing was stored
 	WorkflowID     string // the conversation's workflow
 	WorkflowRunID  string // "" until the workflow's start has been recorded
+	// SLAPolicy is the workspace's SLA policy as a follow-up's transaction read it (nil for a
+	// new conversation, whose policy must be read after the commit: see app.startForSLA).
+	SLAPolicy *domain.SLAPolicy
 	// Snoozed: the conversation is Pending with a wake-up time (read under the row lock):
 	// the caller must tell its workflow, which reopens it. Also set for a duplicate, so a
 	// retry after a crash between this commit and that Signal sends it.
@@ -69,6 +73,7 @@ type touchedConversation struct {
 	PendingUntil  sql.NullTime  `bun:"pending_until"`
 	AssigneeID    uuid.NullUUID `bun:"assignee_id"`
 	HasWebhooks   bool          `bun:"has_webhooks"`
+	SLA           slaRow        `bun:"embed:"`
 }
 
 // Ingest stores a message in one transaction: the first message for a ref creates the
@@ -97,13 +102,25 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			return err
 		}
 		out.ConversationID, out.WorkflowID, out.WorkflowRunID = conv.ID, conv.WorkflowID, conv.WorkflowRunID
+		if !out.Created {
+			policy := conv.SLA.policy()
+			out.SLAPolicy = &policy
+		}
 		out.Snoozed = !out.Created && conv.State == domain.Pending && conv.PendingUntil.Valid
 
 		msg := &Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Role: in.Role, Text: in.Text, SentAt: in.SentAt}
 		if in.ExternalID != "" {
 			msg.ExternalID = sql.NullString{String: in.ExternalID, Valid: true}
 		}
-		res, err := tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
+		// One statement stores the message and announces it to the pages (the notification
+		// leaves with the commit, and only for a message that was stored).
+		notice, err := json.Marshal(Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage})
+		if err != nil {
+			return err
+		}
+		res, err := tx.NewSelect().
+			With("m", tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Returning("id")).
+			Table("m").ColumnExpr("pg_notify(?, ?)", ChangesChannel, string(notice)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
@@ -112,9 +129,6 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 			return errDuplicateMessage // undoes the touch: nothing new was stored
 		}
 		out.MessageID = msg.ID
-		if err := notifyChange(ctx, tx, Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage}); err != nil {
-			return err
-		}
 		if conv.HasWebhooks {
 			if err := ingestEvents(ctx, tx, in, msg, out.Created); err != nil {
 				return err
@@ -148,7 +162,9 @@ func touchConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now tim
 		UPDATE conversations AS c SET unread = true, last_message_at = greatest(c.last_message_at, ?)
 		WHERE c.workspace_id = ? AND c.ref = ?
 		RETURNING c.id, c.workflow_id, c.workflow_run_id, c.state, c.pending_until, c.assignee_id,
-			(SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id) AS has_webhooks`,
+			(SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id) AS has_webhooks,
+			(SELECT s.sla_first_response_seconds FROM workspace_settings AS s WHERE s.workspace_id = c.workspace_id) AS sla_first_response_seconds,
+			(SELECT s.sla_resolution_seconds FROM workspace_settings AS s WHERE s.workspace_id = c.workspace_id) AS sla_resolution_seconds`,
 		now, in.WorkspaceID, in.Ref).Scan(ctx, conv)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

@@ -10,10 +10,10 @@ import (
 	"github.com/bestai/inbox/store"
 )
 
-// TestIngestFollowUpAndRetry: a follow-up touches its conversation with one UPDATE and looks
-// for webhooks only when the workspace has an enabled endpoint; a retried message (same
-// external id) stores nothing and changes nothing, not even the unread flag a person
-// cleared meanwhile, and answers the first message's id.
+// TestIngestFollowUpAndRetry: a follow-up touches its conversation with one UPDATE, which
+// also reads the SLA policy, and looks for webhooks only when the workspace has an enabled
+// endpoint; a retried message (same external id) stores nothing and changes nothing, not
+// even the unread flag a person cleared meanwhile, and answers the first message's id.
 func TestIngestFollowUpAndRetry(t *testing.T) {
 	t.Parallel()
 	s := testenv.NewStore(t)
@@ -35,6 +35,12 @@ func TestIngestFollowUpAndRetry(t *testing.T) {
 		return res
 	}
 	first := msg("m2", "second message")
+	if first.SLAPolicy == nil || first.SLAPolicy.On() {
+		t.Errorf("a follow-up's SLA policy %v, want read and off", first.SLAPolicy)
+	}
+	if n := len(queries.Matching(`FROM workspace_settings`)); n != 1 || len(queries.Matching(`UPDATE conversations`)) != 1 {
+		t.Errorf("%d statements read the SLA policy, want one: the follow-up's UPDATE", n)
+	}
 	if n := len(queries.Matching(`FROM "webhooks"`)); n != 0 {
 		t.Errorf("a follow-up in a workspace without webhooks looked them up %d times", n)
 	}
@@ -65,9 +71,16 @@ func TestIngestFollowUpAndRetry(t *testing.T) {
 		t.Errorf("%d messages stored (%v), want 2", stored, err)
 	}
 
-	// With an enabled endpoint, a follow-up records its message.created event.
+	// With an enabled endpoint, a follow-up records its message.created event; with an SLA
+	// policy, it carries the policy (the caller starts the workflow without asking again).
 	addWebhook(t, s, ws, true, domain.EventMessageCreated)
-	msg("m3", "third message")
+	hour := time.Hour
+	if _, err := s.SetSLAPolicy(ctx, ws, domain.SLAPolicy{FirstResponse: &hour}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if third := msg("m3", "third message"); third.SLAPolicy == nil || third.SLAPolicy.FirstResponse == nil || *third.SLAPolicy.FirstResponse != hour {
+		t.Errorf("a follow-up under a one-hour policy read %v", third.SLAPolicy)
+	}
 	if n := len(outbox(t, s, ws, domain.EventMessageCreated)); n != 1 {
 		t.Errorf("%d message.created deliveries after a follow-up with an endpoint, want 1", n)
 	}
