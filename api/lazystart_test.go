@@ -120,3 +120,33 @@ func TestSLAPolicyStartsUntouchedConversations(t *testing.T) {
 		t.Errorf("no workflow for a new conversation under an SLA policy: %v", err)
 	}
 }
+
+// TestFirstChangeStartsWithTheChange: a conversation's first change starts its workflow with
+// the change in the same request (Update-with-Start), so the run's first workflow task
+// accepts it: no task of the run's own comes before the change.
+func TestFirstChangeStartsWithTheChange(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Start With Co")
+	id := newConversation(t, env, ws, "start-with")
+	if res := setState(env, ws, id, "pending"); res.Code != http.StatusOK {
+		t.Fatalf("first change: %d %s", res.Code, res.Body)
+	}
+	tasks, accepted := 0, false
+	iter := env.Client.GetWorkflowHistory(context.Background(), "conversation/"+id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() && !accepted {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			tasks++
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+			accepted = true
+		}
+	}
+	if !accepted || tasks != 1 {
+		t.Errorf("the first change was accepted %v after %d workflow tasks, want in the run's first", accepted, tasks)
+	}
+}

@@ -451,9 +451,7 @@ func (s *Service) bulkOperation(ctx context.Context, b *store.BulkAction) (op bu
 		}
 		already := domain.CheckTransition(to, to).Error()
 		return func(ctx context.Context, t store.BulkTarget, updateID string) (bulkOutcome, error) {
-			err := s.send(ctx, b.WorkspaceID, t.ID, updateID, func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
-				return s.Lifecycle.Transition(ctx, t.ID, id, req, accepted)
-			})
+			err := s.send(ctx, b.WorkspaceID, t.ID, updateID, workflows.TransitionUpdate(req))
 			if errors.Is(err, ErrAccepted) {
 				err = nil // in the workflow's history: it is applied, the read model follows
 			}
@@ -487,9 +485,7 @@ func (s *Service) bulkOperation(ctx context.Context, b *store.BulkAction) (op bu
 			if req.Assignee != nil && t.AssigneeID.Valid && t.AssigneeID.UUID == req.Assignee.UserID {
 				return bulkOutcome{store.BulkSkipped, "already assigned to " + req.Assignee.Name}, nil
 			}
-			err := s.send(ctx, b.WorkspaceID, t.ID, updateID, func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
-				return s.Lifecycle.Assign(ctx, t.ID, id, req, accepted)
-			})
+			err := s.send(ctx, b.WorkspaceID, t.ID, updateID, workflows.AssignUpdate(req))
 			if errors.Is(err, ErrAccepted) {
 				err = nil // in the workflow's history: it is applied, the read model follows
 			}

@@ -40,11 +40,21 @@ func CheckIdempotencyKey(key string) error {
 // changed after this read reaches the workflow through the SLA fan-out, which lists the
 // conversation: its row is committed before.
 func (s *Service) startFirst(ctx context.Context, workspaceID, conversationID uuid.UUID, firstMessage time.Time) error {
-	setting, err := s.Store.SLASetting(ctx, workspaceID)
+	in, err := s.firstInput(ctx, workspaceID, conversationID, firstMessage)
 	if err != nil {
 		return err
 	}
-	return s.start(ctx, workflows.FirstInput(workspaceID, conversationID, activities.SLASetting(setting), firstMessage))
+	return s.start(ctx, in)
+}
+
+// firstInput is the input of a conversation's first workflow: open, nobody assigned, the
+// workspace's SLA setting with its clocks from the first message.
+func (s *Service) firstInput(ctx context.Context, workspaceID, conversationID uuid.UUID, firstMessage time.Time) (workflows.Input, error) {
+	setting, err := s.Store.SLASetting(ctx, workspaceID)
+	if err != nil {
+		return workflows.Input{}, err
+	}
+	return workflows.FirstInput(workspaceID, conversationID, activities.SLASetting(setting), firstMessage), nil
 }
 
 func (s *Service) start(ctx context.Context, in workflows.Input) error {
@@ -66,11 +76,8 @@ func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uui
 	if err := s.target(ctx, c, conversationID); err != nil {
 		return nil, err
 	}
-	req := workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until}
-	err = s.change(ctx, c, conversationID, key, workflows.UpdateTransition, what,
-		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
-			return s.Lifecycle.Transition(ctx, conversationID, id, req, accepted)
-		})
+	u := workflows.TransitionUpdate(workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until})
+	err = s.change(ctx, c, conversationID, key, what, u)
 	return s.changed(ctx, c, conversationID, err)
 }
 
@@ -122,10 +129,7 @@ func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUI
 		req.Assignee = cand
 		what = cand.UserID.String()
 	}
-	err := s.change(ctx, c, conversationID, key, workflows.UpdateAssign, what,
-		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
-			return s.Lifecycle.Assign(ctx, conversationID, id, req, accepted)
-		})
+	err := s.change(ctx, c, conversationID, key, what, workflows.AssignUpdate(req))
 	return s.changed(ctx, c, conversationID, err)
 }
 
@@ -135,11 +139,7 @@ func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uu
 	if err := s.target(ctx, c, conversationID); err != nil {
 		return nil, err
 	}
-	req := workflows.RetrySummaryRequest{Actor: c.Actor()}
-	err := s.change(ctx, c, conversationID, key, workflows.UpdateRetrySummary, "retry",
-		func(ctx context.Context, id string, accepted func()) (workflows.Status, error) {
-			return s.Lifecycle.RetrySummary(ctx, conversationID, id, req, accepted)
-		})
+	err := s.change(ctx, c, conversationID, key, "retry", workflows.RetrySummaryUpdate(workflows.RetrySummaryRequest{Actor: c.Actor()}))
 	if err != nil && !errors.Is(err, ErrAccepted) {
 		return nil, err // accepted is this request's answer anyway: a summary is on its way
 	}
@@ -160,10 +160,6 @@ func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UU
 	return v, err
 }
 
-// sendFunc sends one lifecycle Update under the given Update id, and calls accepted once
-// the workflow has accepted it.
-type sendFunc func(ctx context.Context, updateID string, accepted func()) (workflows.Status, error)
-
 // target authorises a lifecycle change and checks that the conversation is in the caller's
 // workspace, before anything reaches a workflow. An API caller's token query has looked
 // it up already (AuthenticateTokenFor): then it costs no round trip.
@@ -181,10 +177,11 @@ func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUI
 // change sends the Update of a lifecycle change. what describes the
 // request's intent (say "closed") for the Idempotency-Key fingerprint: a key presented again
 // with another intent is refused, and a key whose request completed is not sent again.
-func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, key, name, what string, send sendFunc) error {
+func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, key, what string, u workflows.Update) error {
 	if key == "" {
-		return s.send(ctx, c.WorkspaceID, conversationID, uuid.NewString(), send)
+		return s.send(ctx, c.WorkspaceID, conversationID, uuid.NewString(), u)
 	}
+	name := u.Name
 	if err := CheckIdempotencyKey(key); err != nil {
 		return err
 	}
@@ -201,7 +198,7 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 	}
 	// Temporal deduplicates Updates by id within the workflow run, so concurrent retries of
 	// one request are applied once.
-	if err := s.send(ctx, c.WorkspaceID, conversationID, name+"/"+c.UserID.String()+"/"+key, send); err != nil {
+	if err := s.send(ctx, c.WorkspaceID, conversationID, name+"/"+c.UserID.String()+"/"+key, u); err != nil {
 		return err
 	}
 	if err := s.Store.CompleteIdempotencyKey(ctx, k); err != nil {
@@ -212,10 +209,9 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 }
 
 // send sends an Update and waits for its result, within UpdateTimeout: first in line for
-// admission (admission.go), then for the workflow. A conversation whose workflow is missing
-// (its start failed after the message was stored, or an operator terminated it) gets one
-// started from the read model first.
-func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, send sendFunc) error {
+// admission (admission.go), then for the workflow. A conversation with no workflow gets
+// one: its first change starts it (startAndSend).
+func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update) error {
 	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	began := time.Now()
@@ -225,13 +221,9 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 	}
 	defer leave()
 	queued := time.Since(began)
-	st, err := send(ctx, updateID, leave)
+	st, err := s.Lifecycle.Send(ctx, conversationID, updateID, u, leave)
 	if workflows.IsMissing(err) {
-		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
-			return err
-		}
-		faultpoint.Hold(ctx, faultpoint.LazyStart)
-		st, err = send(ctx, updateID, leave)
+		st, err = s.startAndSend(ctx, workspaceID, conversationID, updateID, u, leave)
 	}
 	if err == nil && st.Change != nil {
 		return s.writeChange(ctx, *st.Change)
@@ -245,6 +237,38 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 			"queued", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
 	}
 	return answer
+}
+
+// startAndSend sends u to a conversation that has no workflow. Its first change (workflows
+// start lazily) starts it with the change in the same request, Update-with-Start: the
+// workflow starts from the read model (open, nobody assigned, its SLA clocks running from
+// the first message) and its first task applies the change; two concurrent first changes
+// get one workflow (start-or-attach) and both apply. A workflow that is gone (an operator
+// terminated it) is started again from the read model, then sent the change.
+func (s *Service) startAndSend(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update, accepted func()) (workflows.Status, error) {
+	since, untouched, err := s.Store.UntouchedSince(ctx, workspaceID, conversationID)
+	if err != nil {
+		return workflows.Status{}, err
+	}
+	if !untouched {
+		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
+			return workflows.Status{}, err
+		}
+		return s.Lifecycle.Send(ctx, conversationID, updateID, u, accepted)
+	}
+	in, err := s.firstInput(ctx, workspaceID, conversationID, since)
+	if err != nil {
+		return workflows.Status{}, err
+	}
+	st, runID, err := s.Lifecycle.StartWith(ctx, in, updateID, u)
+	accepted()
+	if runID != "" {
+		if err := s.Store.RecordWorkflowRun(ctx, conversationID, runID); err != nil {
+			s.Logger.Warn("could not record the workflow's run", "conversation_id", conversationID, "error", err)
+		}
+	}
+	faultpoint.Hold(ctx, faultpoint.LazyStart)
+	return st, err
 }
 
 // writeChange writes a change whose Update has completed: the history holds it, so it may

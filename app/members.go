@@ -255,9 +255,7 @@ func (s *Service) unassignAll(ctx context.Context, c *Caller, userID, removal uu
 			}
 			done[id], progress = true, true
 			updateID := "remove-member/" + removal.String() + "/" + id.String()
-			err := s.send(ctx, c.WorkspaceID, id, updateID, func(ctx context.Context, updateID string, accepted func()) (workflows.Status, error) {
-				return s.Lifecycle.Assign(ctx, id, updateID, req, accepted)
-			})
+			err := s.send(ctx, c.WorkspaceID, id, updateID, workflows.AssignUpdate(req))
 			switch {
 			case errors.Is(err, ErrAccepted):
 				late[id] = true // in the workflow's history; the read model catches up

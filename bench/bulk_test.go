@@ -16,9 +16,9 @@ import (
 )
 
 // TestBulkCloseBench measures a bulk close (make bench-bulk): it seeds N open conversations
-// through the ingest API (each with its workflow), then closes them all in one batch by
-// filter and reports how long the batch took, its rate, and its progress as the API showed
-// it every half second. It runs on the test environment's in-process Temporal server and a
+// through the ingest API (none has a workflow yet: each item's close starts it, the lazy
+// start), then closes them all in one batch by filter and reports how long the batch took,
+// its rate, and its progress as the API showed it every half second. It runs on the test environment's in-process Temporal server and a
 // fresh Postgres database, with the app's default bulk pace.
 //
 //	INBOX_BENCH_BULK=5000   conversations (unset: the test is skipped)

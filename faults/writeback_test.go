@@ -141,9 +141,9 @@ func (in *inbox) holding(name string) bool {
 }
 
 // TestKillDuringLazyStart kills the process while a conversation's first change has
-// started its workflow (lazy start) and not yet sent the change to it. The workflow left
-// behind holds nothing; the client's retry with the same Idempotency-Key finds it, and the
-// change applies once, in that run.
+// started its workflow with the change (lazy start, Update-with-Start) and not yet written
+// it. The client's retry with the same Idempotency-Key finds the run the start left, whose
+// history holds the change: it is applied once, in that run.
 func TestKillDuringLazyStart(t *testing.T) {
 	suite(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -178,10 +178,11 @@ func TestKillDuringLazyStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(changes) != 0 {
-		t.Fatalf("before the change's Update was sent, Postgres has %+v", changes)
+	// The caller had not written it; the workflow's own write-back (5 s on) may have.
+	if len(changes) > 1 || (len(changes) == 1 && changes[0].After != "pending") {
+		t.Fatalf("after the kill Postgres has %+v, want nothing or the one change", changes)
 	}
-	t.Log("killed after the first change started the workflow, before it sent the change")
+	t.Logf("killed after the first change started the workflow, before its caller wrote it (%d written by the workflow)", len(changes))
 
 	in.env = nil
 	in.start(ctx)

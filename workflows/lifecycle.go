@@ -30,11 +30,45 @@ type Lifecycle struct {
 // time the start returns, not after a queue that new conversations can outrun. Elsewhere
 // the SDK sends a plain start.
 func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
-	run, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	opts := startOptions(in)
+	opts.EnableEagerStart = true
+	run, err := l.Client.ExecuteWorkflow(ctx, opts, ConversationWorkflow, in)
+	if err != nil {
+		return "", fmt.Errorf("start workflow: %w", err)
+	}
+	return run.GetRunID(), nil
+}
+
+// StartWith starts the conversation's workflow with in, or attaches to the one already
+// running, and sends it u in the same request (Update-with-Start): the workflow's first task
+// applies the change. It waits for the Update's result and returns it with the run id.
+func (l Lifecycle) StartWith(ctx context.Context, in Input, updateID string, u Update) (Status, string, error) {
+	var st Status
+	handle, err := l.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: l.Client.NewWithStartWorkflowOperation(startOptions(in), ConversationWorkflow, in),
+		UpdateOptions: client.UpdateWorkflowOptions{
+			WorkflowID:   domain.WorkflowID(in.ConversationID),
+			UpdateID:     updateID,
+			UpdateName:   u.Name,
+			Args:         []any{u.Arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return st, "", err
+	}
+	if err := handle.Get(ctx, &st); err != nil {
+		return st, handle.RunID(), err
+	}
+	return st, handle.RunID(), nil
+}
+
+// startOptions are the options of a conversation workflow's start with in.
+func startOptions(in Input) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
 		ID:                       domain.WorkflowID(in.ConversationID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		EnableEagerStart:         true,
 		// Every attribute the first workflow task would set, so that it has none to upsert
 		// (since version quietSearchAttributes).
 		TypedSearchAttributes: temporal.NewSearchAttributes(
@@ -43,11 +77,7 @@ func (l Lifecycle) Start(ctx context.Context, in Input) (string, error) {
 			SearchAssignee.ValueSet(startAssignee(in)),
 			SearchSummary.ValueSet(string(domain.SummaryNone)),
 		),
-	}, ConversationWorkflow, in)
-	if err != nil {
-		return "", fmt.Errorf("start workflow: %w", err)
 	}
-	return run.GetRunID(), nil
 }
 
 // startAssignee is the assignee search attribute of a run starting with in.
@@ -93,20 +123,25 @@ func (l Lifecycle) FanOutSLA(ctx context.Context, workspaceID uuid.UUID, setting
 	return nil
 }
 
-// Transition asks the workflow to move the conversation to req.To. accepted, when not nil,
-// is called once the workflow has accepted the Update (see update).
-func (l Lifecycle) Transition(ctx context.Context, conversationID uuid.UUID, updateID string, req TransitionRequest, accepted func()) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateTransition, req, accepted)
+// Update is one lifecycle Update: its name and its request.
+type Update struct {
+	Name string
+	Arg  any
 }
 
-// Assign asks the workflow to set or clear the assignee.
-func (l Lifecycle) Assign(ctx context.Context, conversationID uuid.UUID, updateID string, req AssignRequest, accepted func()) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateAssign, req, accepted)
-}
+// TransitionUpdate asks the workflow to move the conversation to req.To.
+func TransitionUpdate(req TransitionRequest) Update { return Update{UpdateTransition, req} }
 
-// RetrySummary asks the workflow for a fresh summary of a closed conversation.
-func (l Lifecycle) RetrySummary(ctx context.Context, conversationID uuid.UUID, updateID string, req RetrySummaryRequest, accepted func()) (Status, error) {
-	return l.update(ctx, conversationID, updateID, UpdateRetrySummary, req, accepted)
+// AssignUpdate asks the workflow to set or clear the assignee.
+func AssignUpdate(req AssignRequest) Update { return Update{UpdateAssign, req} }
+
+// RetrySummaryUpdate asks the workflow for a fresh summary of a closed conversation.
+func RetrySummaryUpdate(req RetrySummaryRequest) Update { return Update{UpdateRetrySummary, req} }
+
+// Send sends u to the conversation's workflow and waits for its result. accepted, when not
+// nil, is called once the workflow has accepted the Update (see update).
+func (l Lifecycle) Send(ctx context.Context, conversationID uuid.UUID, updateID string, u Update, accepted func()) (Status, error) {
+	return l.update(ctx, conversationID, updateID, u.Name, u.Arg, accepted)
 }
 
 // ErrNotCompleted wraps the error of an Update that the workflow accepted but whose result

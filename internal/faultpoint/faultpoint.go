@@ -18,8 +18,8 @@ const (
 	AfterCompleted = "after-completed"
 	// WriteBack: the workflow's write-back is about to write its changes.
 	WriteBack = "write-back"
-	// LazyStart: a conversation's first change has started its workflow and not yet sent
-	// the change's Update to it.
+	// LazyStart: a conversation's first change has started its workflow with the change
+	// (Update-with-Start), and its caller has not written the change.
 	LazyStart = "lazy-start"
 )
 
