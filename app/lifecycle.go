@@ -181,12 +181,11 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 	if key == "" {
 		return s.send(ctx, c.WorkspaceID, conversationID, uuid.NewString(), u)
 	}
-	name := u.Name
 	if err := CheckIdempotencyKey(key); err != nil {
 		return err
 	}
 	k := store.IdempotencyKey{WorkspaceID: c.WorkspaceID, UserID: c.UserID, ConversationID: conversationID, Key: key}
-	fingerprint := sha256.Sum256([]byte(name + "\n" + what))
+	fingerprint := sha256.Sum256([]byte(u.Name + "\n" + what))
 	completed, err := s.Store.ClaimIdempotencyKey(ctx, k, fingerprint[:])
 	switch {
 	case errors.Is(err, store.ErrKeyReused):
@@ -198,7 +197,7 @@ func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUI
 	}
 	// Temporal deduplicates Updates by id within the workflow run, so concurrent retries of
 	// one request are applied once.
-	if err := s.send(ctx, c.WorkspaceID, conversationID, name+"/"+c.UserID.String()+"/"+key, u); err != nil {
+	if err := s.send(ctx, c.WorkspaceID, conversationID, u.Name+"/"+c.UserID.String()+"/"+key, u); err != nil {
 		return err
 	}
 	if err := s.Store.CompleteIdempotencyKey(ctx, k); err != nil {
