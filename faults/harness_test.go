@@ -182,7 +182,9 @@ func (in *inbox) store() string {
 // until demo.json is written). It returns how long that took.
 func (in *inbox) start(ctx context.Context) time.Duration {
 	in.t.Helper()
+	temporalLog := filepath.Join(in.dataDir, "temporal.log")
 	for try := 1; ; try++ {
+		logged := fileSize(temporalLog)
 		took, err := in.startOnce(ctx)
 		if err == nil {
 			return took
@@ -191,9 +193,14 @@ func (in *inbox) start(ctx context.Context) time.Duration {
 		// parallel test, or the local end of someone's outgoing connection): the first start
 		// moves all its ports. A restart keeps the API and Temporal addresses, as a real
 		// deployment would, and waits for the port to come free; only the Web UI's address,
-		// which no client holds, may move.
+		// which no client holds, may move. The embedded Temporal picks its internal services'
+		// ports itself, and when one is taken before it binds, it logs the failure to
+		// temporal.log and exits: that is the same clash.
 		tail := in.logTail("stderr", 2000)
 		tail = tail[strings.LastIndex(tail, "===== faults: start")+1:] // this start's lines only
+		if strings.Contains(fileFrom(temporalLog, logged), "address already in use") {
+			tail += "\nTemporal: a port was in use"
+		}
 		if try < 4 && strings.Contains(tail, "in use") {
 			in.kill()
 			switch {
@@ -210,8 +217,23 @@ func (in *inbox) start(ctx context.Context) time.Duration {
 			}
 			continue
 		}
-		in.t.Fatalf("inbox dev did not become ready: %v\n%s", err, in.tails())
+		in.t.Fatalf("inbox dev did not become ready: %v\n%s\n--- Temporal's fatal error, if any ---\n%s", err, in.tails(),
+			fatalLine(fileFrom(temporalLog, logged)))
 	}
+}
+
+// fatalLine is the start of the first fatal entry of a Temporal log: the message and the
+// error, which the tail of its stack trace does not show.
+func fatalLine(log string) string {
+	i := strings.Index(log, `"level":"fatal"`)
+	if i < 0 {
+		return ""
+	}
+	line := log[strings.LastIndexByte(log[:i], '\n')+1:]
+	if j := strings.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return line[:min(len(line), 800)]
 }
 
 func (in *inbox) startOnce(ctx context.Context) (time.Duration, error) {
@@ -292,6 +314,24 @@ func (in *inbox) tails() string {
 }
 
 func (in *inbox) dumpLogs() { in.t.Logf("process logs of %s:\n%s", in.name, in.tails()) }
+
+// fileSize is the size of the file at path, 0 when there is none.
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// fileFrom is what the file at path holds from offset on.
+func fileFrom(path string, offset int64) string {
+	b, _ := os.ReadFile(path)
+	if int64(len(b)) < offset {
+		return string(b)
+	}
+	return string(b[offset:])
+}
 
 func tailFile(path string, n int) string {
 	b, _ := os.ReadFile(path)
