@@ -155,7 +155,7 @@ func TestShortcutsDialogInBrowser(t *testing.T) {
 	tab.WaitTrue(open, "the dialog opened by its button", 5*time.Second)
 	tab.Press("\r") // on Close
 	tab.WaitTrue(`!`+open, "the dialog closed by Close", 5*time.Second)
-	tab.WaitTrue(`document.activeElement.id === "show-shortcuts"`, "the focus back on the Keyboard shortcuts button after Close", 5*time.Second)
+	tab.WaitTrue(`document.activeElement.id === "show-shortcuts"`, "the focus back on the Keyboard shortcuts button after Close", 10*time.Second)
 
 	// Typing in a field is typing.
 	focus(t, tab, "#f-q")
