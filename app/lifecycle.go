@@ -250,7 +250,7 @@ func (s *Service) startAndSend(ctx context.Context, workspaceID, conversationID 
 		return workflows.Status{}, err
 	}
 	if !untouched {
-		if err := s.restartWorkflow(ctx, workspaceID, conversationID); err != nil {
+		if err := s.startAgain(ctx, workspaceID, conversationID); err != nil {
 			return workflows.Status{}, err
 		}
 		return s.Lifecycle.Send(ctx, conversationID, updateID, u, accepted)
@@ -285,10 +285,7 @@ func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange
 
 // restartWorkflow starts a conversation's workflow from what the read model and the audit
 // log hold: its first one, at its first change (workflows start lazily), or a new one for
-// a workflow that is gone. Every field of workflows.Input is restored, or named here with why not:
-// SignalsSeen and TimersFired start again from zero, since the stored request ids of
-// their changes carry the run's id (store.ApplyLifecycleChange), so a new run's cannot be
-// taken for an old run's.
+// a workflow that is gone (startAgain).
 func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
 	// Its first workflow (workflows start lazily): nobody has changed it, so it is open and
 	// unassigned, and its SLA clocks run from its first message.
@@ -298,6 +295,15 @@ func (s *Service) restartWorkflow(ctx context.Context, workspaceID, conversation
 		}
 		return s.startFirst(ctx, workspaceID, conversationID, since)
 	}
+	return s.startAgain(ctx, workspaceID, conversationID)
+}
+
+// startAgain starts a new workflow for a conversation that has been changed before (its
+// workflow is gone) from what the read model and the audit log hold. Every field of
+// workflows.Input is restored, or named here with why not: SignalsSeen and TimersFired
+// start again from zero, since the stored request ids of their changes carry the run's id
+// (store.ApplyLifecycleChange), so a new run's cannot be taken for an old run's.
+func (s *Service) startAgain(ctx context.Context, workspaceID, conversationID uuid.UUID) error {
 	v, err := s.Store.GetConversation(ctx, workspaceID, conversationID)
 	if err != nil {
 		return err

@@ -57,10 +57,8 @@ func (l Lifecycle) StartWith(ctx context.Context, in Input, updateID string, u U
 	if err != nil {
 		return st, "", err
 	}
-	if err := handle.Get(ctx, &st); err != nil {
-		return st, handle.RunID(), err
-	}
-	return st, handle.RunID(), nil
+	err = handle.Get(ctx, &st)
+	return st, handle.RunID(), err
 }
 
 // startOptions are the options of a conversation workflow's start with in.
