@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -220,10 +219,10 @@ func (s *server) changeAssignee(c *gin.Context) {
 
 // answerChange answers a lifecycle change: 200 with the detail after it, or 202 with the
 // detail as it is now when the workflow accepted the change but its result did not arrive
-// in time (it shows in a moment).
+// in time, or the change waits in the queue of a burst (it shows in a moment).
 func answerChange(c *gin.Context, v *app.ConversationView, err error) {
 	switch {
-	case errors.Is(err, app.ErrAccepted):
+	case app.IsAccepted(err):
 		c.JSON(http.StatusAccepted, toDetail(v))
 	case err != nil:
 		respond(c, err)

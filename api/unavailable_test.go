@@ -85,26 +85,6 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 }
 
-// An Update that no workflow accepts within the UpdateTimeout (no worker runs) answers 503
-// "not confirmed", and the operator's log says which change it was, how long it queued, and
-// Temporal's own error: the answer alone does not tell a slow workflow from a lost one.
-func TestNotConfirmedChangeIsLogged(t *testing.T) {
-	t.Parallel()
-	env := testenv.New(t, testenv.Options{NoWorker: true})
-	ws := env.NewWorkspace("Unconfirmed")
-	id := newConversation(t, env, ws, "unconfirmed-1")
-	logs := routerWith(t, env, env.Store, env.Client, 2*time.Second)
-
-	res := setState(env, ws, id, "closed")
-	wantUnavailable(t, "unconfirmed change", res, "not confirmed")
-	got := logs.String()
-	for _, want := range []string{"lifecycle change answered 503", "conversation_id=" + id, "queued=", "error="} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the log lacks %q:\n%s", want, got)
-		}
-	}
-}
-
 // A caller that went away is not a server fault: it is not logged, and not answered 5xx.
 func TestClientWentAwayIsNotLogged(t *testing.T) {
 	env := testenv.New(t, testenv.Options{NoWorker: true})

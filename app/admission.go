@@ -41,20 +41,28 @@ var errBusy = RateLimited("the inbox is applying many changes at once; this one 
 // it is answered "busy, nothing changed" rather than "not confirmed, may still apply".
 const minSendBudget = 10
 
-// enter waits in line for a slot, within ctx. It returns the function that gives the slot
-// back, which may be called more than once.
-func (a *admission) enter(ctx context.Context) (leave func(), err error) {
+// enter waits in line for a slot, within ctx and at most patience. It returns the function
+// that gives the slot back, which may be called more than once.
+func (a *admission) enter(ctx context.Context, patience time.Duration) (leave func(), err error) {
 	start := time.Now()
 	deadline, bounded := ctx.Deadline()
 	a.waiters.Add(1)
 	defer a.waiters.Add(-1)
 	select {
 	case a.slots <- struct{}{}:
-	case <-ctx.Done():
-		if ctx.Err() == context.DeadlineExceeded {
+	default:
+		timer := time.NewTimer(patience)
+		defer timer.Stop()
+		select {
+		case a.slots <- struct{}{}:
+		case <-timer.C:
 			return nil, errBusy
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return nil, errBusy
+			}
+			return nil, ctx.Err()
 		}
-		return nil, ctx.Err()
 	}
 	var once sync.Once
 	leave = func() { once.Do(func() { <-a.slots }) }

@@ -73,11 +73,12 @@ func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uui
 	if err != nil {
 		return nil, err
 	}
-	if err := s.target(ctx, c, conversationID); err != nil {
+	queued, err := s.target(ctx, c, conversationID)
+	if err != nil {
 		return nil, err
 	}
 	u := workflows.TransitionUpdate(workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until})
-	err = s.change(ctx, c, conversationID, key, what, u)
+	err = s.change(ctx, c, conversationID, queued, key, what, u)
 	return s.changed(ctx, c, conversationID, err)
 }
 
@@ -116,7 +117,8 @@ func (s *Service) candidate(ctx context.Context, c *Caller, assignee uuid.UUID) 
 // Assign gives the conversation to assignee, or to nobody when assignee is nil. Whether the
 // assignee may take it is looked up here and decided by the workflow's validator.
 func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUID, assignee *uuid.UUID, key string) (*store.ConversationView, error) {
-	if err := s.target(ctx, c, conversationID); err != nil {
+	queued, err := s.target(ctx, c, conversationID)
+	if err != nil {
 		return nil, err
 	}
 	req := workflows.AssignRequest{Actor: c.Actor()}
@@ -129,18 +131,19 @@ func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUI
 		req.Assignee = cand
 		what = cand.UserID.String()
 	}
-	err := s.change(ctx, c, conversationID, key, what, workflows.AssignUpdate(req))
+	err = s.change(ctx, c, conversationID, queued, key, what, workflows.AssignUpdate(req))
 	return s.changed(ctx, c, conversationID, err)
 }
 
 // RetrySummary asks for a fresh summary of a closed conversation; it returns the
 // conversation with its summary pending.
 func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uuid.UUID, key string) (*store.ConversationView, error) {
-	if err := s.target(ctx, c, conversationID); err != nil {
+	queued, err := s.target(ctx, c, conversationID)
+	if err != nil {
 		return nil, err
 	}
-	err := s.change(ctx, c, conversationID, key, "retry", workflows.RetrySummaryUpdate(workflows.RetrySummaryRequest{Actor: c.Actor()}))
-	if err != nil && !errors.Is(err, ErrAccepted) {
+	err = s.change(ctx, c, conversationID, queued, key, "retry", workflows.RetrySummaryUpdate(workflows.RetrySummaryRequest{Actor: c.Actor()}))
+	if err != nil && !IsAccepted(err) {
 		return nil, err // accepted is this request's answer anyway: a summary is on its way
 	}
 	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
@@ -150,7 +153,7 @@ func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uu
 // but not yet confirmed answers the conversation together with ErrAccepted: the change
 // will show shortly.
 func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UUID, err error) (*store.ConversationView, error) {
-	if err != nil && !errors.Is(err, ErrAccepted) {
+	if err != nil && !IsAccepted(err) {
 		return nil, err
 	}
 	v, readErr := s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
@@ -161,60 +164,84 @@ func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UU
 }
 
 // target authorises a lifecycle change and checks that the conversation is in the caller's
-// workspace, before anything reaches a workflow. An API caller's token query has looked
-// it up already (AuthenticateTokenFor): then it costs no round trip.
-func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUID) error {
+// workspace, before anything reaches a workflow; queued says that earlier changes of it
+// wait in the queue (queue.go). An API caller's token query has looked it up already
+// (AuthenticateTokenFor): then it costs no round trip.
+func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUID) (queued bool, err error) {
 	if err := s.Authorize(c, domain.ChangeConversations); err != nil {
-		return err
+		return false, err
 	}
 	if c.seen != uuid.Nil && c.seen == conversationID {
-		return nil
+		return c.seenQueued, nil
 	}
-	_, err := s.Store.ConversationIn(ctx, c.WorkspaceID, conversationID)
-	return err
+	return s.Store.ChangeTarget(ctx, c.WorkspaceID, conversationID)
 }
 
 // change sends the Update of a lifecycle change. what describes the
 // request's intent (say "closed") for the Idempotency-Key fingerprint: a key presented again
 // with another intent is refused, and a key whose request completed is not sent again.
-func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, key, what string, u workflows.Update) error {
-	if key == "" {
-		return s.send(ctx, c.WorkspaceID, conversationID, uuid.NewString(), u)
+// A change that cannot be sent in time, or whose conversation has changes waiting in the
+// queue (queued), waits in the queue too (queue.go): ErrQueued.
+func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, queued bool, key, what string, u workflows.Update) error {
+	updateID := uuid.NewString()
+	var k *store.IdempotencyKey
+	if key != "" {
+		if err := CheckIdempotencyKey(key); err != nil {
+			return err
+		}
+		k = &store.IdempotencyKey{WorkspaceID: c.WorkspaceID, UserID: c.UserID, ConversationID: conversationID, Key: key}
+		fingerprint := sha256.Sum256([]byte(u.Name + "\n" + what))
+		completed, err := s.Store.ClaimIdempotencyKey(ctx, *k, fingerprint[:])
+		switch {
+		case errors.Is(err, store.ErrKeyReused):
+			return IdempotencyKeyReused()
+		case err != nil:
+			return err
+		case completed:
+			return nil // done before: the caller is shown the conversation as it is now
+		}
+		// Temporal deduplicates Updates by id within the workflow run, so concurrent retries
+		// of one request are applied once.
+		updateID = u.Name + "/" + c.UserID.String() + "/" + key
 	}
-	if err := CheckIdempotencyKey(key); err != nil {
+	err := errBehindQueued
+	if !queued {
+		err = s.sendWithin(ctx, c.WorkspaceID, conversationID, updateID, u, s.UpdateTimeout/queuePatience)
+	}
+	if queueable(err) && (!errors.Is(err, ErrNotConfirmed) || s.temporalServes(ctx)) {
+		return s.enqueue(ctx, c.WorkspaceID, conversationID, updateID, k, u, err)
+	}
+	if err != nil {
 		return err
 	}
-	k := store.IdempotencyKey{WorkspaceID: c.WorkspaceID, UserID: c.UserID, ConversationID: conversationID, Key: key}
-	fingerprint := sha256.Sum256([]byte(u.Name + "\n" + what))
-	completed, err := s.Store.ClaimIdempotencyKey(ctx, k, fingerprint[:])
-	switch {
-	case errors.Is(err, store.ErrKeyReused):
-		return IdempotencyKeyReused()
-	case err != nil:
-		return err
-	case completed:
-		return nil // done before: the caller is shown the conversation as it is now
+	s.completeKey(ctx, k)
+	return nil
+}
+
+// completeKey marks an Idempotency-Key's request done, when it had one.
+func (s *Service) completeKey(ctx context.Context, k *store.IdempotencyKey) {
+	if k == nil {
+		return
 	}
-	// Temporal deduplicates Updates by id within the workflow run, so concurrent retries of
-	// one request are applied once.
-	if err := s.send(ctx, c.WorkspaceID, conversationID, u.Name+"/"+c.UserID.String()+"/"+key, u); err != nil {
-		return err
-	}
-	if err := s.Store.CompleteIdempotencyKey(ctx, k); err != nil {
+	if err := s.Store.CompleteIdempotencyKey(ctx, *k); err != nil {
 		// The change is applied; a retry would only be sent again and deduplicated.
 		s.Logger.Warn("could not mark idempotency key completed", "error", err)
 	}
-	return nil
 }
 
 // send sends an Update and waits for its result, within UpdateTimeout: first in line for
 // admission (admission.go), then for the workflow. A conversation with no workflow gets
 // one: its first change starts it (startAndSend).
 func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update) error {
+	return s.sendWithin(ctx, workspaceID, conversationID, updateID, u, s.UpdateTimeout)
+}
+
+// sendWithin is send that waits at most patience in line for admission (errBusy after).
+func (s *Service) sendWithin(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update, patience time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	began := time.Now()
-	leave, err := s.admission.enter(ctx)
+	leave, err := s.admission.enter(ctx, patience)
 	if err != nil {
 		return err
 	}
@@ -229,11 +256,10 @@ func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUI
 	}
 	answer := updateError(err)
 	if answer == ErrNotConfirmed {
-		// The client reads only "retry"; the operator needs Temporal's own error, and how
-		// much of the budget the admission queue took. (The API logs the other 503s, whose
-		// errors are Temporal's own.)
-		s.Logger.Warn("lifecycle change answered 503", "conversation_id", conversationID, "update_id", updateID,
-			"queued", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
+		// The operator needs Temporal's own error, and how much of the budget the admission
+		// line took. (The API logs the other 503s, whose errors are Temporal's own.)
+		s.Logger.Warn("lifecycle change not confirmed in time", "conversation_id", conversationID, "update_id", updateID,
+			"in_line", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
 	}
 	return answer
 }

@@ -73,6 +73,8 @@ type Caller struct {
 	TokenID uuid.UUID
 	// seen is a conversation the authentication found in WorkspaceID (AuthenticateTokenFor).
 	seen uuid.UUID
+	// seenQueued says that changes of seen wait in the queue (queue.go).
+	seenQueued bool
 }
 
 // Actor is the caller as the audit log and the workflow record it.

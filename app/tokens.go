@@ -51,7 +51,7 @@ func (s *Service) AuthenticateTokenFor(ctx context.Context, token string, conver
 	c := &Caller{WorkspaceID: tm.WorkspaceID, UserID: tm.UserID, Name: tm.Name, Email: tm.Email,
 		Role: tm.Role, TokenID: tm.TokenID}
 	if tm.HasConversation {
-		c.seen = conversationID
+		c.seen, c.seenQueued = conversationID, tm.HasQueuedChanges
 	}
 	return c, nil
 }

@@ -195,6 +195,19 @@ func (s *Store) ConversationIn(ctx context.Context, workspaceID, id uuid.UUID) (
 	return st, err
 }
 
+// ChangeTarget looks up a conversation about to be changed: ErrNotFound unless it is in the
+// workspace, and whether changes of it wait in the queue (a change made now must wait
+// behind them).
+func (s *Store) ChangeTarget(ctx context.Context, workspaceID, id uuid.UUID) (queued bool, err error) {
+	err = s.DB.NewSelect().TableExpr("conversations AS c").
+		ColumnExpr("EXISTS (SELECT 1 FROM queued_changes AS q WHERE q.conversation_id = c.id)").
+		Where("c.workspace_id = ? AND c.id = ?", workspaceID, id).Scan(ctx, &queued)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return queued, err
+}
+
 // LastMessages returns up to n of the conversation's latest messages, oldest first.
 func (s *Store) LastMessages(ctx context.Context, conversationID uuid.UUID, n int) ([]Message, error) {
 	var msgs []Message

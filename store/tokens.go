@@ -79,6 +79,8 @@ type TokenMember struct {
 	// HasConversation says whether the conversation MemberByTokenFor was asked about is in
 	// the token's workspace.
 	HasConversation bool `bun:"has_conversation"`
+	// HasQueuedChanges says whether changes of that conversation wait in the queue.
+	HasQueuedChanges bool `bun:"has_queued_changes"`
 }
 
 // tokenUsedEvery is how stale a token's last use may get: writing it on every request
@@ -103,7 +105,8 @@ func (s *Store) MemberByTokenFor(ctx context.Context, token string, now time.Tim
 		ColumnExpr("t.id AS token_id, t.workspace_id, t.user_id, u.email, u.name, m.role, t.last_used_at").
 		Where("t.token_hash = ? AND t.expires_at > ?", Hash(token), now)
 	if conversationID != uuid.Nil {
-		q = q.ColumnExpr("EXISTS (SELECT 1 FROM conversations AS c WHERE c.workspace_id = t.workspace_id AND c.id = ?) AS has_conversation", conversationID)
+		q = q.ColumnExpr("EXISTS (SELECT 1 FROM conversations AS c WHERE c.workspace_id = t.workspace_id AND c.id = ?) AS has_conversation", conversationID).
+			ColumnExpr("EXISTS (SELECT 1 FROM queued_changes AS q WHERE q.conversation_id = ?) AS has_queued_changes", conversationID)
 	}
 	err := q.Scan(ctx, tm)
 	if errors.Is(err, sql.ErrNoRows) {

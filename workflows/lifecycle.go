@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -135,6 +136,26 @@ func AssignUpdate(req AssignRequest) Update { return Update{UpdateAssign, req} }
 
 // RetrySummaryUpdate asks the workflow for a fresh summary of a closed conversation.
 func RetrySummaryUpdate(req RetrySummaryRequest) Update { return Update{UpdateRetrySummary, req} }
+
+// DecodeUpdate is the Update named name with its argument arg, as json.Marshal wrote it: a
+// lifecycle change kept to be sent later (the inbox's queue of changes).
+func DecodeUpdate(name string, arg []byte) (Update, error) {
+	switch name {
+	case UpdateTransition:
+		var req TransitionRequest
+		err := json.Unmarshal(arg, &req)
+		return TransitionUpdate(req), err
+	case UpdateAssign:
+		var req AssignRequest
+		err := json.Unmarshal(arg, &req)
+		return AssignUpdate(req), err
+	case UpdateRetrySummary:
+		var req RetrySummaryRequest
+		err := json.Unmarshal(arg, &req)
+		return RetrySummaryUpdate(req), err
+	}
+	return Update{}, fmt.Errorf("no lifecycle Update is called %q", name)
+}
 
 // Send sends u to the conversation's workflow and waits for its result. accepted, when not
 // nil, is called once the workflow has accepted the Update (see update).

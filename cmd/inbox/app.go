@@ -187,7 +187,7 @@ func (a *app) close() {
 	}
 }
 
-func (a *app) activities() *activities.Activities {
+func (a *app) activities(changes *application.Service) *activities.Activities {
 	return &activities.Activities{
 		Store:       a.store,
 		Summarizer:  summarizer.New(summarizer.Config{BaseURL: a.cfg.OpenAIBaseURL, Model: a.cfg.SummaryModel, Concurrency: a.cfg.SummaryConcurrency}),
@@ -197,24 +197,35 @@ func (a *app) activities() *activities.Activities {
 
 		WebhookClient: webhooks.NewClient(a.cfg.WebhookAllowPrivate),
 		// Bulk actions apply each item through the application layer, as the API would.
-		Bulk: application.New(application.Service{
-			Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: a.authz,
-			Secrets: a.secrets, Logger: a.logger,
-		}),
+		Bulk: changes,
 	}
 }
 
 // startWorker starts the worker; stop it with the returned function, which returns once
 // in-flight activities have finished or INBOX_WORKER_STOP_TIMEOUT has passed.
 func (a *app) startWorker() (func(), error) {
-	w := worker.New(a.temporal, a.activities(), worker.Options{
+	// The worker's application layer: it runs the bulk actions and sends the queued changes.
+	changes := application.New(application.Service{
+		Store: a.store, Lifecycle: workflows.Lifecycle{Client: a.temporal}, Authorizer: a.authz,
+		Secrets: a.secrets, Logger: a.logger,
+	})
+	w := worker.New(a.temporal, a.activities(changes), worker.Options{
 		StopTimeout: a.cfg.WorkerStopTimeout, WorkflowPollers: a.cfg.WorkflowPollers, ActivityPollers: a.cfg.ActivityPollers,
 	})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	stopDispatcher := a.startWebhookDispatcher()
-	return func() { stopDispatcher(); w.Stop() }, nil
+	stopQueue := runUntilStopped(changes.RunQueue)
+	return func() { stopQueue(); stopDispatcher(); w.Stop() }, nil
+}
+
+// runUntilStopped runs run in the background; the returned function stops it and waits.
+func runUntilStopped(run func(context.Context)) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); run(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // startWebhookDispatcher starts the worker's webhook dispatcher (outbox rows to
@@ -222,10 +233,7 @@ func (a *app) startWorker() (func(), error) {
 func (a *app) startWebhookDispatcher() func() {
 	d := &webhooks.Dispatcher{Store: a.store, Temporal: a.temporal, Logger: a.logger,
 		Retry: workflows.WebhookRetry{Initial: a.cfg.WebhookRetryInitial, Maximum: a.cfg.WebhookRetryMax}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); d.Run(ctx) }()
-	return func() { cancel(); <-done }
+	return runUntilStopped(d.Run)
 }
 
 // listenAPI binds the API's address and returns a server ready to Serve.

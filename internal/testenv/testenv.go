@@ -308,8 +308,11 @@ func (e *Env) StartWorker() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()
+	// And its queue runner: the changes a burst queued (app/queue.go).
+	queueDone := make(chan struct{})
+	go func() { defer close(queueDone); e.App.RunQueue(ctx) }()
 	var once sync.Once
-	e.stopDispatcher = func() { once.Do(func() { cancel(); <-done }) }
+	e.stopDispatcher = func() { once.Do(func() { cancel(); <-done; <-queueDone }) }
 	e.T.Cleanup(e.stopDispatcher)
 }
 
