@@ -247,6 +247,7 @@ func (s *Service) sendWithin(ctx context.Context, workspaceID, conversationID uu
 	}
 	defer leave()
 	queued := time.Since(began)
+	faultpoint.Hold(ctx, faultpoint.BeforeSend)
 	st, err := s.Lifecycle.Send(ctx, conversationID, updateID, u, leave)
 	if workflows.IsMissing(err) {
 		st, err = s.startAndSend(ctx, workspaceID, conversationID, updateID, u, leave)

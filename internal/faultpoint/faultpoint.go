@@ -21,6 +21,9 @@ const (
 	// LazyStart: a conversation's first change has started its workflow with the change
 	// (Update-with-Start), and its caller has not written the change.
 	LazyStart = "lazy-start"
+	// BeforeSend: a lifecycle change holds its admission slot and has not been sent to its
+	// workflow (with INBOX_MAX_UPDATES_IN_FLIGHT=1, the changes after it are queued).
+	BeforeSend = "before-send"
 )
 
 var holds = parse(os.Getenv("INBOX_FAULTPOINTS"))
