@@ -216,6 +216,7 @@ func (a *app) startWorker() (func(), error) {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	stopDispatcher := a.startWebhookDispatcher()
+	registerQueueMetrics(a.registry, a.store)
 	stopQueue := runUntilStopped(changes.RunQueue)
 	return func() { stopQueue(); stopDispatcher(); w.Stop() }, nil
 }
@@ -333,6 +334,28 @@ func startPprof(addr string) (func(), string, error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return func() { _ = srv.Close() }, ln.Addr().String(), nil
+}
+
+// registerQueueMetrics adds the queue of changes (app/queue.go) to the worker's metrics: how
+// many changes wait, and for how long the oldest has, read from Postgres at each scrape.
+func registerQueueMetrics(reg prometheus.Registerer, s *store.Store) {
+	read := func() (int, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, oldest, err := s.QueuedChanges(ctx)
+		if err != nil {
+			return -1, -1 // unknown: the database did not answer
+		}
+		return n, oldest
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "inbox_queued_changes",
+			Help: "Lifecycle changes waiting in the queue of changes to be sent (-1: the database did not answer)."},
+			func() float64 { n, _ := read(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "inbox_queued_changes_oldest_seconds",
+			Help: "How long the oldest change in the queue of changes has waited (0 when none; -1: the database did not answer)."},
+			func() float64 { _, d := read(); return d.Seconds() }),
+	)
 }
 
 // startMetrics serves GET /metrics on addr, a listener of its own: the API's public one

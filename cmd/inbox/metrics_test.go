@@ -1,15 +1,21 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bestai/inbox/api"
+	"github.com/bestai/inbox/domain"
+	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/store"
 )
 
 // /metrics is served on its own listener (INBOX_METRICS_ADDR) from the registry the API
@@ -52,5 +58,51 @@ func TestMetricsListener(t *testing.T) {
 	}
 	if _, _, err := startMetrics("nonsense", reg); err == nil || !strings.Contains(err.Error(), "INBOX_METRICS_ADDR") {
 		t.Errorf("a bad address: %v", err)
+	}
+}
+
+// The worker's metrics say how many changes wait in the queue of changes, and how long the
+// oldest has.
+func TestQueueMetrics(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws, err := s.CreateWorkspace(ctx, "Queue Metrics", "owner@queue-metrics.example", "Owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Ingest(ctx, store.IngestMessage{WorkspaceID: ws.WorkspaceID, Ref: "r", Channel: domain.Chat,
+		Role: domain.VisitorMessage, Text: "hello", SentAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	registerQueueMetrics(reg, s)
+	gauge := func(name string) float64 {
+		t.Helper()
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == name {
+				return f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return 0
+	}
+	if n, age := gauge("inbox_queued_changes"), gauge("inbox_queued_changes_oldest_seconds"); n != 0 || age != 0 {
+		t.Fatalf("empty queue: %v changes, oldest %vs; want 0 and 0", n, age)
+	}
+	for i := range 2 {
+		if err := s.QueueChange(ctx, store.QueuedChange{WorkspaceID: ws.WorkspaceID, ConversationID: res.ConversationID,
+			UpdateID: fmt.Sprintf("metrics-%d", i), UpdateName: "transition", UpdateArg: []byte(`{"to":"closed"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n, age := gauge("inbox_queued_changes"), gauge("inbox_queued_changes_oldest_seconds"); n != 2 || age <= 0 || age > 60 {
+		t.Fatalf("two queued: %v changes, oldest %vs; want 2, and a few milliseconds", n, age)
 	}
 }
