@@ -2,16 +2,13 @@ package api_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bestai/inbox/api"
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/testenv"
-	"github.com/bestai/inbox/policies"
 	"github.com/bestai/inbox/workflows"
 )
 
@@ -29,17 +26,8 @@ func TestBurstChangesWaitInTheQueue(t *testing.T) {
 	ws := env.NewWorkspace("Queue Co")
 	a := newConversation(t, env, ws, "queue-a")
 	b := newConversation(t, env, ws, "queue-b")
-	authz, err := policies.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &testenv.LogBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
-	env.Router = api.NewRouter(api.Deps{
-		App: app.New(app.Service{Store: env.Store, Lifecycle: workflows.Lifecycle{Client: env.Client}, Authorizer: authz,
-			Secrets: env.Secrets, Logger: logger, UpdateTimeout: timeout, MaxUpdatesInFlight: 1}),
-		Logger: logger, IngestRate: 1000, IngestBurst: 1000,
-	})
+	logs := routerOn(t, env, app.Service{Store: env.Store, Lifecycle: workflows.Lifecycle{Client: env.Client},
+		UpdateTimeout: timeout, MaxUpdatesInFlight: 1})
 	wantQueued := func(what string, res testenv.Response) {
 		t.Helper()
 		var d detail

@@ -26,18 +26,21 @@ import (
 // returned buffer.
 func routerWith(t *testing.T, env *testenv.Env, s *store.Store, tc client.Client, updateTimeout time.Duration) *testenv.LogBuffer {
 	t.Helper()
+	return routerOn(t, env, app.Service{Store: s, Lifecycle: workflows.Lifecycle{Client: tc}, UpdateTimeout: updateTimeout})
+}
+
+// routerOn rebuilds env's router on the application layer svc (with env's secrets, an
+// authorizer, and a logger into the returned buffer).
+func routerOn(t *testing.T, env *testenv.Env, svc app.Service) *testenv.LogBuffer {
+	t.Helper()
 	authz, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &testenv.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	env.Router = api.NewRouter(api.Deps{
-		App: app.New(app.Service{Store: s, Lifecycle: workflows.Lifecycle{Client: tc}, Authorizer: authz,
-			Secrets: env.Secrets, Logger: logger, UpdateTimeout: updateTimeout}),
-		Logger:     logger,
-		IngestRate: 1000, IngestBurst: 1000,
-	})
+	svc.Authorizer, svc.Secrets, svc.Logger = authz, env.Secrets, logger
+	env.Router = api.NewRouter(api.Deps{App: app.New(svc), Logger: logger, IngestRate: 1000, IngestBurst: 1000})
 	return logs
 }
 

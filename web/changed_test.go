@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/bestai/inbox/internal/testenv"
-	"github.com/bestai/inbox/web"
 )
 
 // TestChangeShowsTheViewItReturned checks that an htmx state change or assignment renders
@@ -22,29 +20,8 @@ func TestChangeShowsTheViewItReturned(t *testing.T) {
 	e.SetPassword(testenv.OwnerEmail("Acme"), password)
 	base := e.Serve("")
 	id := ingest(t, e, ws.IngestKey, "ref-ana", "Ana", "Hi there")
-	v := newVisitor(t, base)
-	if code, _, _ := v.signIn(testenv.OwnerEmail("Acme"), password); code != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", code)
-	}
-	detail := web.WorkspacePath(ws.WorkspaceID.String(), web.SectionInbox) + "c/" + id
-	if code, _, _ := v.get(detail); code != http.StatusOK { // the page's form token
-		t.Fatalf("detail: %d", code)
-	}
-	htmx := func(path string, form url.Values) (int, string) {
-		t.Helper()
-		form.Set(web.CSRFFormField, v.token)
-		req, _ := http.NewRequest(http.MethodPost, v.base+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", v.base)
-		req.Header.Set("HX-Request", "true")
-		resp, err := v.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	v, detail := ownerOnConversation(t, base, ws, "Acme", id)
+	htmx := v.htmxPost
 	// The detail read: the conversation's view (store.GetConversation), by its id.
 	reads := func() int { return len(queries.Matching("c.*", "c.id = '"+id+"'")) }
 

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
-	"github.com/bestai/inbox/web"
 )
 
 // A change the page asks for in a burst, which its workflow does not confirm in time (no
@@ -26,28 +24,10 @@ func TestQueuedChangeIsSaidOnThePage(t *testing.T) {
 	e.SetPassword(testenv.OwnerEmail("Queued Page"), password)
 	base := e.Serve("")
 	id := ingest(t, e, ws.IngestKey, "ref-queued", "Ana", "Hi there")
-	v := newVisitor(t, base)
-	if code, _, _ := v.signIn(testenv.OwnerEmail("Queued Page"), password); code != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", code)
-	}
-	detail := web.WorkspacePath(ws.WorkspaceID.String(), web.SectionInbox) + "c/" + id
-	if code, _, _ := v.get(detail); code != http.StatusOK { // the page's form token
-		t.Fatalf("detail: %d", code)
-	}
-	form := url.Values{"state": {"closed"}, "idempotency_key": {"k-queued"}, web.CSRFFormField: {v.token}}
-	req, _ := http.NewRequest(http.MethodPost, v.base+detail+"/state", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", v.base)
-	req.Header.Set("HX-Request", "true")
-	resp, err := v.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	page := string(b)
-	if resp.StatusCode != http.StatusAccepted || !strings.Contains(page, "this one is queued and will be applied in order") {
-		t.Fatalf("close in a burst: %d, want 202 saying the change is queued\n%s", resp.StatusCode, page)
+	v, detail := ownerOnConversation(t, base, ws, "Queued Page", id)
+	code, page := v.htmxPost(detail+"/state", url.Values{"state": {"closed"}, "idempotency_key": {"k-queued"}})
+	if code != http.StatusAccepted || !strings.Contains(page, "this one is queued and will be applied in order") {
+		t.Fatalf("close in a burst: %d, want 202 saying the change is queued\n%s", code, page)
 	}
 	conv := uuid.MustParse(id)
 	if got, err := e.Store.GetConversation(context.Background(), ws.WorkspaceID, conv); err != nil || got.State != domain.Open {

@@ -52,12 +52,27 @@ func (v *visitor) get(path string) (int, string, http.Header) {
 // post sends a form; withToken adds the CSRF token the last page carried.
 func (v *visitor) post(path string, form url.Values, withToken bool) (int, string, http.Header) {
 	v.t.Helper()
+	return v.send(path, form, withToken, false)
+}
+
+// htmxPost sends a form with the CSRF token as htmx does, and answers the fragment.
+func (v *visitor) htmxPost(path string, form url.Values) (int, string) {
+	v.t.Helper()
+	code, body, _ := v.send(path, form, true, true)
+	return code, body
+}
+
+func (v *visitor) send(path string, form url.Values, withToken, htmx bool) (int, string, http.Header) {
+	v.t.Helper()
 	if withToken {
 		form.Set(web.CSRFFormField, v.token)
 	}
 	req, _ := http.NewRequest(http.MethodPost, v.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", v.base)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
 	resp, err := v.client.Do(req)
 	if err != nil {
 		v.t.Fatal(err)
@@ -233,4 +248,19 @@ func TestInviteLinkWorksOnce(t *testing.T) {
 	if code, _, _ := other.signIn(testenv.OwnerEmail("Acme"), password); code != http.StatusSeeOther {
 		t.Fatalf("sign-in with the new password: %d", code)
 	}
+}
+
+// ownerOnConversation signs workspace's owner in at base (with the password the test set) and
+// opens conversation id's page, for its form token; it answers the visitor and the page.
+func ownerOnConversation(t *testing.T, base string, ws testenv.Workspace, workspace, id string) (*visitor, string) {
+	t.Helper()
+	v := newVisitor(t, base)
+	if code, _, _ := v.signIn(testenv.OwnerEmail(workspace), password); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	page := web.WorkspacePath(ws.WorkspaceID.String(), web.SectionInbox) + "c/" + id
+	if code, _, _ := v.get(page); code != http.StatusOK {
+		t.Fatalf("detail: %d", code)
+	}
+	return v, page
 }
