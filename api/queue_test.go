@@ -2,13 +2,18 @@ package api_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bestai/inbox/app"
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/store"
 	"github.com/bestai/inbox/workflows"
 )
 
@@ -92,5 +97,40 @@ func TestBurstChangesWaitInTheQueue(t *testing.T) {
 	}
 	if n := countActions(audit(t, env, ws, a), "state_changed"); n != 2 {
 		t.Fatalf("a has %d state changes after the key's retry, want still 2", n)
+	}
+}
+
+// A queue runner that stops while it sends a change gives the change back at once, for the
+// next runner (a deploy), instead of leaving it leased.
+func TestStoppedQueueRunnerGivesItsChangeBack(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{NoWorker: true})
+	ws := env.NewWorkspace("Runner Stops")
+	conv := uuid.MustParse(newConversation(t, env, ws, "runner-stops"))
+	ctx := context.Background()
+	if err := env.Store.QueueChange(ctx, store.QueuedChange{WorkspaceID: ws.WorkspaceID, ConversationID: conv,
+		UpdateID: "runner-stops-1", UpdateName: workflows.UpdateTransition, UpdateArg: []byte(`{"to":"closed"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// No worker: the runner's Update waits, as for a slow workflow, until the runner stops.
+	runner := app.New(app.Service{Store: env.Store, Lifecycle: workflows.Lifecycle{Client: env.Client},
+		UpdateTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	runCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); runner.RunQueue(runCtx) }()
+	testenv.Eventually(t, 30*time.Second, "the runner took the change", func() bool {
+		var attempts int
+		err := env.Store.DB.NewRaw(`SELECT attempts FROM queued_changes WHERE update_id = 'runner-stops-1'`).Scan(ctx, &attempts)
+		return err == nil && attempts == 1
+	})
+	time.Sleep(200 * time.Millisecond) // into its send
+	stop()
+	<-stopped
+	again, err := env.Store.ClaimQueuedChanges(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 1 || again[0].UpdateID != "runner-stops-1" {
+		t.Fatalf("after the runner stopped the next one claims %+v, want the change back at once", again)
 	}
 }

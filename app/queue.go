@@ -144,17 +144,28 @@ func (s *Service) sendQueued(ctx context.Context, q store.QueuedChange) {
 			"update_id", q.UpdateID, "reason", refused.Message)
 		s.dropQueued(q)
 	case ctx.Err() != nil:
-		// Stopping: the change is sent by the next runner, once the lease runs out.
+		// Stopping: give the change back at once for the next runner (sent again under its
+		// id, it is applied once), rather than after its lease.
+		s.postponeQueued(q, 0, "the runner stopped")
 	default:
 		wait := min(time.Duration(1<<min(q.Attempts, 5))*time.Second, queueBackoffMax)
 		s.Logger.Warn("queued change not sent; trying again", "conversation_id", q.ConversationID,
 			"update_id", q.UpdateID, "attempts", q.Attempts, "after", wait, "error", err)
-		if err := s.Store.PostponeQueuedChange(context.WithoutCancel(ctx), q.ID, wait, err.Error()); err != nil {
-			s.Logger.Warn("could not postpone a queued change; its lease runs out instead", "id", q.ID, "error", err)
-		}
+		s.postponeQueued(q, wait, err.Error())
 	}
 }
 
+// postponeQueued leaves a queued change for another try after wait. The runner's own
+// context may be ending (it stops): the row's bookkeeping gets a few seconds of its own.
+func (s *Service) postponeQueued(q store.QueuedChange, wait time.Duration, why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Store.PostponeQueuedChange(ctx, q.ID, wait, why); err != nil {
+		s.Logger.Warn("could not postpone a queued change; its lease runs out instead", "id", q.ID, "error", err)
+	}
+}
+
+// dropQueued deletes a change its workflow has answered.
 func (s *Service) dropQueued(q store.QueuedChange) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
