@@ -21,6 +21,9 @@ func signInTab(t *testing.T, b *browser.Browser, base, email, password string, o
 	tab.Fill(`input[type=password]`, password)
 	tab.Submit(`form[action="` + web.SignInPath + `"]`)
 	tab.WaitText("h1", "Inbox", 10*time.Second)
+	// The list's rows are in the page's HTML before its script has run: a key pressed then
+	// does nothing (a CI run under load pressed j too soon once).
+	tab.WaitTrue(`document.readyState === "complete"`, "the inbox page loaded, its script run", 10*time.Second)
 	return tab
 }
 
