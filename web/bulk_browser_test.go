@@ -81,3 +81,37 @@ func TestBulkCloseInBrowser(t *testing.T) {
 	vb.AssertClean(t)
 	b.AssertClean(t)
 }
+
+// A live refresh of the list that is on its way when the person ticks a row does not wipe
+// the tick: its answer is dropped (the form is theirs until they send or undo it) and the
+// refresh comes again later.
+func TestTickDuringRefreshInBrowser(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, testenv.Options{})
+	ws := e.NewWorkspace("Tickers")
+	e.SetPassword(testenv.OwnerEmail("Tickers"), password)
+	base := e.Serve("")
+	for i := range 3 {
+		ingest(t, e, ws.IngestKey, fmt.Sprintf("ref-tick-%d", i), fmt.Sprintf("Visitor%d", i), "Hello there")
+	}
+	b := browser.New(t)
+	tab := signInTab(t, b, base, testenv.OwnerEmail("Tickers"), password)
+	tab.WaitTrue(`document.querySelectorAll("input[name=ids]").length === 3`, "three row checkboxes", 10*time.Second)
+	// A refresh as the live stream sends it (no request of the person's before it), and the
+	// tick in the same moment, before its answer can arrive.
+	if !browser.Eval[bool](tab, `(function () {
+		var list = document.getElementById("conversation-list");
+		window.htmx.ajax("GET", list.getAttribute("data-live-refresh"),
+			{ target: "#conversation-list", swap: "outerHTML settle:0ms", headers: { "X-Inbox-Live": "0" } });
+		var box = document.querySelector("input[name=ids]");
+		box.click();
+		return box.checked;
+	})()`) {
+		t.Fatal("the row was not ticked")
+	}
+	time.Sleep(2 * time.Second) // the refresh's answer has come
+	if n := browser.Eval[int](tab, `document.querySelectorAll("input[name=ids]:checked").length`); n != 1 {
+		t.Fatalf("%d rows ticked after a refresh that was on its way, want the person's 1", n)
+	}
+	tab.AssertClean(t)
+}

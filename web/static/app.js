@@ -148,11 +148,15 @@
   document.addEventListener("htmx:beforeRequest", function (e) {
     if (!isLive(e)) { ownInFlight++; ownRequests++; }
   });
+  // A refresh whose answer comes after the person began to fill in the form it would
+  // replace (ticked a row while it was on its way) is dropped the same way: the form is
+  // theirs until they send or undo it.
   document.addEventListener("htmx:beforeSwap", function (e) {
     var asked = isLive(e);
-    if (asked && asked !== String(ownRequests)) {
+    if (!asked) { return; }
+    var el = e.detail.target && document.getElementById(e.detail.target.id);
+    if (asked !== String(ownRequests) || (el && dirty(el))) {
       e.detail.shouldSwap = false;
-      var el = e.detail.target && document.getElementById(e.detail.target.id);
       if (el) { pending(el); }
     }
   });
