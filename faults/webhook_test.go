@@ -60,6 +60,16 @@ func TestKillDuringWebhookBackoff(t *testing.T) {
 	if !waitFor(ctx, 60*time.Second, func() bool { return len(seen()) >= failures }) {
 		t.Fatalf("the receiver got %d attempts in 60s, want %d", len(seen()), failures)
 	}
+	// Back-off begins once the failed attempt is recorded (under load that can come a moment
+	// after the receiver answered; a kill in between is another seam).
+	db := in.db()
+	if !waitFor(ctx, 30*time.Second, func() bool {
+		var attempts int
+		err := db.QueryRowContext(ctx, "SELECT attempts FROM webhook_deliveries WHERE id = $1", seen()[0].id).Scan(&attempts)
+		return err == nil && attempts == failures
+	}) {
+		t.Fatalf("the %d failed attempts were not recorded within 30s", failures)
+	}
 	in.kill9()
 	killedAt := time.Now()
 	if n := len(seen()); n != failures {
@@ -87,7 +97,7 @@ func TestKillDuringWebhookBackoff(t *testing.T) {
 	}
 	var status string
 	var attempts int
-	if err := in.db().QueryRowContext(ctx, "SELECT status, attempts FROM webhook_deliveries WHERE id = $1", got[0].id).Scan(&status, &attempts); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT status, attempts FROM webhook_deliveries WHERE id = $1", got[0].id).Scan(&status, &attempts); err != nil {
 		t.Fatal(err)
 	}
 	if status != "succeeded" || attempts != len(got) {
