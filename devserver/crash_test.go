@@ -72,37 +72,16 @@ func TestRestartAfterKillServesSoon(t *testing.T) {
 }
 
 func restartAfterKill(t *testing.T, postgresURL string) {
-	dir := t.TempDir()
-	p, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", p)
-
-	helper := exec.Command(os.Args[0], "-test.run=^$")
-	helper.Env = append(os.Environ(), helperDirEnv+"="+dir, helperAddrEnv+"="+addr, helperPGEnv+"="+postgresURL)
-	helper.Stderr = os.Stderr
-	out, err := helper.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := helper.Start(); err != nil {
-		t.Fatal(err)
+	// A helper that dies before it says "started" is started once more on a fresh port (a
+	// CI run once read nothing from one: the port freePort chose can be taken meanwhile).
+	dir, addr, helper := startHelper(t, postgresURL)
+	if helper == nil {
+		t.Log("the helper server died before it started; starting it once more")
+		if dir, addr, helper = startHelper(t, postgresURL); helper == nil {
+			t.Fatal("the helper server died twice before it started")
+		}
 	}
 	defer helper.Process.Kill() //nolint:errcheck // already dead on the happy path
-	started := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		started <- strings.TrimSpace(line)
-	}()
-	select {
-	case line := <-started:
-		if line != "started" {
-			t.Fatalf("helper server: %q", line)
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatal("helper server did not start in 90s")
-	}
 	c := dial(t, addr, time.Now().Add(60*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -165,4 +144,44 @@ func dial(t *testing.T, addr string, deadline time.Time) client.Client {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// startHelper starts the helper server (TestMain) in a fresh directory on a free port and
+// waits for it to say "started"; a nil command means it died first (its output is logged).
+func startHelper(t *testing.T, postgresURL string) (dir, addr string, helper *exec.Cmd) {
+	t.Helper()
+	dir = t.TempDir()
+	p, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = fmt.Sprintf("127.0.0.1:%d", p)
+	helper = exec.Command(os.Args[0], "-test.run=^$")
+	helper.Env = append(os.Environ(), helperDirEnv+"="+dir, helperAddrEnv+"="+addr, helperPGEnv+"="+postgresURL)
+	helper.Stderr = os.Stderr
+	out, err := helper.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		started <- strings.TrimSpace(line)
+	}()
+	select {
+	case line := <-started:
+		if line == "started" {
+			return dir, addr, helper
+		}
+		_ = helper.Process.Kill()
+		t.Logf("helper server said %q, then: %v", line, helper.Wait())
+		return "", "", nil
+	case <-time.After(90 * time.Second):
+		_ = helper.Process.Kill()
+		t.Fatal("helper server did not start in 90s")
+	}
+	return "", "", nil
 }
