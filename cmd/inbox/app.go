@@ -337,25 +337,34 @@ func startPprof(addr string) (func(), string, error) {
 }
 
 // registerQueueMetrics adds the queue of changes (app/queue.go) to the worker's metrics: how
-// many changes wait, and for how long the oldest has, read from Postgres at each scrape.
+// many changes wait, and for how long the oldest has, read from Postgres once per scrape.
 func registerQueueMetrics(reg prometheus.Registerer, s *store.Store) {
-	read := func() (int, time.Duration) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, oldest, err := s.QueuedChanges(ctx)
-		if err != nil {
-			return -1, -1 // unknown: the database did not answer
-		}
-		return n, oldest
+	reg.MustRegister(&queueCollector{store: s,
+		count: prometheus.NewDesc("inbox_queued_changes",
+			"Lifecycle changes waiting in the queue of changes to be sent (-1: the database did not answer).", nil, nil),
+		oldest: prometheus.NewDesc("inbox_queued_changes_oldest_seconds",
+			"How long the oldest change in the queue of changes has waited (0 when none; -1: the database did not answer).", nil, nil),
+	})
+}
+
+// queueCollector reads both figures of the queue of changes with one query.
+type queueCollector struct {
+	store         *store.Store
+	count, oldest *prometheus.Desc
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.count; ch <- c.oldest }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, oldest, err := c.store.QueuedChanges(ctx)
+	count, age := float64(n), oldest.Seconds()
+	if err != nil {
+		count, age = -1, -1 // unknown: the database did not answer
 	}
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "inbox_queued_changes",
-			Help: "Lifecycle changes waiting in the queue of changes to be sent (-1: the database did not answer)."},
-			func() float64 { n, _ := read(); return float64(n) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "inbox_queued_changes_oldest_seconds",
-			Help: "How long the oldest change in the queue of changes has waited (0 when none; -1: the database did not answer)."},
-			func() float64 { _, d := read(); return d.Seconds() }),
-	)
+	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, count)
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 }
 
 // startMetrics serves GET /metrics on addr, a listener of its own: the API's public one
