@@ -183,7 +183,12 @@ func (in *inbox) cpu() time.Duration {
 	if in.cmd == nil || in.cmd.Process == nil {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", in.cmd.Process.Pid))
+	return procCPU(in.cmd.Process.Pid)
+}
+
+// procCPU is process pid's user+system CPU time so far, from /proc (0 elsewhere).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}

