@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/bestai/inbox/internal/testenv"
@@ -31,6 +32,14 @@ func TestLifecycleChangeLooksUpTokenAndConversationTogether(t *testing.T) {
 	}
 	if got := queries.Matching(`SELECT "state" FROM "conversations"`, id); len(got) != 0 {
 		t.Errorf("the change looked the conversation up again: %q", got)
+	}
+	// The change's write is one statement in its transaction: the audit row, the update
+	// and the pages' notice together.
+	if got := queries.Matching("audit_log"); len(got) != 1 || !strings.Contains(got[0], `UPDATE "conversations"`) || !strings.Contains(got[0], "pg_notify") {
+		t.Errorf("the change's write is not one statement of audit, update and notice: %q", got)
+	}
+	if got := queries.Matching("pg_notify"); len(got) != 1 {
+		t.Errorf("the change announced itself %d times: %q", len(got), got)
 	}
 
 	// Another workspace's conversation on this workspace's path: 404, and nothing sent.

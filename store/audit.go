@@ -30,13 +30,9 @@ type AuditEntry struct {
 	Actor *domain.Actor `bun:"-"`
 }
 
-// ErrDuplicateRequest is returned by insertAudit when the request id was already recorded:
-// the change it carries has been applied before.
-var errDuplicateRequest = errors.New("request already applied")
-
-// insertAudit appends an entry; with a RequestID it is a no-op returning
-// errDuplicateRequest when that request was recorded before.
-func insertAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {
+// complete fills in what an entry leaves out: its id, its time, the actor's columns and
+// empty before and after.
+func (e *AuditEntry) complete() {
 	if e.ID == uuid.Nil {
 		e.ID = uuid.Must(uuid.NewV7())
 	}
@@ -53,6 +49,16 @@ func insertAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {
 	if e.After == nil {
 		e.After = map[string]any{}
 	}
+}
+
+// ErrDuplicateRequest is returned by insertAudit when the request id was already recorded:
+// the change it carries has been applied before.
+var errDuplicateRequest = errors.New("request already applied")
+
+// insertAudit appends an entry; with a RequestID it is a no-op returning
+// errDuplicateRequest when that request was recorded before.
+func insertAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {
+	e.complete()
 	q := db.NewInsert().Model(e)
 	if e.RequestID != nil {
 		q = q.On("CONFLICT (conversation_id, request_id) DO NOTHING")

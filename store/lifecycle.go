@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,14 +77,13 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		if !deltas {
 			upd = setAfter(upd, ch)
 		}
+		var entries []*AuditEntry
 		if entry != nil {
-			if err := insertAudit(ctx, tx, entry); err != nil {
-				return err
-			}
+			entries = append(entries, entry)
 		}
 		if ch.SummaryGeneration > 0 {
 			summaryRequestID := summaryAuditID(requestID)
-			if err := insertAudit(ctx, tx, &AuditEntry{
+			entries = append(entries, &AuditEntry{
 				WorkspaceID:    ch.WorkspaceID,
 				ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
 				Actor:          ch.Actor,
@@ -92,9 +91,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				Action:         domain.AuditSummaryRequested,
 				After:          map[string]any{"summary_status": domain.SummaryPending, "generation": ch.SummaryGeneration},
 				RequestID:      &summaryRequestID,
-			}); err != nil {
-				return err
-			}
+			})
 			// Only over an older generation: a change written late must not turn a summary
 			// of its own generation, ready meanwhile, back to pending.
 			older := bun.Safe(fmt.Sprintf("summary_generation < %d", ch.SummaryGeneration))
@@ -103,15 +100,34 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				Set("summary_attempts = CASE WHEN ? THEN 0 ELSE summary_attempts END", older).
 				Set("summary_generation = GREATEST(summary_generation, ?)", ch.SummaryGeneration)
 		}
-		// The workspace's webhooks flag comes back with the update: no endpoint, no SELECT.
-		var hasWebhooks bool
-		err := upd.Returning("(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id)").
-			Scan(ctx, &hasWebhooks)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+		for _, e := range entries {
+			e.complete()
 		}
+		notice, err := json.Marshal(Change{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID, Kind: lifecycleKind(ch)})
 		if err != nil {
+			return err
+		}
+		// One statement records the audit rows, updates the conversation only if they are
+		// new (a request id seen before was applied before) and announces it to the pages
+		// (the notification leaves with the commit). The workspace's webhooks flag comes
+		// back with it: no endpoint, no SELECT.
+		var audited, updated int
+		var hasWebhooks, announced bool
+		err = tx.NewRaw(`WITH new_audit AS (?), changed AS (?)
+			SELECT (SELECT count(*) FROM new_audit), coalesce((SELECT has_webhooks FROM changed), false),
+				(SELECT count(*) FROM changed), (SELECT pg_notify(?, ?) FROM changed) IS NOT NULL`,
+			tx.NewInsert().Model(&entries).On("CONFLICT (conversation_id, request_id) DO NOTHING").Returning("1"),
+			upd.Where("EXISTS (SELECT 1 FROM new_audit)").
+				Returning("(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"),
+			ChangesChannel, string(notice),
+		).Scan(ctx, &audited, &hasWebhooks, &updated, &announced)
+		switch {
+		case err != nil:
 			return fmt.Errorf("update conversation: %w", err)
+		case audited < len(entries):
+			return errDuplicateRequest // applied by an earlier attempt: this one changes nothing
+		case updated == 0:
+			return ErrNotFound
 		}
 		if err := lifecycleEvent(ctx, tx, ch, hasWebhooks); err != nil {
 			return err
@@ -122,7 +138,7 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 				return err
 			}
 		}
-		return notifyChange(ctx, tx, Change{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID, Kind: lifecycleKind(ch)})
+		return nil
 	})
 	if errors.Is(err, errDuplicateRequest) {
 		return nil // applied by an earlier attempt

@@ -75,6 +75,51 @@ func TestApplyLifecycleChangeIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestLifecycleChangeNamingAnotherWorkspaceWritesNothing: the audit rows, the update and
+// the notice are one statement, the update only where the workspace owns the conversation;
+// a change that finds none is not found and leaves no audit row behind.
+func TestLifecycleChangeNamingAnotherWorkspaceWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws, conv := seedConversation(t, s)
+	other, err := s.CreateWorkspace(ctx, "Other", "owner@other.example", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	change := domain.LifecycleChange{
+		RequestID: "req-1", WorkspaceID: other.WorkspaceID, ConversationID: conv, At: now, Seq: 1,
+		FromState: domain.Open, ToState: domain.Closed, ToClosedAt: &now, SummaryGeneration: 1,
+		After: &domain.LifecycleState{State: domain.Closed, ClosedAt: &now},
+	}
+	if err := s.ApplyLifecycleChange(ctx, change); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a change naming another workspace: %v, want not found", err)
+	}
+	for _, action := range []domain.AuditAction{domain.AuditStateChanged, domain.AuditSummaryRequested} {
+		if n := auditCount(t, s, conv, action); n != 0 {
+			t.Errorf("%d %s rows left by a change that was not applied", n, action)
+		}
+	}
+	v, err := s.GetConversation(ctx, ws, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.State != domain.Open || v.SummaryGeneration != 0 {
+		t.Errorf("the conversation changed: %+v", v.Conversation)
+	}
+	// Its own workspace's change applies, once.
+	change.WorkspaceID = ws
+	for range 2 {
+		if err := s.ApplyLifecycleChange(ctx, change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := auditCount(t, s, conv, domain.AuditStateChanged); n != 1 {
+		t.Errorf("%d state_changed rows, want 1", n)
+	}
+}
+
 // TestNumberedChangesNeverUndoANewerOne: the caller of an Update and the workflow's
 // write-back both write a completed change, in any order; an older change arriving late
 // adds its audit row and leaves the newer lifecycle alone, and a summary generation that
