@@ -71,10 +71,10 @@ bench-bulk: ## seed BULK_N (5000) conversations and time one bulk close of them 
 # Extra flags for the lifecycle benchmark, e.g. LIFEBENCH_FLAGS='-stores postgres -profile-dir bin/prof'.
 LIFEBENCH_FLAGS ?=
 .PHONY: bench-lifecycle
-bench-lifecycle: ## transitions, Postgres floor, ingest and summaries on real `inbox dev` (SQLite and Postgres); report in bin/lifecycle.md
+bench-lifecycle: ## transitions, Postgres floor, ceiling, ingest, summaries and a bulk close of 5,000 on real `inbox dev` (SQLite and Postgres); report in bin/lifecycle.md
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) build -o $(BIN) ./cmd/inbox
-	$(GO) run ./internal/tools/lifebench -bin $(BIN) -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
+	$(GO) run ./internal/tools/lifebench -bin $(BIN) -bulk 5000 -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
 
 # The idle phase alone (up to about 45 minutes at 10,000 and 100,000: 100,000 first messages
 # take 7 to 25 minutes on 2 cores, and creation is capped at 35, each step's settling at 5);
