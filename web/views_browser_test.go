@@ -232,6 +232,8 @@ func TestListKeysOpenAndCloseInBrowser(t *testing.T) {
 	}
 	tab.Press("\r")
 	tab.WaitText("h1#conversation-title", "Older Visitor", 10*time.Second)
+	// Its scripts are deferred: the keys work once the page has loaded.
+	tab.WaitTrue(`document.readyState === "complete"`, "the conversation page loaded, its script run", 10*time.Second)
 	if !strings.Contains(tab.Location(), "/c/"+older) {
 		t.Fatalf("Enter opened %s", tab.Location())
 	}
