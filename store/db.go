@@ -34,7 +34,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	}
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(databaseURL)))
 	sqldb.SetMaxOpenConns(DefaultMaxConns)
-	sqldb.SetMaxIdleConns(DefaultMaxConns / 2)
+	sqldb.SetMaxIdleConns(DefaultMaxConns) // see LimitConnections
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -49,12 +49,15 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 // DefaultMaxConns is the connections Open allows until LimitConnections says otherwise.
 const DefaultMaxConns = 32
 
-// LimitConnections bounds the pool at n open connections, half of them kept idle: Postgres
-// refuses every client past its max_connections, so each process sharing a server takes
-// its part, not as many as it could use.
+// LimitConnections bounds the pool at n open connections: Postgres refuses every client past
+// its max_connections, so each process sharing a server takes its part, not as many as it
+// could use. All n may stay idle (until ConnMaxIdleTime): a pool that keeps fewer idle than
+// it opens closes connections between the requests of a steady load and opens new ones for
+// the next, and each new one costs Postgres a process and a cold catalog cache. Capped at
+// half, 32 ingest clients had Postgres start sessions continuously.
 func (s *Store) LimitConnections(n int) {
 	s.DB.SetMaxOpenConns(n)
-	s.DB.SetMaxIdleConns(max(1, n/2))
+	s.DB.SetMaxIdleConns(n)
 }
 
 // Close releases the connection pool.
