@@ -73,7 +73,7 @@ type IngestResult = store.IngestResult
 // limit, starts the conversation's workflow when an SLA policy needs it, and wakes a snoozed
 // conversation when the visitor writes.
 func (s *Service) Ingest(ctx context.Context, msg IngestMessage, limit IngestLimit) (IngestResult, error) {
-	ok, wait, err := s.Store.TakeIngestToken(ctx, msg.WorkspaceID, limit.Rate, limit.Burst)
+	ok, wait, err := s.takeIngestToken(ctx, msg.WorkspaceID, limit)
 	if err != nil {
 		return IngestResult{}, err
 	}

@@ -29,6 +29,7 @@ func New(s Service) *Service {
 		s.UpdateTimeout = DefaultUpdateTimeout
 	}
 	s.admission = newAdmission(s.MaxUpdatesInFlight)
+	s.ingestTokens = &tokenLeases{}
 	return &s
 }
 
@@ -60,6 +61,8 @@ type Service struct {
 	BulkRate        float64
 
 	admission *admission
+	// ingestTokens are the ingest tokens this process has leased (ingesttokens.go).
+	ingestTokens *tokenLeases
 }
 
 // Caller is a member acting in one workspace, as looked up for this request.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -85,5 +86,34 @@ func TestIngestTokensUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	if granted != burst {
 		t.Errorf("%d tokens granted to %d concurrent callers, want exactly the burst %d", granted, callers, burst)
+	}
+}
+
+// A caller taking several tokens at once gets what it asks for while the bucket holds it,
+// then only the whole tokens left, then none, with the wait for the next one.
+func TestIngestTokensTakenSeveralAtOnce(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	ws, err := s.CreateWorkspace(ctx, "Lease Co", "lease@example.com", "Lease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for range 4 {
+		n, wait, err := s.TakeIngestTokens(ctx, ws.WorkspaceID, 0.01, 25, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (n == 0) != (wait > 0) {
+			t.Fatalf("took %d tokens with a wait of %s: a wait only comes with none taken", n, wait)
+		}
+		got = append(got, n)
+	}
+	if want := []int{10, 10, 5, 0}; !slices.Equal(got, want) {
+		t.Fatalf("took %v from a burst of 25 ten at a time, want %v", got, want)
+	}
+	if ok, _, err := s.TakeIngestToken(ctx, ws.WorkspaceID, 0.01, 25); err != nil || ok {
+		t.Fatalf("a single token from the emptied bucket: ok=%v err=%v, want refused", ok, err)
 	}
 }

@@ -1,0 +1,1 @@
+ALTER TABLE ingest_rate_limits DROP COLUMN IF EXISTS granted;
