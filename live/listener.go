@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -422,12 +421,18 @@ func (l *Listener) session(ctx context.Context) (heard bool, err error) {
 		if channel != store.ChangesChannel {
 			continue // our ping
 		}
-		var ch store.Change
-		if err := json.Unmarshal([]byte(payload), &ch); err != nil || ch.WorkspaceID == uuid.Nil {
+		changes, err := store.DecodeChanges(payload)
+		if err != nil {
 			l.opts.Logger.Warn("live updates: ignoring a malformed notification", "payload", payload)
 			continue
 		}
-		l.publish(ch)
+		for _, ch := range changes {
+			if ch.WorkspaceID == uuid.Nil {
+				l.opts.Logger.Warn("live updates: ignoring a malformed change", "payload", payload)
+				continue
+			}
+			l.publish(ch)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -609,12 +610,6 @@ func TestPersonalChangesReachOnlyThatPerson(t *testing.T) {
 		connected(t, sub)
 	}
 	conv := ingest(t, s, wsA, "personal-1")
-	if err := s.ApplyLifecycleChange(ctx, domain.LifecycleChange{
-		RequestID: "assign-personal", WorkspaceID: wsA, ConversationID: conv, At: time.Now().UTC(),
-		Actor: &domain.Actor{UserID: mate.UserID, Name: "Mate"}, AssigneeChanged: true, ToAssignee: &domain.Actor{UserID: owner, Name: "Owner"},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	kindsOf := func(chs []store.Change) []string {
 		var out []string
 		for _, ch := range chs {
@@ -622,17 +617,73 @@ func TestPersonalChangesReachOnlyThatPerson(t *testing.T) {
 		}
 		return out
 	}
+	// A message is announced after its commit, in a batch of its own; everyone in the
+	// workspace hears it.
+	for name, sub := range map[string]*live.Subscription{"the assignee's": ownerA, "the teammate's": mateA, "a stream without a person": plainA} {
+		if got := kindsOf(changesFor(sub, 300*time.Millisecond)); fmt.Sprint(got) != fmt.Sprint([]string{store.ChangeMessage}) {
+			t.Errorf("after the message, %s stream heard %v", name, got)
+		}
+	}
+	if err := s.ApplyLifecycleChange(ctx, domain.LifecycleChange{
+		RequestID: "assign-personal", WorkspaceID: wsA, ConversationID: conv, At: time.Now().UTC(),
+		Actor: &domain.Actor{UserID: mate.UserID, Name: "Mate"}, AssigneeChanged: true, ToAssignee: &domain.Actor{UserID: owner, Name: "Owner"},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// The change's own notice leaves with its write's first statement; the assignee's
 	// notification follows it in the same transaction.
 	got := changesFor(ownerA, 700*time.Millisecond)
-	if fmt.Sprint(kindsOf(got)) != fmt.Sprint([]string{store.ChangeMessage, store.ChangeAssignee, store.ChangeNotification}) ||
-		got[2].UserID != owner || got[2].ConversationID != conv {
+	if fmt.Sprint(kindsOf(got)) != fmt.Sprint([]string{store.ChangeAssignee, store.ChangeNotification}) ||
+		got[1].UserID != owner || got[1].ConversationID != conv {
 		t.Errorf("the assignee's stream heard %+v", got)
 	}
 	for name, sub := range map[string]*live.Subscription{"the teammate's": mateA, "a stream without a person": plainA} {
-		if got := kindsOf(changesFor(sub, 300*time.Millisecond)); fmt.Sprint(got) != fmt.Sprint([]string{store.ChangeMessage, store.ChangeAssignee}) {
+		if got := kindsOf(changesFor(sub, 300*time.Millisecond)); fmt.Sprint(got) != fmt.Sprint([]string{store.ChangeAssignee}) {
 			t.Errorf("%s stream heard %v", name, got)
 		}
 	}
 	expectQuiet(t, ownerB, 100*time.Millisecond)
+}
+
+// Messages are announced after their commit, many to a notification: however many arrive at
+// once, every one of them reaches the pages, as a message change of its own conversation,
+// and none reaches another workspace's.
+func TestEveryMessageOfABurstIsAnnounced(t *testing.T) {
+	t.Parallel()
+	s, l := newListener(t, live.Options{Buffer: 256})
+	ws, other := workspace(t, s, "burst"), workspace(t, s, "elsewhere")
+	sub, otherSub := subscribe(t, l, ws), subscribe(t, l, other)
+	run(t, l)
+	connected(t, sub)
+	connected(t, otherSub)
+	const conversations, perConversation = 4, 10
+	convs := make([]uuid.UUID, conversations)
+	for i := range convs {
+		convs[i] = ingest(t, s, ws, fmt.Sprintf("burst-%d", i))
+	}
+	if got := changesFor(sub, 500*time.Millisecond); len(got) != conversations {
+		t.Fatalf("the first messages were announced %d times, want %d", len(got), conversations)
+	}
+	var wg sync.WaitGroup
+	for i := range conversations * perConversation {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ingest(t, s, ws, fmt.Sprintf("burst-%d", i%conversations))
+		}()
+	}
+	wg.Wait()
+	heard := map[uuid.UUID]int{}
+	for _, ch := range changesFor(sub, time.Second) {
+		if ch.Kind != store.ChangeMessage || ch.WorkspaceID != ws {
+			t.Errorf("heard %+v, want only message changes of the workspace", ch)
+		}
+		heard[ch.ConversationID]++
+	}
+	for _, c := range convs {
+		if heard[c] != perConversation {
+			t.Errorf("conversation %s: %d of its %d messages announced", c, heard[c], perConversation)
+		}
+	}
+	expectQuiet(t, otherSub, 100*time.Millisecond)
 }

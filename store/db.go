@@ -25,6 +25,8 @@ type Store struct {
 	DB *bun.DB
 	// TokenLifetime is how long a new API token works; zero is DefaultTokenLifetime.
 	TokenLifetime time.Duration
+
+	announcer announcer
 }
 
 // Open connects to databaseURL, creating the database first if it does not exist.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -20,6 +19,16 @@ type Visitor struct {
 	Name  *string
 	Email *string
 	Phone *string
+}
+
+// hasContact reports whether v sets any contact field (an empty one sets nothing).
+func (v Visitor) hasContact() bool {
+	for _, f := range []*string{v.Name, v.Email, v.Phone} {
+		if f != nil && *f != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Source is where the visitor came from, captured on the first message only.
@@ -81,10 +90,28 @@ type touchedConversation struct {
 // unread again and fill in the lead's contact. Concurrent first messages create one
 // conversation; a repeated external id stores nothing.
 //
-// A follow-up, the common case, finds and touches its conversation with one UPDATE, which
-// also locks the row and reads the workspace's webhook flag; only when it finds none is the
-// conversation created. A duplicate rolls the transaction back.
+// A follow-up, the common case, is one call outside a transaction when it needs nothing but
+// its conversation's touch, the message and its notice (storeFollowUp). Otherwise, the
+// transaction finds and touches the conversation with one UPDATE, which also locks the row
+// and reads the workspace's webhook flag; only when it finds none is the conversation
+// created. A duplicate rolls the transaction back.
 func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, error) {
+	out, stored, err := s.storeFollowUp(ctx, in)
+	if err == nil && !stored {
+		out, err = s.ingestInTx(ctx, in)
+	}
+	if errors.Is(err, errDuplicateMessage) {
+		err = s.DB.NewSelect().Table("messages").Column("id").
+			Where("conversation_id = ? AND external_id = ?", out.ConversationID, in.ExternalID).Scan(ctx, &out.MessageID)
+		if err != nil {
+			err = fmt.Errorf("find duplicate message: %w", err)
+		}
+	}
+	return out, err
+}
+
+// ingestInTx is Ingest's transaction, for every message that storeFollowUp leaves to it.
+func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult, error) {
 	var out IngestResult
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		out = IngestResult{}
@@ -112,15 +139,9 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 		if in.ExternalID != "" {
 			msg.ExternalID = sql.NullString{String: in.ExternalID, Valid: true}
 		}
-		// One statement stores the message and announces it to the pages (the notification
-		// leaves with the commit, and only for a message that was stored).
-		notice, err := json.Marshal(Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage})
-		if err != nil {
-			return err
-		}
-		res, err := tx.NewSelect().
-			With("m", tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Returning("id")).
-			Table("m").ColumnExpr("pg_notify(?, ?)", ChangesChannel, string(notice)).Exec(ctx)
+		// The message is announced to the pages after the commit (announceAfterCommit), only
+		// once it is stored.
+		res, err := tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert message: %w", err)
 		}
@@ -145,14 +166,61 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 		}
 		return updateLeadContact(ctx, tx, conv.ID, in.Visitor)
 	})
-	if errors.Is(err, errDuplicateMessage) {
-		err = s.DB.NewSelect().Table("messages").Column("id").
-			Where("conversation_id = ? AND external_id = ?", out.ConversationID, in.ExternalID).Scan(ctx, &out.MessageID)
-		if err != nil {
-			err = fmt.Errorf("find duplicate message: %w", err)
-		}
+	if err == nil {
+		s.announceAfterCommit(Change{WorkspaceID: in.WorkspaceID, ConversationID: out.ConversationID, Kind: ChangeMessage})
 	}
 	return out, err
+}
+
+// storeFollowUp stores a follow-up with one call of inbox_store_follow_up (a migration
+// defines it), outside a transaction, when all it needs is what the transaction would do for
+// it: touch the conversation and insert the message (announced after the commit, as every
+// message is: announceAfterCommit). That is most follow-ups: the call spares them the
+// transaction's other round trips to Postgres, and the function keeps its statements' plans
+// for the connection. stored is false, and nothing was written,
+// for any other message: a first one, one with contact fields, one to a workspace with
+// webhooks, a visitor's message to an assigned conversation (its assignee is notified), and
+// one whose external id was stored before. Those take the transaction.
+//
+// A concurrent retry of the same message that passed the same check loses on the message's
+// unique key and stores no message; it still touched the conversation, as the message did
+// at the same moment. It is answered as a duplicate.
+func (s *Store) storeFollowUp(ctx context.Context, in IngestMessage) (out IngestResult, stored bool, err error) {
+	if in.Visitor.hasContact() {
+		return out, false, nil
+	}
+	var externalID sql.NullString
+	if in.ExternalID != "" {
+		externalID = sql.NullString{String: in.ExternalID, Valid: true}
+	}
+	var row struct {
+		touchedConversation
+		MessageID uuid.NullUUID `bun:"message_id"`
+	}
+	err = s.DB.NewRaw(`
+		SELECT f.out_id AS id, f.out_workflow_id AS workflow_id, f.out_workflow_run_id AS workflow_run_id,
+			f.out_state AS state, f.out_pending_until AS pending_until, f.out_assignee_id AS assignee_id,
+			f.out_sla_first_response_seconds AS sla_first_response_seconds,
+			f.out_sla_resolution_seconds AS sla_resolution_seconds, f.out_message_id AS message_id
+		FROM inbox_store_follow_up(?, ?, ?, ?, ?, ?, ?, ?) AS f`,
+		time.Now().UTC(), in.WorkspaceID, in.Ref, in.Role, externalID, uuid.Must(uuid.NewV7()), in.Text, in.SentAt,
+	).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, false, nil
+	}
+	if err != nil {
+		return out, false, fmt.Errorf("store follow-up: %w", err)
+	}
+	conv := row.touchedConversation
+	policy := conv.SLA.policy()
+	out = IngestResult{ConversationID: conv.ID, WorkflowID: conv.WorkflowID, WorkflowRunID: conv.WorkflowRunID, SLAPolicy: &policy,
+		Snoozed: conv.State == domain.Pending && conv.PendingUntil.Valid, MessageID: row.MessageID.UUID}
+	if !row.MessageID.Valid {
+		out.Duplicate = true
+		return out, true, errDuplicateMessage
+	}
+	s.announceAfterCommit(Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage})
+	return out, true, nil
 }
 
 // touchConversation makes the ref's conversation unread with its latest message time and
@@ -215,16 +283,14 @@ func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now ti
 
 // updateLeadContact fills in or updates the contact fields the visitor sent.
 func updateLeadContact(ctx context.Context, tx bun.Tx, conversationID uuid.UUID, v Visitor) error {
+	if !v.hasContact() {
+		return nil
+	}
 	q := tx.NewUpdate().Table("leads").Where("conversation_id = ?", conversationID)
-	changed := false
 	for col, val := range map[string]*string{"name": v.Name, "email": v.Email, "phone": v.Phone} {
 		if val != nil && *val != "" {
 			q = q.Set("? = ?", bun.Ident(col), *val)
-			changed = true
 		}
-	}
-	if !changed {
-		return nil
 	}
 	if _, err := q.Set("updated_at = now()").Exec(ctx); err != nil {
 		return fmt.Errorf("update lead contact: %w", err)
