@@ -91,7 +91,7 @@ type touchedConversation struct {
 // conversation; a repeated external id stores nothing.
 //
 // A follow-up, the common case, is one call outside a transaction when it needs nothing but
-// its conversation's touch, the message and its notice (storeFollowUp). Otherwise, the
+// its conversation's touch and the message (storeFollowUp). Otherwise, the
 // transaction finds and touches the conversation with one UPDATE, which also locks the row
 // and reads the workspace's webhook flag; only when it finds none is the conversation
 // created. A duplicate rolls the transaction back.
@@ -177,10 +177,10 @@ func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult,
 // it: touch the conversation and insert the message (announced after the commit, as every
 // message is: announceAfterCommit). That is most follow-ups: the call spares them the
 // transaction's other round trips to Postgres, and the function keeps its statements' plans
-// for the connection. stored is false, and nothing was written,
-// for any other message: a first one, one with contact fields, one to a workspace with
-// webhooks, a visitor's message to an assigned conversation (its assignee is notified), and
-// one whose external id was stored before. Those take the transaction.
+// for the connection. stored is false, and nothing was written, for any other message: a
+// first one, one with contact fields, one to a workspace with webhooks, a visitor's message
+// to an assigned conversation (its assignee is notified), and one whose external id was
+// stored before. Those take the transaction.
 //
 // A concurrent retry of the same message that passed the same check loses on the message's
 // unique key and stores no message; it still touched the conversation, as the message did
