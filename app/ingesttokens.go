@@ -31,7 +31,8 @@ func leaseSize(limit IngestLimit) int {
 }
 
 // tokenLeases holds the tokens this process has taken from each workspace's bucket and not
-// spent yet. Only workspaces with a live lease have an entry.
+// spent yet. An entry always holds at least one token (keep adds none, spend deletes the
+// last); one past its time is deleted when next looked at.
 type tokenLeases struct {
 	mu   sync.Mutex
 	held map[uuid.UUID]tokenLease
@@ -50,7 +51,7 @@ func (l *tokenLeases) spend(workspaceID uuid.UUID, now time.Time) bool {
 	if !ok {
 		return false
 	}
-	if now.After(lease.until) || lease.tokens < 1 {
+	if now.After(lease.until) {
 		delete(l.held, workspaceID)
 		return false
 	}
