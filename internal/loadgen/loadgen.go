@@ -215,6 +215,44 @@ func Run(ctx context.Context, clients int, d time.Duration, step func(ctx contex
 	return s
 }
 
+// FirstChanges sends each conversation of ids (all open, never changed) its first change,
+// all at once: to pending, then back to open. Only the first is timed: with lazy workflow
+// start it is the one that starts the conversation's workflow. Afterwards the conversations
+// are open again, with their workflows running, as Transitions expects them.
+func FirstChanges(ctx context.Context, c *Client, token, workspace string, ids []string) Stats {
+	start := time.Now()
+	s := Stats{Clients: len(ids), Errors: map[string]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := fmt.Sprintf("/api/v1/workspaces/%s/conversations/%s/state", workspace, id)
+			t0 := time.Now()
+			code, _, _, err := c.Do(ctx, http.MethodPost, path, "Authorization", "Bearer "+token, map[string]any{"state": "pending"})
+			o := Classify(code, err, time.Since(t0), http.StatusOK)
+			if o.OK {
+				code, _, _, err = c.Do(ctx, http.MethodPost, path, "Authorization", "Bearer "+token, map[string]any{"state": "open"})
+				if back := Classify(code, err, 0, http.StatusOK); !back.OK {
+					o = Outcome{Err: "back to open: " + back.Err}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if o.OK {
+				s.OK = append(s.OK, o.Took)
+			} else {
+				s.Errors[o.Err]++
+			}
+		}()
+	}
+	wg.Wait()
+	s.Elapsed = time.Since(start)
+	slices.Sort(s.OK)
+	return s
+}
+
 // Transitions toggles each conversation of ids (one client each, starting open) between
 // pending and open with POST .../state for d. A 409 (already in that state, after an error
 // left it unknown) counts as an error and the next move fixes it.

@@ -181,6 +181,7 @@ type storeResult struct {
 	store                     string
 	startup                   time.Duration
 	transitions, floor        []phase
+	firstChanges              []phase // per client count: each conversation's first change, all at once
 	ceiling                   []phase // bare no-op Updates, per client count (see ceiling)
 	ingestFirst, ingestFollow phase
 	summaries                 []summaryRound
@@ -291,6 +292,15 @@ func runStore(ctx context.Context, o options, bin, store, openaiURL string, dela
 		if err != nil {
 			return res, err
 		}
+		// Their first changes, all at once, measured apart: each starts its conversation's
+		// workflow (lazy start). The transitions then measure warm workflows, as the ceiling
+		// does.
+		log.Printf("%s: first changes, %d conversations at once", store, n)
+		first := measure(func() loadgen.Stats {
+			return loadgen.FirstChanges(ctx, c, in.demo.OwnerToken, in.demo.WorkspaceID, ids)
+		})
+		log.Printf("%s: first changes %s", store, first.stats)
+		res.firstChanges = append(res.firstChanges, first)
 		settle()
 		var prof chan error
 		if o.profileDir != "" && n == slices.Max(o.clients) {

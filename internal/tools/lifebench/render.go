@@ -122,6 +122,19 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 	w("\nThe floor is `BEGIN; UPDATE conversations SET state, closed_at WHERE id AND workspace_id; INSERT INTO audit_log (...); COMMIT`\n")
 	w("from a Go loop (database/sql, pgdriver, one connection per client) on the same conversations.\n\n")
 
+	w("### First changes (lazy workflow start: each conversation's first change, all of them at once)\n\n")
+	w("| store | conversations | p50 | p99 | max | errors | took |\n| --- | ---: | ---: | ---: | ---: | --- | ---: |\n")
+	for _, r := range results {
+		for _, p := range r.firstChanges {
+			w("| %s | %d | %s | %s | %s | %s | %s |\n", r.store, p.stats.Clients, ms(p.stats.Quantile(0.5)),
+				ms(p.stats.Quantile(0.99)), ms(p.stats.Quantile(1)), errs(p.stats), ms(p.stats.Elapsed))
+		}
+	}
+	w("\nBefore each transition run, every one of its conversations (new, never changed: no workflow\n")
+	w("yet) is sent its first change, all at once, and moved back to open (not timed). That first\n")
+	w("change starts the conversation's workflow with Update-with-Start; the transitions above then\n")
+	w("measure warm workflows, as the ceiling below does.\n\n")
+
 	w("### The ceiling: a bare no-op Update on the same embedded server and store (%s each)\n\n", o.floorD)
 	w("| store | clients | Updates/s | p50 | p99 | max | errors | inbox CPU (server only) | transitions / ceiling | transition p99 / ceiling p99 | inbox CPU per transition | bare Update CPU: server + client and worker | CPU per transition / per bare Update |\n")
 	w("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
