@@ -83,7 +83,9 @@ var slaScenarios = map[string]holds{
 // changes with a local activity, v2 with a regular one (GetVersion "durable-writes"), v3
 // added the timers (GetVersion "timers"; its histories of a transition hold that marker), v4
 // the SLA clocks (GetVersion "sla"), v5 the skipped search-attribute upserts (GetVersion
-// "quiet-search-attributes").
+// "quiet-search-attributes"), v6 the write after the Update completes (GetVersion
+// "write-after-completed"), v7 an Update's search attributes upserted with the write-back
+// (GetVersion "attributes-with-write-back").
 var versions = map[string]map[string]holds{
 	"v1": scenarios,
 	"v2": scenarios,
@@ -104,7 +106,23 @@ var versions = map[string]map[string]holds{
 	"v4": slaScenarios,
 	"v5": quietScenarios,
 	"v6": writeBackScenarios,
+	"v7": attributesScenarios,
 }
+
+// attributesScenarios exist since v7 (GetVersion "attributes-with-write-back"), recorded by
+// `make record-history SCENARIOS=transitions,assign,retry-summary,continue-as-new PREFIX=v7`:
+// an Update's change upserts no search attribute in its own task; the write-back's task (or
+// the next upsert of a summary's status) does, and run1 upserts before it continues as new.
+var attributesScenarios = func() map[string]holds {
+	m := map[string]holds{}
+	for _, name := range []string{"transitions", "assign", "retry-summary", "continue-as-new-run1", "continue-as-new-run2"} {
+		m[name] = holds{
+			events:  []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES},
+			changes: []string{"attributes-with-write-back"},
+		}
+	}
+	return m
+}()
 
 // writeBackScenarios exist since v6 (GetVersion "write-after-completed"), recorded by
 // `make record-history SCENARIOS=transitions,assign,retry-summary,signal,continue-as-new,snooze,snooze-woken-by-message,auto-archive PREFIX=v6`:

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -49,14 +50,52 @@ func TestSearchAttributesFollowTheLifecycle(t *testing.T) {
 	h.run(newInput(), time.Hour)
 	h.requireCanceled()
 
+	// An Update's change is upserted with the write-back, not in its own task: the close's
+	// "pending" is overtaken by its summary, done at once here, which upserts the close too.
 	ws := testWorkspaceID.String()
 	require.Equal(t, []saSnapshot{
-		{Workspace: ws, State: "open", Assignee: "none", Summary: "none", HasSummary: true},      // start
-		{Workspace: ws, State: "closed", Assignee: "none", Summary: "pending", HasSummary: true}, // close written
-		{Workspace: ws, State: "closed", Assignee: "none", Summary: "ready", HasSummary: true},   // summary done
-		{Workspace: ws, State: "closed", Assignee: bob.UserID.String()},                          // assign
-		{Workspace: ws, State: "archived", Assignee: bob.UserID.String()},                        // archive
+		{Workspace: ws, State: "open", Assignee: "none", Summary: "none", HasSummary: true},    // start
+		{Workspace: ws, State: "closed", Assignee: "none", Summary: "ready", HasSummary: true}, // summary done
+		{Workspace: ws, State: "closed", Assignee: bob.UserID.String()},                        // assign, at its write-back
+		{Workspace: ws, State: "archived", Assignee: bob.UserID.String()},                      // archive, at its write-back
 	}, snapshots())
+}
+
+// TestUpdatesUpsertSearchAttributesWithTheWriteBack: since version attributesWithWriteBack,
+// the changes of Updates upsert nothing in the task that completes them; the write-back's
+// task upserts the lifecycle as it is then, once for all the changes its timer covers.
+func TestUpdatesUpsertSearchAttributesWithTheWriteBack(t *testing.T) {
+	h := newHarness(t)
+	var mu sync.Mutex
+	var at []time.Duration
+	var got []saSnapshot
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		var s saSnapshot
+		s.Workspace, _ = sa.GetKeyword(SearchWorkspace)
+		s.State, _ = sa.GetKeyword(SearchState)
+		s.Assignee, _ = sa.GetKeyword(SearchAssignee)
+		s.Summary, s.HasSummary = sa.GetKeyword(SearchSummary)
+		mu.Lock()
+		defer mu.Unlock()
+		at = append(at, h.env.Now().Sub(testStart))
+		got = append(got, s)
+	}).Return()
+	h.transition(minutes(1), "pending", domain.Pending)
+	h.transition(minutes(1)+time.Second, "open", domain.Open)
+	h.assign(minutes(1)+2*time.Second, "assign", &bob)
+	h.run(newInput(), time.Hour)
+	h.requireCanceled()
+
+	ws := testWorkspaceID.String()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []saSnapshot{
+		{Workspace: ws, State: "open", Assignee: "none", Summary: "none", HasSummary: true}, // start
+		{Workspace: ws, State: "open", Assignee: bob.UserID.String()},                       // the three changes, at once
+	}, got)
+	require.Equal(t, minutes(1)+writeBackDelay, at[1], "upserted when the first change's write-back fired")
+	require.Len(t, h.acts.recordedChanges(), 3, "every change written back")
 }
 
 func TestSearchAttributesShowFailedSummary(t *testing.T) {
@@ -92,7 +131,32 @@ func TestSearchAttributesNotUpsertedWhenUnchanged(t *testing.T) {
 	h.requireCanceled()
 
 	require.Equal(t, []saSnapshot{
-		{Workspace: ws, State: "closed", Assignee: "none", Summary: "pending", HasSummary: true}, // close written
-		{Workspace: ws, State: "closed", Assignee: "none", Summary: "ready", HasSummary: true},   // summary done
+		{Workspace: ws, State: "closed", Assignee: "none", Summary: "ready", HasSummary: true}, // summary done, with the close
 	}, snapshots())
+}
+
+// TestStaleSearchAttributesUpsertedBeforeContinueAsNew: a run that continues as new with an
+// Update's change not yet upserted upserts it first, since the next run starts with this
+// run's search attributes. The last change (to open) reaches maxChangesPerRun and the run
+// continues as new in that task, before its write-back: without the upsert the attributes
+// would still say pending, from the change before.
+func TestStaleSearchAttributesUpsertedBeforeContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	h.env.SetTestTimeout(5 * time.Minute)
+	snapshots := captureSearchAttributes(h)
+	for i := 1; i <= maxChangesPerRun; i++ {
+		to := domain.Pending
+		if i%2 == 0 {
+			to = domain.Open
+		}
+		h.transition(minutes(i), fmt.Sprintf("u-%d", i), to)
+	}
+	h.run(newInput(), 24*time.Hour)
+	next, _ := h.continuedAsNew()
+
+	got := snapshots()
+	require.Equal(t, domain.Open, next.State)
+	require.NotEmpty(t, next.Unwritten, "the last change was not written back by this run")
+	require.Equal(t, saSnapshot{Workspace: testWorkspaceID.String(), State: "open", Assignee: "none"}, got[len(got)-1])
+	require.Equal(t, saSnapshot{Workspace: testWorkspaceID.String(), State: "pending", Assignee: "none"}, got[len(got)-2])
 }

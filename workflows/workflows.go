@@ -100,6 +100,10 @@ func Conversation(ctx workflow.Context, in Input) error {
 		if signals.drain(ctx) {
 			continue
 		}
+		// The next run starts with this run's search attributes: they must be current.
+		if err := w.upsertStaleAttributes(ctx); err != nil {
+			return err
+		}
 		next := w.Input // with the changes not yet written back, which the next run writes
 		next.SummaryInFlight = w.summaryRunning > 0
 		return workflow.NewContinueAsNewError(ctx, Conversation, next)
@@ -418,6 +422,13 @@ func readableError(err error) string {
 }
 
 func (w *conversation) upsertSearchAttributes(ctx workflow.Context, summary domain.SummaryStatus) error {
+	// Every upsert sets the lifecycle as it is now: it covers what changes left for the
+	// write-back (attributesLater), with the summary status one of them set, unless a
+	// newer one is given.
+	if summary == "" {
+		summary = w.writeBack.staleSummary
+	}
+	w.writeBack.staleAttributes, w.writeBack.staleSummary = false, ""
 	assignee := "none"
 	if w.Assignee != nil {
 		assignee = w.Assignee.UserID.String()
