@@ -11,7 +11,7 @@ import (
 // TestLifecycleChangeLooksUpTokenAndConversationTogether checks that a change's request
 // finds its token, membership and conversation in one query: the token's query answers
 // whether the conversation is in the token's workspace, and the change makes no lookup of
-// its own. The refusals stay as they were: another workspace's conversation is 404, a
+// its own; the detail it answers with is one query. The refusals stay as they were: another workspace's conversation is 404, a
 // token on another workspace's path 404, an unknown token 401.
 func TestLifecycleChangeLooksUpTokenAndConversationTogether(t *testing.T) {
 	t.Parallel()
@@ -42,6 +42,10 @@ func TestLifecycleChangeLooksUpTokenAndConversationTogether(t *testing.T) {
 	// their commit, and may go out after the Reset above.)
 	if got := queries.Matching("pg_notify", `"k":"state"`); len(got) != 1 {
 		t.Errorf("the change announced itself %d times: %q", len(got), got)
+	}
+	// The answer's detail is one query, its labels included.
+	if got := queries.Matching("conversation_labels"); len(got) != 1 || !strings.Contains(got[0], "labels_json") || !strings.Contains(got[0], id) {
+		t.Errorf("the answer's detail is not one query with its labels: %q", got)
 	}
 
 	// Another workspace's conversation on this workspace's path: 404, and nothing sent.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -78,6 +79,9 @@ type ConversationView struct {
 
 	// Labels are the conversation's labels ordered by name, read for a page at once.
 	Labels []LabelRef `bun:"-"`
+	// LabelsJSON is where GetConversation reads Labels, as a JSON array in the row itself:
+	// a single conversation's read (the answer to every change) is one round trip.
+	LabelsJSON []byte `bun:"labels_json,scanonly"`
 }
 
 // Message is one message of a conversation.
@@ -114,16 +118,21 @@ func (s *Store) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) 
 	var items []ConversationView
 	one := s.DB.NewSelect().TableExpr("conversations AS c").ColumnExpr("c.*").
 		Where("c.workspace_id = ? AND c.id = ?", workspaceID, id)
-	if err := s.viewOf(&items, one).Scan(ctx); err != nil {
+	labels := `(SELECT coalesce(json_agg(json_build_object('id', lb.id, 'name', lb.name, 'color', lb.color)
+		ORDER BY lower(lb.name), lb.id), '[]') FROM conversation_labels AS cl JOIN labels AS lb ON lb.id = cl.label_id
+		WHERE cl.conversation_id = c.id) AS labels_json`
+	if err := s.viewOf(&items, one).ColumnExpr(labels).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("get conversation: %w", err)
 	}
 	if len(items) == 0 {
 		return nil, ErrNotFound
 	}
-	if err := s.attachLabels(ctx, items); err != nil {
-		return nil, err
+	v := &items[0]
+	if err := json.Unmarshal(v.LabelsJSON, &v.Labels); err != nil {
+		return nil, fmt.Errorf("labels of conversation: %w", err)
 	}
-	return &items[0], nil
+	v.LabelsJSON = nil
+	return v, nil
 }
 
 // MessagePage is one page of messages, oldest first.

@@ -520,3 +520,60 @@ func TestRecentMessagesWalksBackFromTheNewest(t *testing.T) {
 		t.Errorf("a forward cursor: %v, want ErrBadCursor", err)
 	}
 }
+
+// TestGetConversationReadsItsLabelsWithTheRow: the detail (the answer to every change) is
+// one query, labels included, ordered by name without regard to case, then id; none is an
+// empty list, not nil.
+func TestGetConversationReadsItsLabelsWithTheRow(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	queries := &testenv.QueryLog{}
+	s.DB.AddQueryHook(queries)
+	ctx := context.Background()
+	ws := rsWorkspace(t, s, "labels-read")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	conv := rsConv(t, s, ws.WorkspaceID, "labelled", "Ada", "hello", base, base)
+	bare := rsConv(t, s, ws.WorkspaceID, "bare", "Bob", "hello", base, base)
+
+	var ids []uuid.UUID
+	for _, name := range []string{"billing", "Urgent", "api"} {
+		l := &store.Label{ID: uuid.New(), WorkspaceID: ws.WorkspaceID, Name: name, Color: domain.LabelColors[0]}
+		if err := s.CreateLabel(ctx, l, 100, nil); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.ID)
+	}
+	if err := s.SetConversationLabels(ctx, ws.WorkspaceID, conv, ids, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	queries.Reset()
+	v, err := s.GetConversation(ctx, ws.WorkspaceID, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(queries.Matching("")); n != 1 {
+		t.Errorf("GetConversation made %d queries, want 1", n)
+	}
+	var names []string
+	for _, l := range v.Labels {
+		names = append(names, l.Name)
+		if l.ID == uuid.Nil || l.Color != domain.LabelColors[0] {
+			t.Errorf("label %q read as %+v", l.Name, l)
+		}
+	}
+	if want := []string{"api", "billing", "Urgent"}; !slices.Equal(names, want) {
+		t.Errorf("labels %v, want %v", names, want)
+	}
+	if v.LabelsJSON != nil {
+		t.Errorf("LabelsJSON kept after decoding: %s", v.LabelsJSON)
+	}
+
+	none, err := s.GetConversation(ctx, ws.WorkspaceID, bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Labels == nil || len(none.Labels) != 0 {
+		t.Errorf("labels of an unlabelled conversation: %#v, want an empty list", none.Labels)
+	}
+}
