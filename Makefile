@@ -71,7 +71,7 @@ bench-bulk: ## seed BULK_N (5000) conversations and time one bulk close of them 
 # Extra flags for the lifecycle benchmark, e.g. LIFEBENCH_FLAGS='-stores postgres -profile-dir bin/prof'.
 LIFEBENCH_FLAGS ?=
 .PHONY: bench-lifecycle
-bench-lifecycle: ## transitions, Postgres floor, ceiling, ingest, summaries and a bulk close of 5,000 on real `inbox dev` (SQLite and Postgres); report in bin/lifecycle.md
+bench-lifecycle: ## first changes, transitions, Postgres floor, ceiling, ingest, summaries and a bulk close of 5,000 on real `inbox dev` (SQLite and Postgres); report in bin/lifecycle.md
 	@$(GO) build -o bin/pgcheck ./internal/tools/pgcheck && bin/pgcheck
 	$(GO) build -o $(BIN) ./cmd/inbox
 	$(GO) run ./internal/tools/lifebench -bin $(BIN) -bulk 5000 -out bin/lifecycle.md $(LIFEBENCH_FLAGS)
