@@ -100,9 +100,10 @@ func Conversation(ctx workflow.Context, in Input) error {
 		if signals.drain(ctx) {
 			continue
 		}
-		// The next run starts with this run's search attributes: they must be current.
+		// The next run starts with this run's search attributes: they must be current. (An
+		// upsert that fails is logged: it must not fail the conversation's workflow.)
 		if err := w.upsertStaleAttributes(ctx); err != nil {
-			return err
+			workflow.GetLogger(ctx).Error("search attributes not upserted", "error", err)
 		}
 		next := w.Input // with the changes not yet written back, which the next run writes
 		next.SummaryInFlight = w.summaryRunning > 0

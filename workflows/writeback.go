@@ -116,7 +116,7 @@ func (w *conversation) holdForWriteBack(ctx workflow.Context, change *domain.Lif
 // attributesLater says whether the change being held, an Update's, leaves its search
 // attributes to the write-back's task (since version attributesWithWriteBack). An upsert
 // in the Update's own task is an event, a visibility task and a visibility write on the
-// change's critical path (2 to 3 ms of a 1-client transition on the 2-core bench machine):
+// change's critical path (2 to 5 ms of a 1-client transition on the 2-core bench machine):
 // the Temporal UI shows the new state once the write-back's timer fires, within
 // writeBackDelay, or at the next upsert of any other kind (a summary's status, a timer's
 // change), whichever comes first. Changes nobody waits for upsert at once, as before.
