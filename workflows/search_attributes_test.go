@@ -21,8 +21,19 @@ type saSnapshot struct {
 }
 
 func captureSearchAttributes(h *harness) func() []saSnapshot {
+	snapshots := captureSearchAttributesAt(h)
+	return func() []saSnapshot {
+		got, _ := snapshots()
+		return got
+	}
+}
+
+// captureSearchAttributesAt is captureSearchAttributes with the workflow time of each call
+// (since the test's start).
+func captureSearchAttributesAt(h *harness) func() ([]saSnapshot, []time.Duration) {
 	var mu sync.Mutex
 	var got []saSnapshot
+	var at []time.Duration
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
 		var s saSnapshot
@@ -33,11 +44,12 @@ func captureSearchAttributes(h *harness) func() []saSnapshot {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, s)
+		at = append(at, h.env.Now().Sub(testStart))
 	}).Return()
-	return func() []saSnapshot {
+	return func() ([]saSnapshot, []time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]saSnapshot(nil), got...)
+		return append([]saSnapshot(nil), got...), append([]time.Duration(nil), at...)
 	}
 }
 
@@ -66,21 +78,7 @@ func TestSearchAttributesFollowTheLifecycle(t *testing.T) {
 // task upserts the lifecycle as it is then, once for all the changes its timer covers.
 func TestUpdatesUpsertSearchAttributesWithTheWriteBack(t *testing.T) {
 	h := newHarness(t)
-	var mu sync.Mutex
-	var at []time.Duration
-	var got []saSnapshot
-	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-		sa := args.Get(0).(temporal.SearchAttributes)
-		var s saSnapshot
-		s.Workspace, _ = sa.GetKeyword(SearchWorkspace)
-		s.State, _ = sa.GetKeyword(SearchState)
-		s.Assignee, _ = sa.GetKeyword(SearchAssignee)
-		s.Summary, s.HasSummary = sa.GetKeyword(SearchSummary)
-		mu.Lock()
-		defer mu.Unlock()
-		at = append(at, h.env.Now().Sub(testStart))
-		got = append(got, s)
-	}).Return()
+	snapshots := captureSearchAttributesAt(h)
 	h.transition(minutes(1), "pending", domain.Pending)
 	h.transition(minutes(1)+time.Second, "open", domain.Open)
 	h.assign(minutes(1)+2*time.Second, "assign", &bob)
@@ -88,8 +86,7 @@ func TestUpdatesUpsertSearchAttributesWithTheWriteBack(t *testing.T) {
 	h.requireCanceled()
 
 	ws := testWorkspaceID.String()
-	mu.Lock()
-	defer mu.Unlock()
+	got, at := snapshots()
 	require.Equal(t, []saSnapshot{
 		{Workspace: ws, State: "open", Assignee: "none", Summary: "none", HasSummary: true}, // start
 		{Workspace: ws, State: "open", Assignee: bob.UserID.String()},                       // the three changes, at once
