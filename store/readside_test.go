@@ -552,8 +552,16 @@ func TestGetConversationReadsItsLabelsWithTheRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(queries.Matching("")); n != 1 {
-		t.Errorf("GetConversation made %d queries, want 1", n)
+	// (The messages that made the conversations are announced after their commit, by the
+	// store's announcer: such a notification may land after the Reset, and is not counted.)
+	var made []string
+	for _, q := range queries.Matching("") {
+		if !strings.Contains(q, "pg_notify") {
+			made = append(made, q)
+		}
+	}
+	if len(made) != 1 {
+		t.Errorf("GetConversation made %d queries, want 1: %q", len(made), made)
 	}
 	var names []string
 	for _, l := range v.Labels {
