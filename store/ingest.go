@@ -100,6 +100,10 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 	if err == nil && !stored {
 		out, err = s.ingestInTx(ctx, in)
 	}
+	if err == nil {
+		// A stored message is announced to the pages after its commit, in a batch (notify.go).
+		s.announceAfterCommit(Change{WorkspaceID: in.WorkspaceID, ConversationID: out.ConversationID, Kind: ChangeMessage})
+	}
 	if errors.Is(err, errDuplicateMessage) {
 		err = s.DB.NewSelect().Table("messages").Column("id").
 			Where("conversation_id = ? AND external_id = ?", out.ConversationID, in.ExternalID).Scan(ctx, &out.MessageID)
@@ -128,19 +132,16 @@ func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult,
 		if err != nil {
 			return err
 		}
-		out.ConversationID, out.WorkflowID, out.WorkflowRunID = conv.ID, conv.WorkflowID, conv.WorkflowRunID
-		if !out.Created {
-			policy := conv.SLA.policy()
-			out.SLAPolicy = &policy
+		if out.Created {
+			out.ConversationID, out.WorkflowID = conv.ID, conv.WorkflowID
+		} else {
+			out = conv.touched()
 		}
-		out.Snoozed = !out.Created && conv.State == domain.Pending && conv.PendingUntil.Valid
 
 		msg := &Message{ID: uuid.Must(uuid.NewV7()), ConversationID: conv.ID, Role: in.Role, Text: in.Text, SentAt: in.SentAt}
 		if in.ExternalID != "" {
 			msg.ExternalID = sql.NullString{String: in.ExternalID, Valid: true}
 		}
-		// The message is announced to the pages after the commit (announceAfterCommit), only
-		// once it is stored.
 		res, err := tx.NewInsert().Model(msg).On("CONFLICT (conversation_id, external_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert message: %w", err)
@@ -166,16 +167,12 @@ func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult,
 		}
 		return updateLeadContact(ctx, tx, conv.ID, in.Visitor)
 	})
-	if err == nil {
-		s.announceAfterCommit(Change{WorkspaceID: in.WorkspaceID, ConversationID: out.ConversationID, Kind: ChangeMessage})
-	}
 	return out, err
 }
 
 // storeFollowUp stores a follow-up with one call of inbox_store_follow_up (a migration
 // defines it), outside a transaction, when all it needs is what the transaction would do for
-// it: touch the conversation and insert the message (announced after the commit, as every
-// message is: announceAfterCommit). That is most follow-ups: the call spares them the
+// it: touch the conversation and insert the message. That is most follow-ups: the call spares them the
 // transaction's other round trips to Postgres, and the function keeps its statements' plans
 // for the connection. stored is false, and nothing was written, for any other message: a
 // first one, one with contact fields, one to a workspace with webhooks, a visitor's message
@@ -211,16 +208,22 @@ func (s *Store) storeFollowUp(ctx context.Context, in IngestMessage) (out Ingest
 	if err != nil {
 		return out, false, fmt.Errorf("store follow-up: %w", err)
 	}
-	conv := row.touchedConversation
-	policy := conv.SLA.policy()
-	out = IngestResult{ConversationID: conv.ID, WorkflowID: conv.WorkflowID, WorkflowRunID: conv.WorkflowRunID, SLAPolicy: &policy,
-		Snoozed: conv.State == domain.Pending && conv.PendingUntil.Valid, MessageID: row.MessageID.UUID}
+	out = row.touched()
+	out.MessageID = row.MessageID.UUID
 	if !row.MessageID.Valid {
 		out.Duplicate = true
 		return out, true, errDuplicateMessage
 	}
-	s.announceAfterCommit(Change{WorkspaceID: in.WorkspaceID, ConversationID: conv.ID, Kind: ChangeMessage})
 	return out, true, nil
+}
+
+// touched is what a message to the existing conversation c tells its caller: the
+// conversation, its workflow, the workspace's SLA policy as the touch read it, and whether
+// it is snoozed (its workflow must be told of a visitor's message).
+func (c touchedConversation) touched() IngestResult {
+	policy := c.SLA.policy()
+	return IngestResult{ConversationID: c.ID, WorkflowID: c.WorkflowID, WorkflowRunID: c.WorkflowRunID, SLAPolicy: &policy,
+		Snoozed: c.State == domain.Pending && c.PendingUntil.Valid}
 }
 
 // touchConversation makes the ref's conversation unread with its latest message time and
