@@ -29,6 +29,16 @@ func site() *httptest.Server {
 		}
 	}
 	mux.HandleFunc("/clean", page(`<p id="p">hello</p><a id="dl" href="/leads.csv">Export CSV</a>`))
+	mux.HandleFunc("/links", page(`<h1>Start</h1><a id="to-slow" href="/slow">Slow</a>`))
+	// slow sends its heading and first row, then the rest of its table a moment later, as a
+	// busy server's page arrives.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>t</title><link rel="icon" href="data:,"><h1>Slow page</h1><table><tbody><tr><td>1</td></tr>`)
+		w.(http.Flusher).Flush()
+		time.Sleep(700 * time.Millisecond)
+		fmt.Fprint(w, `<tr><td>2</td></tr><tr><td>3</td></tr></tbody></table>`)
+	})
 	mux.HandleFunc("/console", page(`<script src="/console.js"></script>`))
 	mux.HandleFunc("/console.js", script(`console.error("boom from the page")`))
 	mux.HandleFunc("/throw", page(`<script src="/throw.js"></script>`))
@@ -87,6 +97,21 @@ func TestRecorder(t *testing.T) {
 	expected.Expect("/nope.png", 404)
 	expected.Navigate(srv.URL + "/missing")
 	expected.AssertClean(t)
+}
+
+// TestWaitTextWaitsForTheWholePage: a click that navigates returns at once, and the new
+// page's heading arrives before its table's rows; what a test reads after WaitText is the
+// whole page (a CI run once counted 3 rows of a page's 4).
+func TestWaitTextWaitsForTheWholePage(t *testing.T) {
+	srv := site()
+	t.Cleanup(srv.Close)
+	tab := New(t).NewTab()
+	tab.Navigate(srv.URL + "/links")
+	tab.Click("#to-slow")
+	tab.WaitText("h1", "Slow page", 5*time.Second)
+	if n := Eval[int](tab, `document.querySelectorAll("tbody tr").length`); n != 3 {
+		t.Fatalf("rows after the heading showed: %d, want 3", n)
+	}
 }
 
 func TestDownloadsAndIsolation(t *testing.T) {

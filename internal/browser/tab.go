@@ -300,10 +300,12 @@ func (tab *Tab) Exists(selector string) bool {
 }
 
 // WaitText waits until the first element matching the selector contains
-// text, polling every 100 ms, and fails with what it holds after timeout.
+// text, polling every 100 ms, and fails with what it holds after timeout. It also waits
+// for the document to finish loading: a click that navigates returns at once, and the new
+// page's heading can be parsed while the rest of it (a table's rows) is still arriving.
 func (tab *Tab) WaitText(selector, text string, timeout time.Duration) {
 	tab.t.Helper()
-	js := fmt.Sprintf(`(function(){var e=document.querySelector(%s); return e ? e.textContent : null})()`, jsString(selector))
+	js := fmt.Sprintf(`(function(){var e=document.querySelector(%s); return e && document.readyState === "complete" ? e.textContent : null})()`, jsString(selector))
 	deadline := time.Now().Add(timeout)
 	var last *string
 	for {
@@ -313,7 +315,7 @@ func (tab *Tab) WaitText(selector, text string, timeout time.Duration) {
 		}
 		last = v
 		if time.Now().After(deadline) {
-			got := "no such element"
+			got := "no such element (or the page still loading)"
 			if last != nil {
 				got = fmt.Sprintf("%q", short(*last, 300))
 			}
