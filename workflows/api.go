@@ -131,6 +131,35 @@ func FirstInput(workspaceID, conversationID uuid.UUID, setting SLASetting, first
 	return in
 }
 
+// StartInput is the input of a conversation's first workflow when it starts with its first
+// change of state already made: a batch's change to a conversation nobody has touched
+// (app.RunBulk), which starts the workflow instead of sending it an Update. first is the
+// input the run would start with otherwise (FirstInput, with the auto-archive setting);
+// the change is decided and numbered as the run's Update would have (checkTransition,
+// moveTo), and held for the run's write-back, which writes it to Postgres should its
+// caller not get to. The history's first event holds it. It fails, in the words of the
+// workflow's rejection, when the conversation may not make the change.
+func StartInput(first Input, requestID string, actor *domain.Actor, req TransitionRequest, now time.Time) (Input, error) {
+	in := first
+	if err := checkTransition(in, req); err != nil {
+		return Input{}, err
+	}
+	now = now.UTC().Truncate(time.Microsecond) // what Postgres keeps
+	change := domain.LifecycleChange{RequestID: requestID, WorkspaceID: in.WorkspaceID, ConversationID: in.ConversationID,
+		Actor: actor, At: now}
+	moveTo(&in, &change, req, now)
+	if in.State != domain.Pending {
+		in.PendingUntil = nil
+	}
+	in.ArchiveAt = ArchiveDeadline(in)
+	in.SummaryInFlight = change.SummaryGeneration > 0
+	in.LifecycleSeq++
+	change.Seq = in.LifecycleSeq
+	change.After = &domain.LifecycleState{State: in.State, ClosedAt: in.ClosedAt, PendingUntil: in.PendingUntil, Assignee: in.Assignee}
+	in.Unwritten = append(in.Unwritten[:len(in.Unwritten):len(in.Unwritten)], change)
+	return in, nil
+}
+
 // TransitionRequest asks to move the conversation to another state.
 type TransitionRequest struct {
 	To    domain.State  `json:"to"`

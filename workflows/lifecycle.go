@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bestai/inbox/domain"
@@ -60,6 +62,80 @@ func (l Lifecycle) StartWith(ctx context.Context, in Input, updateID string, u U
 	}
 	err = handle.Get(ctx, &st)
 	return st, handle.RunID(), err
+}
+
+// memoStartedFor is the memo key of a run started with its first change (StartChanged):
+// the change's request id, so that a start sent again can tell its own run from another's.
+const memoStartedFor = "started_for"
+
+// StartChanged starts a conversation's first workflow with in, from StartInput: a run that
+// starts with its first change made, whose request id is requestID. Its first workflow
+// task waits delay, so that a batch of starts is not slowed by the tasks of the runs it
+// starts (an Update sent meanwhile runs one at once). It returns the change to write, with
+// the run's id: this start's, or, when requestID started the run before (a start sent
+// again after a crash), the one that run holds since, read from its first event. It
+// returns nil when the conversation has a workflow that someone else started: the change
+// must go to it as an Update.
+func (l Lifecycle) StartChanged(ctx context.Context, in Input, requestID string, delay time.Duration) (*domain.LifecycleChange, error) {
+	if len(in.Unwritten) == 0 || in.Unwritten[len(in.Unwritten)-1].RequestID != requestID {
+		return nil, fmt.Errorf("start workflow: the input holds no change %q", requestID)
+	}
+	opts := startOptions(in)
+	opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
+	opts.StartDelay = delay
+	opts.Memo = map[string]any{memoStartedFor: requestID}
+	run, err := l.Client.ExecuteWorkflow(ctx, opts, ConversationWorkflow, in)
+	if err == nil {
+		change := in.Unwritten[len(in.Unwritten)-1]
+		change.WorkflowRunID = run.GetRunID()
+		return &change, nil
+	}
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if !errors.As(err, &already) {
+		return nil, fmt.Errorf("start workflow: %w", err)
+	}
+	return l.StartedFor(ctx, in.ConversationID, requestID)
+}
+
+// StartedFor returns the change the conversation's running workflow was started with by
+// requestID (StartChanged), with the run's id, or nil if requestID did not start it.
+func (l Lifecycle) StartedFor(ctx context.Context, conversationID uuid.UUID, requestID string) (*domain.LifecycleChange, error) {
+	workflowID := domain.WorkflowID(conversationID)
+	desc, err := l.Client.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return nil, fmt.Errorf("describe workflow: %w", err)
+	}
+	dc := converter.GetDefaultDataConverter()
+	var startedFor string
+	if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoStartedFor]; p != nil {
+		if err := dc.FromPayload(p, &startedFor); err != nil {
+			return nil, fmt.Errorf("workflow memo: %w", err)
+		}
+	}
+	if startedFor != requestID {
+		return nil, nil
+	}
+	runID := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	events := l.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !events.HasNext() {
+		return nil, fmt.Errorf("workflow %s has no history", workflowID)
+	}
+	first, err := events.Next()
+	if err != nil {
+		return nil, fmt.Errorf("workflow history: %w", err)
+	}
+	var in Input
+	if err := dc.FromPayloads(first.GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+		return nil, fmt.Errorf("workflow input: %w", err)
+	}
+	for _, ch := range in.Unwritten {
+		if ch.RequestID == requestID {
+			ch.WorkflowRunID = runID
+			return &ch, nil
+		}
+	}
+	return nil, fmt.Errorf("workflow %s was started for %s without its change", workflowID, requestID)
 }
 
 // startOptions are the options of a conversation workflow's start with in.

@@ -27,29 +27,8 @@ func (w *conversation) timersOn(ctx workflow.Context) bool {
 func (w *conversation) applyTimedTransition(ctx workflow.Context, requestID string, req TransitionRequest, markUnread bool) (Status, error) {
 	now := workflow.Now(ctx).UTC().Truncate(time.Microsecond) // what Postgres keeps
 	change := w.newChange(ctx, requestID, req.Actor)
-	change.FromState, change.ToState, change.FromClosedAt = w.State, req.To, w.ClosedAt
-	change.FromPendingUntil, change.MarkUnread = w.PendingUntil, markUnread
-	switch {
-	case req.To == domain.Closed && w.State == domain.Archived:
-		change.ToClosedAt = w.ClosedAt // back from the archive: it was closed then
-	case req.To == domain.Closed:
-		change.ToClosedAt = &now // closing sets closed-at
-	case req.To == domain.Archived:
-		change.ToClosedAt = w.ClosedAt // archiving keeps it; reopening (nil) clears it
-	}
-	if req.To == domain.Pending && req.Until != nil {
-		until := req.Until.UTC().Truncate(time.Microsecond)
-		change.ToPendingUntil = &until
-	}
-	w.State, w.ClosedAt, w.PendingUntil = change.ToState, change.ToClosedAt, change.ToPendingUntil
-	if req.To == domain.Closed {
-		// The auto-archive clock starts now, also for a conversation taken out of the
-		// archive (its closed-at is older; it must not be archived again at once).
-		w.ClosedSince = &now
-		// Every change to Closed starts a fresh summary that replaces the old one when ready.
-		w.SummaryGeneration++
-		change.SummaryGeneration = w.SummaryGeneration
-	}
+	change.MarkUnread = markUnread
+	moveTo(&w.Input, &change, req, now)
 	w.rearm()
 	result, err := w.persistResult(ctx, &change)
 	if err != nil {
@@ -63,6 +42,36 @@ func (w *conversation) applyTimedTransition(ctx workflow.Context, requestID stri
 		w.startSummary(ctx)
 	}
 	return w.statusAfter(change), nil
+}
+
+// moveTo makes req's change of state to the lifecycle in, at now, and says it in change:
+// what a change of state does, decided here for the workflow's Updates and for a batch
+// that starts a conversation's workflow with its first change (StartInput). The caller has
+// checked it (checkTransition) and re-arms the timers.
+func moveTo(in *Input, change *domain.LifecycleChange, req TransitionRequest, now time.Time) {
+	change.FromState, change.ToState, change.FromClosedAt = in.State, req.To, in.ClosedAt
+	change.FromPendingUntil = in.PendingUntil
+	switch {
+	case req.To == domain.Closed && in.State == domain.Archived:
+		change.ToClosedAt = in.ClosedAt // back from the archive: it was closed then
+	case req.To == domain.Closed:
+		change.ToClosedAt = &now // closing sets closed-at
+	case req.To == domain.Archived:
+		change.ToClosedAt = in.ClosedAt // archiving keeps it; reopening (nil) clears it
+	}
+	if req.To == domain.Pending && req.Until != nil {
+		until := req.Until.UTC().Truncate(time.Microsecond)
+		change.ToPendingUntil = &until
+	}
+	in.State, in.ClosedAt, in.PendingUntil = change.ToState, change.ToClosedAt, change.ToPendingUntil
+	if req.To == domain.Closed {
+		// The auto-archive clock starts now, also for a conversation taken out of the
+		// archive (its closed-at is older; it must not be archived again at once).
+		in.ClosedSince = &now
+		// Every change to Closed starts a fresh summary that replaces the old one when ready.
+		in.SummaryGeneration++
+		change.SummaryGeneration = in.SummaryGeneration
+	}
 }
 
 // learnAutoArchive takes the workspace's auto-archive setting unless a newer one is known.

@@ -81,6 +81,7 @@ func Conversation(ctx workflow.Context, in Input) error {
 	if err := w.setup(ctx); err != nil {
 		return err
 	}
+	w.adoptStartChange(ctx)
 	if w.SummaryInFlight {
 		w.startSummary(ctx)
 	}
@@ -108,6 +109,24 @@ func Conversation(ctx workflow.Context, in Input) error {
 		next := w.Input // with the changes not yet written back, which the next run writes
 		next.SummaryInFlight = w.summaryRunning > 0
 		return workflow.NewContinueAsNewError(ctx, Conversation, next)
+	}
+}
+
+// adoptStartChange completes the change a run was started with (StartInput): its caller
+// could not know the run's id, which the change is stored under. A change that started a
+// summary is the one the summary activity writes first, as for an Update's. Only such a
+// run's input holds a change without a run id.
+func (w *conversation) adoptStartChange(ctx workflow.Context) {
+	for i := range w.Unwritten {
+		ch := &w.Unwritten[i]
+		if ch.WorkflowRunID != "" {
+			continue
+		}
+		ch.WorkflowRunID = workflow.GetInfo(ctx).WorkflowExecution.RunID
+		if ch.SummaryGeneration > 0 && ch.SummaryGeneration == w.SummaryGeneration {
+			held := *ch
+			w.writeBack.summaryChange = &held
+		}
 	}
 }
 
@@ -152,13 +171,18 @@ func (w *conversation) validateTransition(req TransitionRequest) error {
 	if err := w.checkBusy(); err != nil {
 		return err
 	}
-	if req.Until != nil && req.To != domain.Pending {
-		return temporal.NewApplicationError("until is only for a change to pending", ErrInvalidTransition)
-	}
-	if err := domain.CheckSnooze(w.State, req.To, w.PendingUntil != nil, req.Until != nil); err != nil {
+	if err := checkTransition(w.Input, req); err != nil {
 		return temporal.NewApplicationError(err.Error(), ErrInvalidTransition)
 	}
 	return nil
+}
+
+// checkTransition says why a conversation in the lifecycle of in may not make req's change.
+func checkTransition(in Input, req TransitionRequest) error {
+	if req.Until != nil && req.To != domain.Pending {
+		return errors.New("until is only for a change to pending")
+	}
+	return domain.CheckSnooze(in.State, req.To, in.PendingUntil != nil, req.Until != nil)
 }
 
 func (w *conversation) validateAssign(req AssignRequest) error {
