@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/bestai/inbox/domain"
 	"github.com/bestai/inbox/internal/testenv"
+	"github.com/bestai/inbox/workflows"
 )
 
 type bulkAnswer struct {
@@ -267,4 +269,126 @@ func TestBulkSurvivesAWorkerCrash(t *testing.T) {
 			t.Fatalf("%s has %d state changes, want 1", id, c)
 		}
 	}
+}
+
+// TestBulkStartsUntouchedConversationsWithTheirChange: a batch's change to conversations
+// nobody has touched starts each one's workflow with the change made, instead of an
+// Update-with-Start; one with a workflow gets an Update. Every item is applied once, in
+// Postgres, in the audit and in the workflow; the summaries run; a person's change right
+// after the batch (before the runs' delayed first tasks) goes through at once; a start sent
+// again is recognised as the item's own, and a conversation someone else started is not.
+func TestBulkStartsUntouchedConversationsWithTheirChange(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t, testenv.Options{})
+	ws := env.NewWorkspace("Bulk Start")
+	untouched := []string{newConversation(t, env, ws, "start-a"), newConversation(t, env, ws, "start-b"), newConversation(t, env, ws, "start-c")}
+	touched := newConversation(t, env, ws, "start-d")
+	if res := setState(env, ws, touched, "pending"); res.Code != http.StatusOK {
+		t.Fatalf("pending: %d %s", res.Code, res.Body)
+	}
+	b := startBulk(t, env, ws, map[string]any{"ids": append([]string{touched}, untouched...), "action": "state", "state": "closed"})
+	done := waitBulk(t, env, ws, b.ID, 60*time.Second)
+	if done.Status != "done" || done.Applied != 4 || done.Done != 4 {
+		t.Fatalf("finished: %+v", done)
+	}
+	startedFor := func(id string) string {
+		desc, err := env.Client.DescribeWorkflowExecution(t.Context(), domain.WorkflowID(mustUUID(t, id)), "")
+		if err != nil {
+			t.Fatalf("describe %s: %v", id, err)
+		}
+		var s string
+		if p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["started_for"]; p != nil {
+			if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	// Shown at once, before the runs' first tasks: Postgres has the change the start holds.
+	for _, id := range append([]string{touched}, untouched...) {
+		var d detail
+		env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, ""), nil).JSON(t, &d)
+		if d.State != "closed" || d.ClosedAt == nil || d.Workflow.RunID == nil {
+			t.Fatalf("%s after the batch: %s, closed at %v, run %v", id, d.State, d.ClosedAt, d.Workflow.RunID)
+		}
+		want := 1
+		if id == touched {
+			want = 2 // pending, then the batch's close
+		}
+		if n := stateChanges(t, env, ws, id); n != want {
+			t.Fatalf("%s has %d state changes, want %d", id, n, want)
+		}
+	}
+	for _, id := range untouched {
+		if got, want := startedFor(id), fmt.Sprintf("bulk/%s/%s", b.ID, id); got != want {
+			t.Fatalf("%s's workflow was started for %q, want the batch's item %q", id, got, want)
+		}
+	}
+	if got := startedFor(touched); got != "" {
+		t.Fatalf("the touched conversation's workflow says it was started for %q: it was started by its own change", got)
+	}
+
+	// A person archives one at once: the Update runs the run's first task without waiting.
+	began := time.Now()
+	if res := setState(env, ws, untouched[0], "archived"); res.Code != http.StatusOK {
+		t.Fatalf("archive after the batch: %d %s", res.Code, res.Body)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("the archive took %s: it waited for the start's delay", took)
+	}
+	requireState(t, env, ws, untouched[0], "archived")
+
+	// The summaries run in the started workflows, and their state is the batch's.
+	for _, id := range untouched[1:] {
+		// (This workspace has no model key: the summary ends failed, saying so.)
+		testenv.Eventually(t, 60*time.Second, id+"'s summary run", func() bool {
+			var d detail
+			env.As(ws.OwnerToken, http.MethodGet, convPath(ws, id, ""), nil).JSON(t, &d)
+			return d.SummaryStatus == "ready" || d.SummaryStatus == "failed"
+		})
+		requireState(t, env, ws, id, "closed")
+	}
+
+	// A start sent again for the same item is its own, and gives back the change its run
+	// holds (not this attempt's); a start for another request is not, and changes nothing.
+	c := mustUUID(t, untouched[1])
+	var stored detail
+	env.As(ws.OwnerToken, http.MethodGet, convPath(ws, untouched[1], ""), nil).JSON(t, &stored)
+	first := workflows.FirstInput(ws.WorkspaceID, c, workflows.SLASetting{}, time.Now())
+	closing := workflows.TransitionRequest{To: domain.Closed}
+	for _, tc := range []struct {
+		id   string
+		ours bool
+	}{{fmt.Sprintf("bulk/%s/%s", b.ID, c), true}, {"someone-else", false}} {
+		in, err := workflows.StartInput(first, tc.id, nil, closing, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		change, err := env.App.Lifecycle.StartChanged(t.Context(), in, tc.id, time.Second)
+		switch {
+		case err != nil:
+			t.Fatalf("start again as %q: %v", tc.id, err)
+		case !tc.ours && change != nil:
+			t.Fatalf("a start for %q took the batch's run for its own: %+v", tc.id, change)
+		case tc.ours && (change == nil || change.Seq != 1 || change.RequestID != tc.id || change.WorkflowRunID != *stored.Workflow.RunID ||
+			change.ToClosedAt == nil || !change.ToClosedAt.Equal(mustTime(t, *stored.ClosedAt))):
+			t.Fatalf("the item's start sent again: %+v, want its run's change (run %s, closed at %s)", change, *stored.Workflow.RunID, *stored.ClosedAt)
+		}
+	}
+	if _, err := workflows.StartInput(first, "x", nil, workflows.TransitionRequest{To: domain.Open}, time.Now()); err == nil ||
+		err.Error() != "the conversation is already open" {
+		t.Fatalf("an untouched conversation opened again: %v", err)
+	}
+	if n := stateChanges(t, env, ws, untouched[1]); n != 1 {
+		t.Fatalf("after the starts sent again: %d state changes, want 1", n)
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -120,6 +120,10 @@ type BulkTarget struct {
 	State      domain.State  `bun:"state"`
 	AssigneeID uuid.NullUUID `bun:"assignee_id,type:uuid"`
 	Unread     bool          `bun:"unread"`
+	// Untouched: nobody has changed it and it has no workflow run (its workflow starts
+	// lazily), with its first message at CreatedAt.
+	Untouched bool      `bun:"untouched"`
+	CreatedAt time.Time `bun:"created_at"`
 }
 
 // BulkTargets looks up those of ids that are conversations of the workspace.
@@ -127,7 +131,8 @@ func (s *Store) BulkTargets(ctx context.Context, workspaceID uuid.UUID, ids []uu
 	out := make(map[uuid.UUID]BulkTarget, len(ids))
 	for start := 0; start < len(ids); start += 5000 {
 		var found []BulkTarget
-		if err := s.DB.NewSelect().Table("conversations").Column("id", "state", "assignee_id", "unread").
+		if err := s.DB.NewSelect().Table("conversations").Column("id", "state", "assignee_id", "unread", "created_at").
+			ColumnExpr(untouchedSQL+" AS untouched").
 			Where("workspace_id = ? AND id IN (?)", workspaceID, bun.In(ids[start:min(start+5000, len(ids))])).
 			Scan(ctx, &found); err != nil {
 			return nil, fmt.Errorf("bulk targets: %w", err)
