@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/bestai/inbox/internal/loadgen"
 )
@@ -21,6 +25,12 @@ type bulkRun struct {
 	applied, refused, skipped, failed int
 	status                            string
 	progress                          []bulkProgress
+	// summariesEnded is how many of the batch's summaries had ended (ready or failed) when
+	// the watch after the batch stopped, and summariesAfter how long after the bulk request
+	// the last one ended (0 if not all did within the watch).
+	summariesEnded  int
+	summariesAfter  time.Duration
+	summariesFailed int
 }
 
 type bulkProgress struct {
@@ -75,7 +85,31 @@ func bulkClose(ctx context.Context, c *loadgen.Client, in *inbox, prefix string,
 	}
 	r.took = time.Since(start)
 	r.applied, r.refused, r.skipped, r.failed, r.status = b.Applied, b.Refused, b.Skipped, b.Failed, b.Status
-	return r, nil
+	return r, watchBulkSummaries(ctx, in, ids, start, &r)
+}
+
+// watchBulkSummaries polls the database every second, for at most 10 minutes, until every
+// conversation of the batch has its summary ended: each close starts one in the
+// conversation's workflow, which runs after the batch.
+func watchBulkSummaries(ctx context.Context, in *inbox, ids []string, start time.Time, r *bulkRun) error {
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(in.dbURL)))
+	defer db.Close()
+	list := "{" + strings.Join(ids, ",") + "}"
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		err := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE summary_status IN ('ready', 'failed')),
+			count(*) FILTER (WHERE summary_status = 'failed') FROM conversations WHERE id = ANY($1::uuid[])`, list).
+			Scan(&r.summariesEnded, &r.summariesFailed)
+		if err != nil {
+			log.Printf("bulk: watch the summaries: %v", err) // polled again
+			continue
+		}
+		if r.summariesEnded == len(ids) {
+			r.summariesAfter = time.Since(start)
+			return nil
+		}
+	}
+	log.Printf("bulk: %d of %d summaries ended after 10 minutes", r.summariesEnded, len(ids))
+	return nil
 }
 
 // rate is the batch's conversations a second.
@@ -94,7 +128,7 @@ func (r bulkRun) String() string {
 	for i := 0; i < len(r.progress); i += step {
 		s += fmt.Sprintf(" %.0fs:%d", r.progress[i].at.Seconds(), r.progress[i].done)
 	}
-	return s
+	return s + fmt.Sprintf("; summaries ended %d (failed %d) after %s", r.summariesEnded, r.summariesFailed, r.summariesAfter.Round(time.Second))
 }
 
 // doneAt is how many items the batch had done by at (the last poll before it).

@@ -170,11 +170,16 @@ func renderStores(b *strings.Builder, o options, results []storeResult) {
 
 	if o.bulk > 0 {
 		w("### Bulk close (%d new conversations closed by one bulk action, by ids; progress every half second)\n\n", o.bulk)
-		w("| store | took | conversations/s | 202 in | applied | refused | skipped | failed | done after 10 s | 30 s | 60 s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		w("| store | took | conversations/s | 202 in | applied | refused | skipped | failed | done after 10 s | 30 s | 60 s | summaries ended (failed) | all ended after |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, r := range results {
 			if b := r.bulk; b != nil {
-				w("| %s | %s | %.0f | %s | %d | %d | %d | %d | %d | %d | %d |\n", r.store, b.took.Round(100*time.Millisecond), b.rate(),
-					ms(b.accepted), b.applied, b.refused, b.skipped, b.failed, b.doneAt(10*time.Second), b.doneAt(30*time.Second), b.doneAt(time.Minute))
+				after := "not within 10 min"
+				if b.summariesAfter > 0 {
+					after = b.summariesAfter.Round(time.Second).String()
+				}
+				w("| %s | %s | %.0f | %s | %d | %d | %d | %d | %d | %d | %d | %d (%d) | %s |\n", r.store, b.took.Round(100*time.Millisecond), b.rate(),
+					ms(b.accepted), b.applied, b.refused, b.skipped, b.failed, b.doneAt(10*time.Second), b.doneAt(30*time.Second), b.doneAt(time.Minute),
+					b.summariesEnded, b.summariesFailed, after)
 			}
 		}
 		w("\n")
