@@ -85,7 +85,9 @@ var slaScenarios = map[string]holds{
 // the SLA clocks (GetVersion "sla"), v5 the skipped search-attribute upserts (GetVersion
 // "quiet-search-attributes"), v6 the write after the Update completes (GetVersion
 // "write-after-completed"), v7 an Update's search attributes upserted with the write-back
-// (GetVersion "attributes-with-write-back").
+// (GetVersion "attributes-with-write-back"), v8 a run started with its first change made by
+// a batch (StartInput; no GetVersion: only such a start's input holds a change without a
+// run id, so older histories never take the new code).
 var versions = map[string]map[string]holds{
 	"v1": scenarios,
 	"v2": scenarios,
@@ -107,6 +109,20 @@ var versions = map[string]map[string]holds{
 	"v5": quietScenarios,
 	"v6": writeBackScenarios,
 	"v7": attributesScenarios,
+	"v8": startScenarios,
+}
+
+// startScenarios exist since v8, recorded by `make record-history SCENARIOS=bulk-start,signal
+// PREFIX=v8`: bulk-start is a bulk close of an untouched conversation, whose workflow starts
+// closed with the close held for its write-back (its first task after the start's delay runs
+// the summary), then archived by an Update; signal is the operators' Signals, recorded again
+// since lazy start (its conversation's first change starts the workflow).
+var startScenarios = map[string]holds{
+	"bulk-start": {
+		events:     []enumspb.EventType{enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_TIMER_FIRED},
+		activities: []string{workflows.ActivitySummarize},
+	},
+	"signal": scenarios["signal"],
 }
 
 // attributesScenarios exist since v7 (GetVersion "attributes-with-write-back"), recorded by
