@@ -116,7 +116,12 @@ func (l Lifecycle) StartedFor(ctx context.Context, conversationID uuid.UUID, req
 	if startedFor != requestID {
 		return nil, nil
 	}
-	runID := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	// The change is in the input of the run the start began (which may have continued as
+	// new since, carrying the memo).
+	runID := desc.GetWorkflowExecutionInfo().GetFirstRunId()
+	if runID == "" {
+		runID = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	}
 	events := l.Client.GetWorkflowHistory(ctx, workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	if !events.HasNext() {
 		return nil, fmt.Errorf("workflow %s has no history", workflowID)
