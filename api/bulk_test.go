@@ -360,11 +360,11 @@ func TestBulkStartsUntouchedConversationsWithTheirChange(t *testing.T) {
 		id   string
 		ours bool
 	}{{fmt.Sprintf("bulk/%s/%s", b.ID, c), true}, {"someone-else", false}} {
-		in, err := workflows.StartInput(first, tc.id, nil, closing, time.Now().Add(time.Hour))
+		in, err := workflows.StartInput(first, tc.id, closing, time.Now().Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		change, err := env.App.Lifecycle.StartChanged(t.Context(), in, tc.id, time.Second)
+		change, err := env.App.Lifecycle.StartChanged(t.Context(), in, time.Second)
 		switch {
 		case err != nil:
 			t.Fatalf("start again as %q: %v", tc.id, err)
@@ -375,7 +375,7 @@ func TestBulkStartsUntouchedConversationsWithTheirChange(t *testing.T) {
 			t.Fatalf("the item's start sent again: %+v, want its run's change (run %s, closed at %s)", change, *stored.Workflow.RunID, *stored.ClosedAt)
 		}
 	}
-	if _, err := workflows.StartInput(first, "x", nil, workflows.TransitionRequest{To: domain.Open}, time.Now()); err == nil ||
+	if _, err := workflows.StartInput(first, "x", workflows.TransitionRequest{To: domain.Open}, time.Now()); err == nil ||
 		err.Error() != "the conversation is already open" {
 		t.Fatalf("an untouched conversation opened again: %v", err)
 	}

@@ -468,7 +468,7 @@ func (s *Service) bulkStarter(ctx context.Context, workspaceID uuid.UUID, req wo
 	return func(ctx context.Context, t store.BulkTarget, updateID string) (bool, error) {
 		first := workflows.FirstInput(workspaceID, t.ID, sla, t.CreatedAt)
 		first.AutoArchiveDays, first.AutoArchiveStamp = archive.Days, activities.AutoArchiveStamp(archive.ChangedAt)
-		in, err := workflows.StartInput(first, updateID, req.Actor, req, time.Now())
+		in, err := workflows.StartInput(first, updateID, req, time.Now())
 		if err != nil {
 			return true, InvalidTransition(err.Error())
 		}
@@ -478,7 +478,7 @@ func (s *Service) bulkStarter(ctx context.Context, workspaceID uuid.UUID, req wo
 		if err != nil {
 			return true, err
 		}
-		started, err := s.Lifecycle.StartChanged(ctx, in, updateID, delay)
+		started, err := s.Lifecycle.StartChanged(ctx, in, delay)
 		leave()
 		switch {
 		case err != nil:

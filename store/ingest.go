@@ -172,9 +172,9 @@ func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult,
 
 // storeFollowUp stores a follow-up with one call of inbox_store_follow_up (a migration
 // defines it), outside a transaction, when all it needs is what the transaction would do for
-// it: touch the conversation and insert the message. That is most follow-ups: the call spares them the
-// transaction's other round trips to Postgres, and the function keeps its statements' plans
-// for the connection. stored is false, and nothing was written, for any other message: a
+// it: touch the conversation and insert the message. That is most follow-ups: the call
+// spares them the transaction's other round trips to Postgres, and the function keeps its
+// statements' plans for the connection. stored is false, and nothing was written, for any other message: a
 // first one, one with contact fields, one to a workspace with webhooks, a visitor's message
 // to an assigned conversation (its assignee is notified), and one whose external id was
 // stored before. Those take the transaction.

@@ -139,18 +139,15 @@ func FirstInput(workspaceID, conversationID uuid.UUID, setting SLASetting, first
 // moveTo), and held for the run's write-back, which writes it to Postgres should its
 // caller not get to. The history's first event holds it. It fails, in the words of the
 // workflow's rejection, when the conversation may not make the change.
-func StartInput(first Input, requestID string, actor *domain.Actor, req TransitionRequest, now time.Time) (Input, error) {
+func StartInput(first Input, requestID string, req TransitionRequest, now time.Time) (Input, error) {
 	in := first
 	if err := checkTransition(in, req); err != nil {
 		return Input{}, err
 	}
 	now = now.UTC().Truncate(time.Microsecond) // what Postgres keeps
 	change := domain.LifecycleChange{RequestID: requestID, WorkspaceID: in.WorkspaceID, ConversationID: in.ConversationID,
-		Actor: actor, At: now}
-	moveTo(&in, &change, req, now)
-	if in.State != domain.Pending {
-		in.PendingUntil = nil
-	}
+		Actor: req.Actor, At: now}
+	moveTo(&in, &change, req, now) // which also clears the wake-up of any state but Pending
 	in.ArchiveAt = ArchiveDeadline(in)
 	in.SummaryInFlight = change.SummaryGeneration > 0
 	in.LifecycleSeq++

@@ -69,17 +69,19 @@ func (l Lifecycle) StartWith(ctx context.Context, in Input, updateID string, u U
 const memoStartedFor = "started_for"
 
 // StartChanged starts a conversation's first workflow with in, from StartInput: a run that
-// starts with its first change made, whose request id is requestID. Its first workflow
+// starts with its first change made (the last of in.Unwritten). Its first workflow
 // task waits delay, so that a batch of starts is not slowed by the tasks of the runs it
 // starts (an Update sent meanwhile runs one at once). It returns the change to write, with
-// the run's id: this start's, or, when requestID started the run before (a start sent
+// the run's id: this start's, or, when the change's request started the run before (a start sent
 // again after a crash), the one that run holds since, read from its first event. It
 // returns nil when the conversation has a workflow that someone else started: the change
 // must go to it as an Update.
-func (l Lifecycle) StartChanged(ctx context.Context, in Input, requestID string, delay time.Duration) (*domain.LifecycleChange, error) {
-	if len(in.Unwritten) == 0 || in.Unwritten[len(in.Unwritten)-1].RequestID != requestID {
-		return nil, fmt.Errorf("start workflow: the input holds no change %q", requestID)
+func (l Lifecycle) StartChanged(ctx context.Context, in Input, delay time.Duration) (*domain.LifecycleChange, error) {
+	if len(in.Unwritten) == 0 {
+		return nil, errors.New("start workflow: the input holds no change")
 	}
+	change := in.Unwritten[len(in.Unwritten)-1]
+	requestID := change.RequestID
 	opts := startOptions(in)
 	opts.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	opts.WorkflowExecutionErrorWhenAlreadyStarted = true
@@ -87,7 +89,6 @@ func (l Lifecycle) StartChanged(ctx context.Context, in Input, requestID string,
 	opts.Memo = map[string]any{memoStartedFor: requestID}
 	run, err := l.Client.ExecuteWorkflow(ctx, opts, ConversationWorkflow, in)
 	if err == nil {
-		change := in.Unwritten[len(in.Unwritten)-1]
 		change.WorkflowRunID = run.GetRunID()
 		return &change, nil
 	}

@@ -17,7 +17,7 @@ func TestRunStartedWithItsChange(t *testing.T) {
 	first := FirstInput(testWorkspaceID, testConversationID, SLASetting{}, testStart.Add(-time.Hour))
 	days := 30
 	first.AutoArchiveDays = &days
-	in, err := StartInput(first, "bulk/1/2", alice, TransitionRequest{To: domain.Closed}, testStart)
+	in, err := StartInput(first, "bulk/1/2", TransitionRequest{To: domain.Closed, Actor: alice}, testStart)
 	require.NoError(t, err)
 	require.Equal(t, domain.Closed, in.State)
 	require.Equal(t, int64(1), in.LifecycleSeq)
@@ -64,8 +64,8 @@ func TestRunStartedWithItsChange(t *testing.T) {
 	require.NotNil(t, reopened.Status.Change)
 	require.Equal(t, int64(2), reopened.Status.Change.Seq, "the next change is numbered after the start's")
 
-	_, err = StartInput(first, "x", alice, TransitionRequest{To: domain.Open}, testStart)
+	_, err = StartInput(first, "x", TransitionRequest{To: domain.Open, Actor: alice}, testStart)
 	require.EqualError(t, err, "the conversation is already open")
-	_, err = StartInput(first, "x", alice, TransitionRequest{To: domain.Closed, Until: &testStart}, testStart)
+	_, err = StartInput(first, "x", TransitionRequest{To: domain.Closed, Until: &testStart, Actor: alice}, testStart)
 	require.EqualError(t, err, "until is only for a change to pending")
 }

@@ -85,13 +85,14 @@ func bulkClose(ctx context.Context, c *loadgen.Client, in *inbox, prefix string,
 	}
 	r.took = time.Since(start)
 	r.applied, r.refused, r.skipped, r.failed, r.status = b.Applied, b.Refused, b.Skipped, b.Failed, b.Status
-	return r, watchBulkSummaries(ctx, in, ids, start, &r)
+	watchBulkSummaries(ctx, in, ids, start, &r)
+	return r, nil
 }
 
 // watchBulkSummaries polls the database every second, for at most 10 minutes, until every
 // conversation of the batch has its summary ended: each close starts one in the
 // conversation's workflow, which runs after the batch.
-func watchBulkSummaries(ctx context.Context, in *inbox, ids []string, start time.Time, r *bulkRun) error {
+func watchBulkSummaries(ctx context.Context, in *inbox, ids []string, start time.Time, r *bulkRun) {
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(in.dbURL)))
 	defer db.Close()
 	list := "{" + strings.Join(ids, ",") + "}"
@@ -105,11 +106,10 @@ func watchBulkSummaries(ctx context.Context, in *inbox, ids []string, start time
 		}
 		if r.summariesEnded == len(ids) {
 			r.summariesAfter = time.Since(start)
-			return nil
+			return
 		}
 	}
 	log.Printf("bulk: %d of %d summaries ended after 10 minutes", r.summariesEnded, len(ids))
-	return nil
 }
 
 // rate is the batch's conversations a second.
