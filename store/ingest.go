@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -90,13 +91,13 @@ type touchedConversation struct {
 // unread again and fill in the lead's contact. Concurrent first messages create one
 // conversation; a repeated external id stores nothing.
 //
-// A follow-up, the common case, is one call outside a transaction when it needs nothing but
-// its conversation's touch and the message (storeFollowUp). Otherwise, the
+// Most messages, follow-ups and first ones, are one call outside a transaction when they
+// need nothing but their rows (storeMessage). Otherwise, the
 // transaction finds and touches the conversation with one UPDATE, which also locks the row
 // and reads the workspace's webhook flag; only when it finds none is the conversation
 // created. A duplicate rolls the transaction back.
 func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, error) {
-	out, stored, err := s.storeFollowUp(ctx, in)
+	out, stored, err := s.storeMessage(ctx, in)
 	if err == nil && !stored {
 		out, err = s.ingestInTx(ctx, in)
 	}
@@ -114,7 +115,7 @@ func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, err
 	return out, err
 }
 
-// ingestInTx is Ingest's transaction, for every message that storeFollowUp leaves to it.
+// ingestInTx is Ingest's transaction, for every message that storeMessage leaves to it.
 func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult, error) {
 	var out IngestResult
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -170,43 +171,55 @@ func (s *Store) ingestInTx(ctx context.Context, in IngestMessage) (IngestResult,
 	return out, err
 }
 
-// storeFollowUp stores a follow-up with one call of inbox_store_follow_up (a migration
-// defines it), outside a transaction, when all it needs is what the transaction would do for
-// it: touch the conversation and insert the message. That is most follow-ups: the call
-// spares them the transaction's other round trips to Postgres, and the function keeps its
-// statements' plans for the connection. stored is false, and nothing was written, for any other message: a
-// first one, one with contact fields, one to a workspace with webhooks, a visitor's message
-// to an assigned conversation (its assignee is notified), and one whose external id was
-// stored before. Those take the transaction.
+// storeMessage stores a message with one call of inbox_store_message (a migration defines
+// it), outside a transaction, when all it needs is its rows: a follow-up's touch of its
+// conversation and the message, or a first message's conversation, lead, audit row and
+// message, as the transaction would write them. That is most messages: the call spares them
+// the transaction's round trips to Postgres (a first message's were eight), and the function
+// keeps its statements' plans for the connection. stored is false, and nothing was written,
+// for any other message: a follow-up with contact fields, any message to a workspace with
+// webhooks, a visitor's message to an assigned conversation (its assignee is notified), one
+// whose external id was stored before, and a first message whose conversation a concurrent
+// one created meanwhile. Those take the transaction.
 //
-// A concurrent retry of the same message that passed the same check loses on the message's
+// A concurrent retry of the same follow-up that passed the same check loses on the message's
 // unique key and stores no message; it still touched the conversation, as the message did
 // at the same moment. It is answered as a duplicate.
-func (s *Store) storeFollowUp(ctx context.Context, in IngestMessage) (out IngestResult, stored bool, err error) {
-	if in.Visitor.hasContact() {
-		return out, false, nil
-	}
+func (s *Store) storeMessage(ctx context.Context, in IngestMessage) (out IngestResult, stored bool, err error) {
 	var externalID sql.NullString
 	if in.ExternalID != "" {
 		externalID = sql.NullString{String: in.ExternalID, Valid: true}
 	}
+	now := time.Now().UTC()
+	conv, lead, audit := newConversation(in, now)
+	after, err := json.Marshal(audit.After)
+	if err != nil {
+		return out, false, err
+	}
 	var row struct {
 		touchedConversation
+		Created   bool          `bun:"created"`
 		MessageID uuid.NullUUID `bun:"message_id"`
 	}
 	err = s.DB.NewRaw(`
-		SELECT f.out_id AS id, f.out_workflow_id AS workflow_id, f.out_workflow_run_id AS workflow_run_id,
-			f.out_state AS state, f.out_pending_until AS pending_until, f.out_assignee_id AS assignee_id,
-			f.out_sla_first_response_seconds AS sla_first_response_seconds,
+		SELECT f.out_created AS created, f.out_id AS id, f.out_workflow_id AS workflow_id,
+			f.out_workflow_run_id AS workflow_run_id, f.out_state AS state, f.out_pending_until AS pending_until,
+			f.out_assignee_id AS assignee_id, f.out_sla_first_response_seconds AS sla_first_response_seconds,
 			f.out_sla_resolution_seconds AS sla_resolution_seconds, f.out_message_id AS message_id
-		FROM inbox_store_follow_up(?, ?, ?, ?, ?, ?, ?, ?) AS f`,
-		time.Now().UTC(), in.WorkspaceID, in.Ref, in.Role, externalID, uuid.Must(uuid.NewV7()), in.Text, in.SentAt,
+		FROM inbox_store_message(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AS f`,
+		now, in.WorkspaceID, in.Ref, in.Role, externalID, uuid.Must(uuid.NewV7()), in.Text, in.SentAt, in.Visitor.hasContact(),
+		conv.ID, conv.WorkflowID, conv.Channel, conv.PageURL, conv.Referrer, conv.UserAgent, conv.IP,
+		lead.ID, lead.Name, lead.Email, lead.Phone, audit.ID, string(after),
 	).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, false, nil
 	}
 	if err != nil {
-		return out, false, fmt.Errorf("store follow-up: %w", err)
+		return out, false, fmt.Errorf("store message: %w", err)
+	}
+	if row.Created {
+		// The policy is read after the commit (app.startForSLA says why), so none is given.
+		return IngestResult{ConversationID: row.ID, MessageID: row.MessageID.UUID, Created: true, WorkflowID: row.WorkflowID}, true, nil
 	}
 	out = row.touched()
 	out.MessageID = row.MessageID.UUID
@@ -246,9 +259,10 @@ func touchConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now tim
 	return true, nil
 }
 
-// createConversation creates the ref's conversation (open, unread, unassigned), its lead
-// and its audit row; created is false when a concurrent first message got there first.
-func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now time.Time, out *touchedConversation) (created bool, err error) {
+// newConversation is what a first message creates: its conversation (open, unread,
+// unassigned), its lead and its audit row, with new ids. The transaction and
+// inbox_store_message write the same.
+func newConversation(in IngestMessage, now time.Time) (*Conversation, *Lead, *AuditEntry) {
 	conv := &Conversation{
 		ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, Ref: in.Ref, Channel: in.Channel,
 		State: domain.Open, Unread: true, CreatedAt: now, LastMessageAt: now,
@@ -259,6 +273,24 @@ func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now ti
 	if in.Source.IP.IsValid() {
 		conv.IP = sql.NullString{String: in.Source.IP.String(), Valid: true}
 	}
+	lead := &Lead{
+		ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
+		Name: deref(in.Visitor.Name), Email: deref(in.Visitor.Email), Phone: deref(in.Visitor.Phone),
+		Status: domain.LeadNew, CreatedAt: now, UpdatedAt: now,
+	}
+	audit := &AuditEntry{
+		WorkspaceID: in.WorkspaceID, ConversationID: uuid.NullUUID{UUID: conv.ID, Valid: true},
+		Action: domain.AuditCreated, At: now,
+		After: map[string]any{"state": domain.Open, "channel": in.Channel, "unread": true, "assignee": nil},
+	}
+	audit.complete()
+	return conv, lead, audit
+}
+
+// createConversation creates the ref's conversation, its lead and its audit row
+// (newConversation); created is false when a concurrent first message got there first.
+func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now time.Time, out *touchedConversation) (created bool, err error) {
+	conv, lead, audit := newConversation(in, now)
 	var hasWebhooks []bool
 	err = tx.NewInsert().Model(conv).On("CONFLICT (workspace_id, ref) DO NOTHING").
 		Returning("(SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id)").Scan(ctx, &hasWebhooks)
@@ -269,19 +301,10 @@ func createConversation(ctx context.Context, tx bun.Tx, in IngestMessage, now ti
 		return false, nil
 	}
 	*out = touchedConversation{ID: conv.ID, WorkflowID: conv.WorkflowID, State: conv.State, HasWebhooks: hasWebhooks[0]}
-	lead := &Lead{
-		ID: uuid.Must(uuid.NewV7()), WorkspaceID: in.WorkspaceID, ConversationID: conv.ID,
-		Name: deref(in.Visitor.Name), Email: deref(in.Visitor.Email), Phone: deref(in.Visitor.Phone),
-		Status: domain.LeadNew, CreatedAt: now, UpdatedAt: now,
-	}
 	if _, err := tx.NewInsert().Model(lead).Exec(ctx); err != nil {
 		return false, fmt.Errorf("insert lead: %w", err)
 	}
-	return true, insertAudit(ctx, tx, &AuditEntry{
-		WorkspaceID: in.WorkspaceID, ConversationID: uuid.NullUUID{UUID: conv.ID, Valid: true},
-		Action: domain.AuditCreated, At: now,
-		After: map[string]any{"state": domain.Open, "channel": in.Channel, "unread": true, "assignee": nil},
-	})
+	return true, insertAudit(ctx, tx, audit)
 }
 
 // updateLeadContact fills in or updates the contact fields the visitor sent.
