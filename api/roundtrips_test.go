@@ -11,8 +11,9 @@ import (
 // TestLifecycleChangeLooksUpTokenAndConversationTogether checks that a change's request
 // finds its token, membership and conversation in one query: the token's query answers
 // whether the conversation is in the token's workspace, and the change makes no lookup of
-// its own; the detail it answers with is one query. The refusals stay as they were: another workspace's conversation is 404, a
-// token on another workspace's path 404, an unknown token 401.
+// its own; the detail it answers with comes back from the write's one statement. The
+// refusals stay as they were: another workspace's conversation is 404, a token on another
+// workspace's path 404, an unknown token 401.
 func TestLifecycleChangeLooksUpTokenAndConversationTogether(t *testing.T) {
 	t.Parallel()
 	queries := &testenv.QueryLog{}
@@ -43,9 +44,10 @@ func TestLifecycleChangeLooksUpTokenAndConversationTogether(t *testing.T) {
 	if got := queries.Matching("pg_notify", `"k":"state"`); len(got) != 1 {
 		t.Errorf("the change announced itself %d times: %q", len(got), got)
 	}
-	// The answer's detail is one query, its labels included.
-	if got := queries.Matching("conversation_labels"); len(got) != 1 || !strings.Contains(got[0], "labels_json") || !strings.Contains(got[0], id) {
-		t.Errorf("the answer's detail is not one query with its labels: %q", got)
+	// The answer's detail, its labels included, comes back from the write's own statement:
+	// no read of its own.
+	if got := queries.Matching("conversation_labels"); len(got) != 1 || !strings.Contains(got[0], "labels_json") || !strings.Contains(got[0], `UPDATE "conversations"`) {
+		t.Errorf("the answer's detail is not read by the write's statement: %q", got)
 	}
 
 	// Another workspace's conversation on this workspace's path: 404, and nothing sent.

@@ -486,7 +486,8 @@ func (s *Service) bulkStarter(ctx context.Context, workspaceID uuid.UUID, req wo
 		case started == nil:
 			return false, nil
 		}
-		return true, s.writeChange(ctx, *started)
+		_, err = s.writeChange(ctx, *started)
+		return true, err
 	}, nil
 }
 
@@ -553,7 +554,7 @@ func (s *Service) bulkOperation(ctx context.Context, b *store.BulkAction, todo i
 					// crash and the batch resumed with it unrecorded. Then it is applied.
 					if mine, err := s.Lifecycle.StartedFor(ctx, t.ID, updateID); err != nil || mine != nil {
 						if err == nil {
-							err = s.writeChange(ctx, *mine)
+							_, err = s.writeChange(ctx, *mine)
 						}
 						return bulkOutcome{result: store.BulkApplied}, ignoreAccepted(err)
 					}

@@ -78,8 +78,8 @@ func (s *Service) ChangeState(ctx context.Context, c *Caller, conversationID uui
 		return nil, err
 	}
 	u := workflows.TransitionUpdate(workflows.TransitionRequest{To: to, Actor: c.Actor(), Until: until})
-	err = s.change(ctx, c, conversationID, queued, key, what, u)
-	return s.changed(ctx, c, conversationID, err)
+	written, err := s.change(ctx, c, conversationID, queued, key, what, u)
+	return s.changed(ctx, c, conversationID, written, err)
 }
 
 // checkUntil checks a snooze's wake-up time (only with pending; in the future, at most a
@@ -131,8 +131,8 @@ func (s *Service) Assign(ctx context.Context, c *Caller, conversationID uuid.UUI
 		req.Assignee = cand
 		what = cand.UserID.String()
 	}
-	err = s.change(ctx, c, conversationID, queued, key, what, workflows.AssignUpdate(req))
-	return s.changed(ctx, c, conversationID, err)
+	written, err := s.change(ctx, c, conversationID, queued, key, what, workflows.AssignUpdate(req))
+	return s.changed(ctx, c, conversationID, written, err)
 }
 
 // RetrySummary asks for a fresh summary of a closed conversation; it returns the
@@ -142,19 +142,23 @@ func (s *Service) RetrySummary(ctx context.Context, c *Caller, conversationID uu
 	if err != nil {
 		return nil, err
 	}
-	err = s.change(ctx, c, conversationID, queued, key, "retry", workflows.RetrySummaryUpdate(workflows.RetrySummaryRequest{Actor: c.Actor()}))
+	written, err := s.change(ctx, c, conversationID, queued, key, "retry", workflows.RetrySummaryUpdate(workflows.RetrySummaryRequest{Actor: c.Actor()}))
 	if err != nil && !IsAccepted(err) {
 		return nil, err // accepted is this request's answer anyway: a summary is on its way
 	}
-	return s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
+	return s.changed(ctx, c, conversationID, written, nil)
 }
 
-// changed answers a lifecycle change with the conversation as it is now. A change accepted
-// but not yet confirmed answers the conversation together with ErrAccepted: the change
-// will show shortly.
-func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UUID, err error) (*store.ConversationView, error) {
+// changed answers a lifecycle change with the conversation as it is now: as its write left
+// it (written, read by the write's own statement), or else read now. A change accepted but
+// not yet confirmed answers the conversation together with ErrAccepted: the change will show
+// shortly.
+func (s *Service) changed(ctx context.Context, c *Caller, conversationID uuid.UUID, written *store.ConversationView, err error) (*store.ConversationView, error) {
 	if err != nil && !IsAccepted(err) {
 		return nil, err
+	}
+	if written != nil && err == nil {
+		return written, nil
 	}
 	v, readErr := s.Store.GetConversation(ctx, c.WorkspaceID, conversationID)
 	if readErr != nil {
@@ -182,40 +186,41 @@ func (s *Service) target(ctx context.Context, c *Caller, conversationID uuid.UUI
 // with another intent is refused, and a key whose request completed is not sent again.
 // A change that cannot be sent in time, or whose conversation has changes waiting in the
 // queue (queued), waits in the queue too (queue.go): ErrQueued.
-func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, queued bool, key, what string, u workflows.Update) error {
+func (s *Service) change(ctx context.Context, c *Caller, conversationID uuid.UUID, queued bool, key, what string, u workflows.Update) (*store.ConversationView, error) {
 	updateID := uuid.NewString()
 	var k *store.IdempotencyKey
 	if key != "" {
 		if err := CheckIdempotencyKey(key); err != nil {
-			return err
+			return nil, err
 		}
 		k = &store.IdempotencyKey{WorkspaceID: c.WorkspaceID, UserID: c.UserID, ConversationID: conversationID, Key: key}
 		fingerprint := sha256.Sum256([]byte(u.Name + "\n" + what))
 		completed, err := s.Store.ClaimIdempotencyKey(ctx, *k, fingerprint[:])
 		switch {
 		case errors.Is(err, store.ErrKeyReused):
-			return IdempotencyKeyReused()
+			return nil, IdempotencyKeyReused()
 		case err != nil:
-			return err
+			return nil, err
 		case completed:
-			return nil // done before: the caller is shown the conversation as it is now
+			return nil, nil // done before: the caller is shown the conversation as it is now
 		}
 		// Temporal deduplicates Updates by id within the workflow run, so concurrent retries
 		// of one request are applied once.
 		updateID = u.Name + "/" + c.UserID.String() + "/" + key
 	}
+	var written *store.ConversationView
 	err := errBehindQueued
 	if !queued {
-		err = s.sendWithin(ctx, c.WorkspaceID, conversationID, updateID, u, s.UpdateTimeout/queuePatience)
+		written, err = s.sendWithin(ctx, c.WorkspaceID, conversationID, updateID, u, s.UpdateTimeout/queuePatience)
 	}
 	if queueable(err) && (!errors.Is(err, ErrNotConfirmed) || s.temporalServes(ctx)) {
-		return s.enqueue(ctx, c.WorkspaceID, conversationID, updateID, k, u, err)
+		return nil, s.enqueue(ctx, c.WorkspaceID, conversationID, updateID, k, u, err)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.completeKey(ctx, k)
-	return nil
+	return written, nil
 }
 
 // completeKey marks an Idempotency-Key's request done, when it had one.
@@ -233,17 +238,19 @@ func (s *Service) completeKey(ctx context.Context, k *store.IdempotencyKey) {
 // admission (admission.go), then for the workflow. A conversation with no workflow gets
 // one: its first change starts it (startAndSend).
 func (s *Service) send(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update) error {
-	return s.sendWithin(ctx, workspaceID, conversationID, updateID, u, s.UpdateTimeout)
+	_, err := s.sendWithin(ctx, workspaceID, conversationID, updateID, u, s.UpdateTimeout)
+	return err
 }
 
-// sendWithin is send that waits at most patience in line for admission (errBusy after).
-func (s *Service) sendWithin(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update, patience time.Duration) error {
+// sendWithin is send that waits at most patience in line for admission (errBusy after), and
+// returns the conversation as the change's write left it (nil when it wrote nothing).
+func (s *Service) sendWithin(ctx context.Context, workspaceID, conversationID uuid.UUID, updateID string, u workflows.Update, patience time.Duration) (*store.ConversationView, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.UpdateTimeout)
 	defer cancel()
 	began := time.Now()
 	leave, err := s.admission.enter(ctx, patience)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer leave()
 	queued := time.Since(began)
@@ -262,7 +269,7 @@ func (s *Service) sendWithin(ctx context.Context, workspaceID, conversationID uu
 		s.Logger.Warn("lifecycle change not confirmed in time", "conversation_id", conversationID, "update_id", updateID,
 			"in_line", queued.Round(time.Millisecond), "took", time.Since(began).Round(time.Millisecond), "error", err)
 	}
-	return answer
+	return nil, answer
 }
 
 // startAndSend sends u to a conversation that has no workflow. Its first change (workflows
@@ -298,16 +305,18 @@ func (s *Service) startAndSend(ctx context.Context, workspaceID, conversationID 
 }
 
 // writeChange writes a change whose Update has completed: the history holds it, so it may
-// show now. If the write fails the workflow's write-back writes it within seconds, and the
-// caller hears that the change is accepted and will show shortly.
-func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange) error {
+// show now. It returns the conversation as the write left it (nil when the change had been
+// written before). If the write fails the workflow's write-back writes it within seconds,
+// and the caller hears that the change is accepted and will show shortly.
+func (s *Service) writeChange(ctx context.Context, change domain.LifecycleChange) (*store.ConversationView, error) {
 	faultpoint.Hold(ctx, faultpoint.AfterCompleted)
-	if err := s.Store.ApplyLifecycleChange(ctx, change); err != nil {
+	view, err := s.Store.ApplyLifecycleChangeView(ctx, change)
+	if err != nil {
 		s.Logger.Warn("completed change not written; the workflow's write-back will", "conversation_id", change.ConversationID,
 			"request_id", change.RequestID, "error", err)
-		return ErrAccepted
+		return nil, ErrAccepted
 	}
-	return nil
+	return view, nil
 }
 
 // restartWorkflow starts a conversation's workflow from what the read model and the audit

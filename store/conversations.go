@@ -118,21 +118,28 @@ func (s *Store) GetConversation(ctx context.Context, workspaceID, id uuid.UUID) 
 	var items []ConversationView
 	one := s.DB.NewSelect().TableExpr("conversations AS c").ColumnExpr("c.*").
 		Where("c.workspace_id = ? AND c.id = ?", workspaceID, id)
-	labels := `(SELECT coalesce(json_agg(json_build_object('id', lb.id, 'name', lb.name, 'color', lb.color)
-		ORDER BY lower(lb.name), lb.id), '[]') FROM conversation_labels AS cl JOIN labels AS lb ON lb.id = cl.label_id
-		WHERE cl.conversation_id = c.id) AS labels_json`
-	if err := s.viewOf(&items, one).ColumnExpr(labels).Scan(ctx); err != nil {
+	if err := s.viewOf(&items, one).ColumnExpr(labelsColumn).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("get conversation: %w", err)
 	}
 	if len(items) == 0 {
 		return nil, ErrNotFound
 	}
 	v := &items[0]
+	return v, v.readLabels()
+}
+
+// labelsColumn reads a single conversation's labels (c) into its row: see LabelsJSON.
+const labelsColumn = `(SELECT coalesce(json_agg(json_build_object('id', lb.id, 'name', lb.name, 'color', lb.color)
+	ORDER BY lower(lb.name), lb.id), '[]') FROM conversation_labels AS cl JOIN labels AS lb ON lb.id = cl.label_id
+	WHERE cl.conversation_id = c.id) AS labels_json`
+
+// readLabels fills in Labels from the LabelsJSON that labelsColumn read.
+func (v *ConversationView) readLabels() error {
 	if err := json.Unmarshal(v.LabelsJSON, &v.Labels); err != nil {
-		return nil, fmt.Errorf("labels of conversation: %w", err)
+		return fmt.Errorf("labels of conversation: %w", err)
 	}
 	v.LabelsJSON = nil
-	return v, nil
+	return nil
 }
 
 // MessagePage is one page of messages, oldest first.

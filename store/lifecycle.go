@@ -19,14 +19,39 @@ import (
 // sets the conversation's lifecycle to its After only if no newer change is applied yet;
 // its audit row, webhook event and notices are written either way, once.
 func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleChange) error {
+	_, err := s.applyLifecycleChange(ctx, ch, false)
+	return err
+}
+
+// ApplyLifecycleChangeView is ApplyLifecycleChange that also returns the conversation as the
+// write left it, read by the write's own statement, so that the answer to a change costs no
+// read of its own. The view is nil when there was nothing to write (the change was written
+// before): the caller reads the conversation apart.
+func (s *Store) ApplyLifecycleChangeView(ctx context.Context, ch domain.LifecycleChange) (*ConversationView, error) {
+	return s.applyLifecycleChange(ctx, ch, true)
+}
+
+// writtenView is the row of a write that returns its conversation: the view, and what the
+// write's statement says about itself.
+type writtenView struct {
+	ConversationView `bun:",extend"`
+
+	HasWebhooks bool `bun:"has_webhooks,scanonly"`
+	Audited     int  `bun:"audited,scanonly"`
+	Announced   bool `bun:"announced,scanonly"` // read only so that the notification is sent
+}
+
+func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleChange, withView bool) (*ConversationView, error) {
 	if ch.RequestID == "" {
-		return errors.New("lifecycle change without request id")
+		return nil, errors.New("lifecycle change without request id")
 	}
 	if ch.Seq > 0 && ch.After == nil {
-		return fmt.Errorf("lifecycle change %s: numbered without the state after it", ch.RequestID)
+		return nil, fmt.Errorf("lifecycle change %s: numbered without the state after it", ch.RequestID)
 	}
 	requestID := scopedRequestID(ch)
+	var view *ConversationView
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		view = nil
 		entry := &AuditEntry{
 			WorkspaceID:    ch.WorkspaceID,
 			ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
@@ -111,16 +136,47 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		// new (a request id seen before was applied before) and announces it to the pages
 		// (the notification leaves with the commit). The workspace's webhooks flag comes
 		// back with it: no endpoint, no SELECT.
+		newAudit := tx.NewInsert().Model(&entries).On("CONFLICT (conversation_id, request_id) DO NOTHING").Returning("1")
+		upd = upd.Where("EXISTS (SELECT 1 FROM new_audit)")
+		hasWebhooksColumn := "(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"
 		var audited, updated int
 		var hasWebhooks, announced bool
-		err = tx.NewRaw(`WITH new_audit AS (?), changed AS (?)
-			SELECT (SELECT count(*) FROM new_audit), coalesce((SELECT has_webhooks FROM changed), false),
-				(SELECT count(*) FROM changed), (SELECT pg_notify(?, ?) FROM changed) IS NOT NULL`,
-			tx.NewInsert().Model(&entries).On("CONFLICT (conversation_id, request_id) DO NOTHING").Returning("1"),
-			upd.Where("EXISTS (SELECT 1 FROM new_audit)").
-				Returning("(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"),
-			ChangesChannel, string(notice),
-		).Scan(ctx, &audited, &hasWebhooks, &updated, &announced)
+		if !withView {
+			err = tx.NewRaw(`WITH new_audit AS (?), changed AS (?)
+				SELECT (SELECT count(*) FROM new_audit), coalesce((SELECT has_webhooks FROM changed), false),
+					(SELECT count(*) FROM changed), (SELECT pg_notify(?, ?) FROM changed) IS NOT NULL`,
+				newAudit, upd.Returning(hasWebhooksColumn), ChangesChannel, string(notice),
+			).Scan(ctx, &audited, &hasWebhooks, &updated, &announced)
+		} else {
+			// The same statement, reading the detail's view of the updated row (as
+			// GetConversation does) instead of counting it.
+			var rows []writtenView
+			err = s.viewOfUnordered(&rows, tx.NewSelect().TableExpr("changed")).Conn(tx).
+				With("new_audit", newAudit).With("changed", upd.Returning("conversations.*, "+hasWebhooksColumn)).
+				ColumnExpr(labelsColumn).
+				ColumnExpr("(SELECT count(*) FROM new_audit) AS audited").
+				ColumnExpr("(SELECT pg_notify(?, ?) FROM changed) IS NOT NULL AS announced", ChangesChannel, string(notice)).
+				Scan(ctx)
+			if err == nil && len(rows) == 0 {
+				// Nothing updated: every audit row was there before, or there is no such
+				// conversation.
+				exists, err := tx.NewSelect().Table("conversations").
+					Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID).Exists(ctx)
+				switch {
+				case err != nil:
+					return fmt.Errorf("find conversation: %w", err)
+				case exists:
+					return errDuplicateRequest
+				default:
+					return ErrNotFound
+				}
+			}
+			if err == nil && len(rows) == 1 {
+				audited, hasWebhooks, updated = rows[0].Audited, rows[0].HasWebhooks, 1
+				view = &rows[0].ConversationView
+				err = view.readLabels()
+			}
+		}
 		switch {
 		case err != nil:
 			return fmt.Errorf("update conversation: %w", err)
@@ -141,9 +197,12 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		return nil
 	})
 	if errors.Is(err, errDuplicateRequest) {
-		return nil // applied by an earlier attempt
+		return nil, nil // applied by an earlier attempt
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
 }
 
 // scopedRequestID is the request id a change's audit rows are stored under. Temporal

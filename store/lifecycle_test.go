@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,5 +262,82 @@ func TestSetReadAuditsOnlyChanges(t *testing.T) {
 	}
 	if err := s.SetRead(ctx, uuid.New(), conv, true, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another workspace: %v", err)
+	}
+}
+
+// TestApplyLifecycleChangeViewIsTheDetail: the write that returns its conversation returns
+// what GetConversation reads right after it (the lifecycle it set, the assignee's name, the
+// lead, the labels), from its own statement; a change written before returns no view and
+// changes nothing; a change naming another workspace is not found and writes nothing.
+func TestApplyLifecycleChangeViewIsTheDetail(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	queries := &testenv.QueryLog{}
+	s.DB.AddQueryHook(queries)
+	ctx := context.Background()
+	ws, err := s.CreateWorkspace(ctx, "Views", "owner@views.example", "Olive Owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Ingest(ctx, store.IngestMessage{WorkspaceID: ws.WorkspaceID, Ref: "r", Channel: domain.Chat,
+		Role: domain.VisitorMessage, Text: "hello", SentAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := res.ConversationID
+	label := &store.Label{ID: uuid.Must(uuid.NewV7()), WorkspaceID: ws.WorkspaceID, Name: "vip", Color: domain.DefaultLabelColor, CreatedAt: time.Now().UTC()}
+	if err := s.CreateLabel(ctx, label, 100, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetConversationLabels(ctx, ws.WorkspaceID, conv, []uuid.UUID{label.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	owner := &domain.Actor{UserID: ws.OwnerUserID, Name: "Olive Owner"}
+	change := domain.LifecycleChange{
+		RequestID: "req-1", WorkspaceID: ws.WorkspaceID, ConversationID: conv, At: now, Seq: 1, Actor: owner,
+		AssigneeChanged: true, ToAssignee: owner,
+		After: &domain.LifecycleState{State: domain.Open, Assignee: owner},
+	}
+
+	queries.Reset()
+	written, err := s.ApplyLifecycleChangeView(ctx, change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queries.Matching(`"conversations"`); len(got) != 1 || !strings.Contains(got[0], "labels_json") {
+		t.Errorf("the write and its view are not one statement: %q", got)
+	}
+	read, err := s.GetConversation(ctx, ws.WorkspaceID, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written == nil || !reflect.DeepEqual(*written, *read) {
+		t.Fatalf("the write returned\n%+v\nthe read after it\n%+v", written, read)
+	}
+	if !written.AssigneeID.Valid || written.AssigneeID.UUID != ws.OwnerUserID || written.AssigneeName.String != "Olive Owner" ||
+		len(written.Labels) != 1 || written.Labels[0].Name != "vip" || written.LeadID == uuid.Nil || written.LifecycleSeq != 1 {
+		t.Errorf("the view lacks the change or the detail: %+v", written)
+	}
+
+	again, err := s.ApplyLifecycleChangeView(ctx, change)
+	if err != nil || again != nil {
+		t.Errorf("the same change again: %+v, %v; want no view and no error", again, err)
+	}
+	if n := auditCount(t, s, conv, domain.AuditAssigneeChanged); n != 1 {
+		t.Errorf("%d assignee_changed rows, want 1", n)
+	}
+
+	other, err := s.CreateWorkspace(ctx, "Other views", "owner@other-views.example", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := change
+	foreign.RequestID, foreign.WorkspaceID = "req-2", other.WorkspaceID
+	if v, err := s.ApplyLifecycleChangeView(ctx, foreign); !errors.Is(err, store.ErrNotFound) || v != nil {
+		t.Errorf("a change naming another workspace: %+v, %v; want not found", v, err)
+	}
+	if n := auditCount(t, s, conv, domain.AuditAssigneeChanged); n != 1 {
+		t.Errorf("%d assignee_changed rows after the foreign change, want 1", n)
 	}
 }

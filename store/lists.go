@@ -233,7 +233,7 @@ func (s *Store) viewOf(dest *[]ConversationView, inner *bun.SelectQuery) *bun.Se
 	return s.viewOfUnordered(dest, inner).OrderExpr("c.last_message_at DESC, c.id DESC")
 }
 
-func (s *Store) viewOfUnordered(dest *[]ConversationView, inner *bun.SelectQuery) *bun.SelectQuery {
+func (s *Store) viewOfUnordered(dest any, inner *bun.SelectQuery) *bun.SelectQuery {
 	return s.DB.NewSelect().Model(dest).ModelTableExpr("(?) AS c", inner).
 		ColumnExpr("c.*").
 		ColumnExpr("l.id AS lead_id, l.status AS lead_status, l.name AS visitor_name, l.email AS visitor_email, l.phone AS visitor_phone").
