@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -340,4 +341,48 @@ func TestApplyLifecycleChangeViewIsTheDetail(t *testing.T) {
 	if n := auditCount(t, s, conv, domain.AuditAssigneeChanged); n != 1 {
 		t.Errorf("%d assignee_changed rows after the foreign change, want 1", n)
 	}
+}
+
+// BenchmarkLifecycleWriteAndAnswer times what a change costs in Postgres after its Update:
+// its write and the detail it answers with, read after the commit or returned by the
+// write's own statement. go test -run '^$' -bench LifecycleWriteAndAnswer ./store/
+func BenchmarkLifecycleWriteAndAnswer(b *testing.B) {
+	s := testenv.NewStore(b)
+	ctx := context.Background()
+	ws, err := s.CreateWorkspace(ctx, "Bench", "owner@bench.example", "Owner")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := s.Ingest(ctx, store.IngestMessage{WorkspaceID: ws.WorkspaceID, Ref: "r", Channel: domain.Chat,
+		Role: domain.VisitorMessage, Text: "hello", SentAt: time.Now().UTC()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seq := int64(0)
+	change := func() domain.LifecycleChange {
+		seq++
+		to, from := domain.Pending, domain.Open
+		if seq%2 == 0 {
+			to, from = domain.Open, domain.Pending
+		}
+		return domain.LifecycleChange{RequestID: fmt.Sprint("req-", seq), WorkspaceID: ws.WorkspaceID, ConversationID: res.ConversationID,
+			At: time.Now().UTC(), Seq: seq, FromState: from, ToState: to, After: &domain.LifecycleState{State: to}}
+	}
+	b.Run("write then read", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.ApplyLifecycleChange(ctx, change()); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.GetConversation(ctx, ws.WorkspaceID, res.ConversationID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("write returning the view", func(b *testing.B) {
+		for b.Loop() {
+			if v, err := s.ApplyLifecycleChangeView(ctx, change()); err != nil || v == nil {
+				b.Fatal(v, err)
+			}
+		}
+	})
 }
