@@ -7,9 +7,9 @@
 -- contact fields to an existing conversation, one to a workspace with webhooks, a visitor's
 -- message to an assigned conversation, a repeated external id, a first message whose
 -- conversation a concurrent one created meanwhile); the store's transaction takes those.
--- out_created says which kind it stored. It sends no notification: the store announces
--- messages in batches after their commit. inbox_store_follow_up stays for binaries of the
--- release before, which call it during a rolling upgrade.
+-- out_created says which kind it stored. A follow-up is stored by inbox_store_follow_up, as
+-- before (so binaries of the release before, which call that, store the same). It sends no
+-- notification: the store announces messages in batches after their commit.
 CREATE OR REPLACE FUNCTION inbox_store_message(
     p_now timestamptz, p_workspace_id uuid, p_ref text, p_role text, p_external_id text,
     p_message_id uuid, p_text text, p_sent_at timestamptz, p_has_contact boolean,
@@ -20,28 +20,11 @@ RETURNS TABLE (out_created boolean, out_id uuid, out_workflow_id text, out_workf
     out_state text, out_pending_until timestamptz, out_assignee_id uuid,
     out_sla_first_response_seconds integer, out_sla_resolution_seconds integer, out_message_id uuid)
 LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-    conv record;
-    stored uuid;
 BEGIN
     IF NOT p_has_contact THEN
-        UPDATE conversations AS c SET unread = true, last_message_at = greatest(c.last_message_at, p_now)
-        WHERE c.workspace_id = p_workspace_id AND c.ref = p_ref
-            AND NOT (SELECT w.has_webhooks FROM workspaces AS w WHERE w.id = c.workspace_id)
-            AND (c.assignee_id IS NULL OR p_role <> 'visitor')
-            AND NOT EXISTS (SELECT 1 FROM messages AS d WHERE d.conversation_id = c.id AND d.external_id = p_external_id)
-        RETURNING c.id, c.workflow_id, c.workflow_run_id, c.state, c.pending_until, c.assignee_id,
-            (SELECT s.sla_first_response_seconds FROM workspace_settings AS s WHERE s.workspace_id = c.workspace_id) AS first_response,
-            (SELECT s.sla_resolution_seconds FROM workspace_settings AS s WHERE s.workspace_id = c.workspace_id) AS resolution
-        INTO conv;
+        RETURN QUERY SELECT false, f.* FROM inbox_store_follow_up(p_now, p_workspace_id, p_ref, p_role,
+            p_external_id, p_message_id, p_text, p_sent_at) AS f;
         IF FOUND THEN
-            INSERT INTO messages AS m (id, conversation_id, external_id, role, text, sent_at)
-            VALUES (p_message_id, conv.id, p_external_id, p_role, p_text, p_sent_at)
-            ON CONFLICT (conversation_id, external_id) DO NOTHING
-            RETURNING m.id INTO stored;
-            RETURN QUERY SELECT false, conv.id, conv.workflow_id, conv.workflow_run_id, conv.state,
-                conv.pending_until, conv.assignee_id, conv.first_response, conv.resolution, stored;
             RETURN;
         END IF;
     END IF;
