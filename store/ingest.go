@@ -92,10 +92,10 @@ type touchedConversation struct {
 // conversation; a repeated external id stores nothing.
 //
 // Most messages, follow-ups and first ones, are one call outside a transaction when they
-// need nothing but their rows (storeMessage). Otherwise, the
-// transaction finds and touches the conversation with one UPDATE, which also locks the row
-// and reads the workspace's webhook flag; only when it finds none is the conversation
-// created. A duplicate rolls the transaction back.
+// need nothing but their rows (storeMessage). Otherwise, the transaction finds and touches
+// the conversation with one UPDATE, which also locks the row and reads the workspace's
+// webhook flag; only when it finds none is the conversation created. A duplicate rolls the
+// transaction back.
 func (s *Store) Ingest(ctx context.Context, in IngestMessage) (IngestResult, error) {
 	out, stored, err := s.storeMessage(ctx, in)
 	if err == nil && !stored {
