@@ -10,8 +10,9 @@ import (
 )
 
 // TestChangeShowsTheViewItReturned checks that an htmx state change or assignment renders
-// the conversation as app's ChangeState/Assign returned it: the conversation is read once
-// after the Update, not once more by the page.
+// the conversation as app's ChangeState/Assign returned it, not read once more by the page.
+// That view comes back from the change's write; only a change that something else wrote
+// first (a close's summary activity writes its close, and may win) reads it, once.
 func TestChangeShowsTheViewItReturned(t *testing.T) {
 	t.Parallel()
 	queries := &testenv.QueryLog{}
@@ -30,8 +31,8 @@ func TestChangeShowsTheViewItReturned(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, `data-state="archived"`) {
 		t.Fatalf("close: %d\n%s", code, page)
 	}
-	if n := reads(); n != 1 {
-		t.Errorf("a state change read the conversation %d times, want once (the view ChangeState returns)", n)
+	if n := reads(); n > 1 {
+		t.Errorf("a state change read the conversation %d times, want at most once (the view ChangeState returns)", n)
 	}
 
 	queries.Reset()
@@ -39,7 +40,7 @@ func TestChangeShowsTheViewItReturned(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, ws.OwnerUserID.String()) {
 		t.Fatalf("assign: %d\n%s", code, page)
 	}
-	if n := reads(); n != 1 {
-		t.Errorf("an assignment read the conversation %d times, want once (the view Assign returns)", n)
+	if n := reads(); n != 0 {
+		t.Errorf("an assignment read the conversation %d times, want none (its write returns the view Assign returns)", n)
 	}
 }
