@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,6 +28,9 @@ type Store struct {
 	TokenLifetime time.Duration
 
 	announcer announcer
+	// hooked holds the workspaces whose last lifecycle write found an enabled webhook
+	// endpoint: their changes are written in a transaction at once (applyAlone).
+	hooked sync.Map
 }
 
 // Open connects to databaseURL, creating the database first if it does not exist.

@@ -48,87 +48,19 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 	if ch.Seq > 0 && ch.After == nil {
 		return nil, fmt.Errorf("lifecycle change %s: numbered without the state after it", ch.RequestID)
 	}
-	requestID := scopedRequestID(ch)
+	if withView && (!ch.AssigneeChanged || ch.ToAssignee == nil) {
+		if _, hooked := s.hooked.Load(ch.WorkspaceID); !hooked {
+			if view, err := s.applyAlone(ctx, ch); err != nil || view != nil {
+				return view, err
+			}
+			// Not written: the transaction below decides (webhooks, written before, or not
+			// found).
+		}
+	}
 	var view *ConversationView
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		view = nil
-		entry := &AuditEntry{
-			WorkspaceID:    ch.WorkspaceID,
-			ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
-			Actor:          ch.Actor,
-			At:             ch.At,
-			RequestID:      &requestID,
-		}
-		upd := tx.NewUpdate().Table("conversations").
-			Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID)
-		// An unnumbered change sets what it changes; a numbered one sets its whole After,
-		// below, unless a newer change got there first.
-		deltas := ch.Seq == 0
-		if ch.WorkflowRunID != "" && deltas {
-			upd = upd.Set("workflow_run_id = ?", ch.WorkflowRunID)
-		}
-		switch {
-		case ch.ToState != "":
-			entry.Action = domain.AuditStateChanged
-			entry.Before = map[string]any{"state": ch.FromState, "closed_at": ch.FromClosedAt}
-			entry.After = map[string]any{"state": ch.ToState, "closed_at": ch.ToClosedAt}
-			if deltas {
-				upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
-			}
-			snoozeChange(entry, &upd, ch)
-		case ch.AssigneeChanged:
-			entry.Action = domain.AuditAssigneeChanged
-			entry.Before = map[string]any{"assignee": ch.FromAssignee}
-			entry.After = map[string]any{"assignee": ch.ToAssignee}
-			var to uuid.NullUUID
-			if ch.ToAssignee != nil {
-				to = uuid.NullUUID{UUID: ch.ToAssignee.UserID, Valid: true}
-			}
-			if deltas {
-				upd = upd.Set("assignee_id = ?", to)
-			}
-			if to.Valid {
-				// The first assignment is kept for the reports; the audit entry says the same.
-				if entry.At.IsZero() {
-					entry.At = time.Now().UTC()
-				}
-				upd = upd.Set("first_assigned_at = COALESCE(first_assigned_at, ?)", entry.At)
-			}
-		case ch.SummaryGeneration > 0:
-			entry = nil // a summary retry is audited below on its own
-		default:
-			return fmt.Errorf("lifecycle change %s changes nothing", ch.RequestID)
-		}
-		if !deltas {
-			upd = setAfter(upd, ch)
-		}
-		var entries []*AuditEntry
-		if entry != nil {
-			entries = append(entries, entry)
-		}
-		if ch.SummaryGeneration > 0 {
-			summaryRequestID := summaryAuditID(requestID)
-			entries = append(entries, &AuditEntry{
-				WorkspaceID:    ch.WorkspaceID,
-				ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
-				Actor:          ch.Actor,
-				At:             ch.At,
-				Action:         domain.AuditSummaryRequested,
-				After:          map[string]any{"summary_status": domain.SummaryPending, "generation": ch.SummaryGeneration},
-				RequestID:      &summaryRequestID,
-			})
-			// Only over an older generation: a change written late must not turn a summary
-			// of its own generation, ready meanwhile, back to pending.
-			older := bun.Safe(fmt.Sprintf("summary_generation < %d", ch.SummaryGeneration))
-			upd = upd.Set("summary_status = CASE WHEN ? THEN ? ELSE summary_status END", older, domain.SummaryPending).
-				Set("summary_error = CASE WHEN ? THEN '' ELSE summary_error END", older).
-				Set("summary_attempts = CASE WHEN ? THEN 0 ELSE summary_attempts END", older).
-				Set("summary_generation = GREATEST(summary_generation, ?)", ch.SummaryGeneration)
-		}
-		for _, e := range entries {
-			e.complete()
-		}
-		notice, err := json.Marshal(Change{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID, Kind: lifecycleKind(ch)})
+		entries, upd, notice, err := lifecycleWrite(tx, ch)
 		if err != nil {
 			return err
 		}
@@ -138,7 +70,6 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		// back with it: no endpoint, no SELECT.
 		newAudit := tx.NewInsert().Model(&entries).On("CONFLICT (conversation_id, request_id) DO NOTHING").Returning("1")
 		upd = upd.Where("EXISTS (SELECT 1 FROM new_audit)")
-		hasWebhooksColumn := "(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"
 		var audited, updated int
 		var hasWebhooks, announced bool
 		if !withView {
@@ -185,6 +116,11 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		case updated == 0:
 			return ErrNotFound
 		}
+		if hasWebhooks {
+			s.hooked.Store(ch.WorkspaceID, true)
+		} else {
+			s.hooked.Delete(ch.WorkspaceID)
+		}
 		if err := lifecycleEvent(ctx, tx, ch, hasWebhooks); err != nil {
 			return err
 		}
@@ -203,6 +139,133 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 		return nil, err
 	}
 	return view, nil
+}
+
+// hasWebhooksColumn is what a change's update returns about its workspace: whether it has
+// an enabled webhook endpoint (workspaces.has_webhooks).
+const hasWebhooksColumn = "(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"
+
+// auditColumns are the audit_log columns an AuditEntry writes, in its fields' order.
+const auditColumns = "id, workspace_id, conversation_id, actor_id, actor_name, action, before, after, request_id, at"
+
+// applyAlone writes a change as one statement outside a transaction (a statement is a
+// transaction of its own): BEGIN and COMMIT were two round trips of a change's three. Only
+// a change that needs nothing else written with it may: no notice to an assignee (the
+// caller says), and no webhook event, which the statement makes sure of by writing nothing
+// when the workspace has an enabled endpoint, in the snapshot it writes in (nor when the
+// workspace has no such conversation: no transaction rolls its audit rows back). It
+// returns the conversation as the write left it, or nil, having written nothing, when the
+// workspace has webhooks, the change was written before, or there is no such conversation;
+// the transaction then decides. Whether a workspace had webhooks at its last write is
+// remembered (Store.hooked), so that its changes go to the transaction at once.
+func (s *Store) applyAlone(ctx context.Context, ch domain.LifecycleChange) (*ConversationView, error) {
+	entries, upd, notice, err := lifecycleWrite(s.DB, ch)
+	if err != nil {
+		return nil, err
+	}
+	var rows []writtenView
+	err = s.viewOfUnordered(&rows, s.DB.NewSelect().TableExpr("changed")).
+		With("audit_rows", s.DB.NewValues(&entries)).
+		With("new_audit", s.DB.NewRaw(`INSERT INTO audit_log (`+auditColumns+`) SELECT `+auditColumns+` FROM audit_rows
+			WHERE NOT (SELECT has_webhooks FROM workspaces WHERE id = ?)
+				AND EXISTS (SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?)
+			ON CONFLICT (conversation_id, request_id) DO NOTHING RETURNING 1`, ch.WorkspaceID, ch.ConversationID, ch.WorkspaceID)).
+		With("changed", upd.Where("EXISTS (SELECT 1 FROM new_audit)").Returning("conversations.*, "+hasWebhooksColumn)).
+		ColumnExpr(labelsColumn).
+		ColumnExpr("(SELECT count(*) FROM new_audit) AS audited").
+		ColumnExpr("(SELECT pg_notify(?, ?) FROM changed) IS NOT NULL AS announced", ChangesChannel, string(notice)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update conversation: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	view := &rows[0].ConversationView
+	return view, view.readLabels()
+}
+
+// lifecycleWrite is what a change writes: its audit rows (completed), its conversation's
+// update on db (not yet bound to the audit rows being new) and its notice to the pages.
+func lifecycleWrite(db bun.IDB, ch domain.LifecycleChange) (entries []*AuditEntry, upd *bun.UpdateQuery, notice []byte, err error) {
+	requestID := scopedRequestID(ch)
+	entry := &AuditEntry{
+		WorkspaceID:    ch.WorkspaceID,
+		ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
+		Actor:          ch.Actor,
+		At:             ch.At,
+		RequestID:      &requestID,
+	}
+	upd = db.NewUpdate().Table("conversations").
+		Where("id = ? AND workspace_id = ?", ch.ConversationID, ch.WorkspaceID)
+	// An unnumbered change sets what it changes; a numbered one sets its whole After,
+	// below, unless a newer change got there first.
+	deltas := ch.Seq == 0
+	if ch.WorkflowRunID != "" && deltas {
+		upd = upd.Set("workflow_run_id = ?", ch.WorkflowRunID)
+	}
+	switch {
+	case ch.ToState != "":
+		entry.Action = domain.AuditStateChanged
+		entry.Before = map[string]any{"state": ch.FromState, "closed_at": ch.FromClosedAt}
+		entry.After = map[string]any{"state": ch.ToState, "closed_at": ch.ToClosedAt}
+		if deltas {
+			upd = upd.Set("state = ?", ch.ToState).Set("closed_at = ?", ch.ToClosedAt)
+		}
+		snoozeChange(entry, &upd, ch)
+	case ch.AssigneeChanged:
+		entry.Action = domain.AuditAssigneeChanged
+		entry.Before = map[string]any{"assignee": ch.FromAssignee}
+		entry.After = map[string]any{"assignee": ch.ToAssignee}
+		var to uuid.NullUUID
+		if ch.ToAssignee != nil {
+			to = uuid.NullUUID{UUID: ch.ToAssignee.UserID, Valid: true}
+		}
+		if deltas {
+			upd = upd.Set("assignee_id = ?", to)
+		}
+		if to.Valid {
+			// The first assignment is kept for the reports; the audit entry says the same.
+			if entry.At.IsZero() {
+				entry.At = time.Now().UTC()
+			}
+			upd = upd.Set("first_assigned_at = COALESCE(first_assigned_at, ?)", entry.At)
+		}
+	case ch.SummaryGeneration > 0:
+		entry = nil // a summary retry is audited below on its own
+	default:
+		return nil, nil, nil, fmt.Errorf("lifecycle change %s changes nothing", ch.RequestID)
+	}
+	if !deltas {
+		upd = setAfter(upd, ch)
+	}
+	if entry != nil {
+		entries = append(entries, entry)
+	}
+	if ch.SummaryGeneration > 0 {
+		summaryRequestID := summaryAuditID(requestID)
+		entries = append(entries, &AuditEntry{
+			WorkspaceID:    ch.WorkspaceID,
+			ConversationID: uuid.NullUUID{UUID: ch.ConversationID, Valid: true},
+			Actor:          ch.Actor,
+			At:             ch.At,
+			Action:         domain.AuditSummaryRequested,
+			After:          map[string]any{"summary_status": domain.SummaryPending, "generation": ch.SummaryGeneration},
+			RequestID:      &summaryRequestID,
+		})
+		// Only over an older generation: a change written late must not turn a summary
+		// of its own generation, ready meanwhile, back to pending.
+		older := bun.Safe(fmt.Sprintf("summary_generation < %d", ch.SummaryGeneration))
+		upd = upd.Set("summary_status = CASE WHEN ? THEN ? ELSE summary_status END", older, domain.SummaryPending).
+			Set("summary_error = CASE WHEN ? THEN '' ELSE summary_error END", older).
+			Set("summary_attempts = CASE WHEN ? THEN 0 ELSE summary_attempts END", older).
+			Set("summary_generation = GREATEST(summary_generation, ?)", ch.SummaryGeneration)
+	}
+	for _, e := range entries {
+		e.complete()
+	}
+	notice, err = json.Marshal(Change{WorkspaceID: ch.WorkspaceID, ConversationID: ch.ConversationID, Kind: lifecycleKind(ch)})
+	return entries, upd, notice, err
 }
 
 // scopedRequestID is the request id a change's audit rows are stored under. Temporal

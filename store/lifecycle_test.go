@@ -343,6 +343,97 @@ func TestApplyLifecycleChangeViewIsTheDetail(t *testing.T) {
 	}
 }
 
+// TestLifecycleChangeWrittenAlone: a change that needs nothing else written with it (here a
+// close, with its summary request) is one statement outside a transaction, and returns the
+// detail GetConversation reads after it; written again, or naming another workspace, it
+// writes nothing (no audit row is left behind: no transaction would roll it back). In a
+// workspace with an enabled webhook endpoint the statement writes nothing and the
+// transaction writes the change with its event; the workspace's next change goes to the
+// transaction at once.
+func TestLifecycleChangeWrittenAlone(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	queries := &testenv.QueryLog{}
+	s.DB.AddQueryHook(queries)
+	ctx := context.Background()
+	ws, conv := seedConversation(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	closing := domain.LifecycleChange{
+		RequestID: "req-1", WorkspaceID: ws, ConversationID: conv, At: now, Seq: 1,
+		FromState: domain.Open, ToState: domain.Closed, ToClosedAt: &now, SummaryGeneration: 1,
+		After: &domain.LifecycleState{State: domain.Closed, ClosedAt: &now},
+	}
+
+	queries.Reset()
+	written, err := s.ApplyLifecycleChangeView(ctx, closing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The seeding message's announcement leaves after its commit, in a batch: not counted.)
+	got, announced := queries.Matching(), queries.Matching(`"k":"message"`)
+	if len(got)-len(announced) != 1 || len(queries.Matching("audit_rows", "UPDATE")) != 1 || len(queries.Matching("BEGIN")) != 0 {
+		t.Errorf("the close was not one statement outside a transaction: %q", got)
+	}
+	read, err := s.GetConversation(ctx, ws, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written == nil || !reflect.DeepEqual(*written, *read) || read.State != domain.Closed || read.SummaryStatus != domain.SummaryPending {
+		t.Fatalf("the write returned\n%+v\nthe read after it\n%+v", written, read)
+	}
+	if again, err := s.ApplyLifecycleChangeView(ctx, closing); err != nil || again != nil {
+		t.Errorf("the same close again: %+v, %v; want no view and no error", again, err)
+	}
+	for _, action := range []domain.AuditAction{domain.AuditStateChanged, domain.AuditSummaryRequested} {
+		if n := auditCount(t, s, conv, action); n != 1 {
+			t.Errorf("%d %s rows, want 1", n, action)
+		}
+	}
+
+	other, err := s.CreateWorkspace(ctx, "Elsewhere", "owner@elsewhere.example", "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := closing
+	foreign.RequestID, foreign.WorkspaceID, foreign.Seq = "req-2", other.WorkspaceID, 2
+	foreign.ToState, foreign.After = domain.Open, &domain.LifecycleState{State: domain.Open}
+	if v, err := s.ApplyLifecycleChangeView(ctx, foreign); !errors.Is(err, store.ErrNotFound) || v != nil {
+		t.Errorf("a change naming another workspace: %+v, %v; want not found", v, err)
+	}
+	if n := auditCount(t, s, conv, domain.AuditStateChanged); n != 1 {
+		t.Errorf("%d state_changed rows after the foreign change, want 1", n)
+	}
+
+	addWebhook(t, s, ws, true, domain.EventConversationStateChanged)
+	reopening := domain.LifecycleChange{
+		RequestID: "req-3", WorkspaceID: ws, ConversationID: conv, At: now, Seq: 2,
+		FromState: domain.Closed, ToState: domain.Open, After: &domain.LifecycleState{State: domain.Open},
+	}
+	queries.Reset()
+	if v, err := s.ApplyLifecycleChangeView(ctx, reopening); err != nil || v == nil || v.State != domain.Open {
+		t.Fatalf("reopening with an endpoint: %+v, %v", v, err)
+	}
+	if n := len(outbox(t, s, ws, domain.EventConversationStateChanged)); n != 1 {
+		t.Errorf("%d state_changed deliveries, want 1", n)
+	}
+	if n := len(queries.Matching("BEGIN")); n != 1 {
+		t.Errorf("the reopening with an endpoint took %d transactions, want 1", n)
+	}
+	archiving := reopening
+	archiving.RequestID, archiving.Seq, archiving.FromState, archiving.ToState = "req-4", 3, domain.Open, domain.Archived
+	archiving.After = &domain.LifecycleState{State: domain.Archived}
+	queries.Reset()
+	if v, err := s.ApplyLifecycleChangeView(ctx, archiving); err != nil || v == nil || v.State != domain.Archived {
+		t.Fatalf("archiving with an endpoint: %+v, %v", v, err)
+	}
+	if got := queries.Matching("audit_rows"); len(got) != 0 {
+		t.Errorf("the workspace's next change tried the statement alone first: %q", got)
+	}
+	if n := len(outbox(t, s, ws, domain.EventConversationStateChanged)); n != 2 {
+		t.Errorf("%d state_changed deliveries, want 2", n)
+	}
+}
+
 // BenchmarkLifecycleWriteAndAnswer times what a change costs in Postgres after its Update:
 // its write and the detail it answers with, read after the commit or returned by the
 // write's own statement. go test -run '^$' -bench LifecycleWriteAndAnswer ./store/
