@@ -25,8 +25,9 @@ func (s *Store) ApplyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 
 // ApplyLifecycleChangeView is ApplyLifecycleChange that also returns the conversation as the
 // write left it, read by the write's own statement, so that the answer to a change costs no
-// read of its own. The view is nil when there was nothing to write (the change was written
-// before): the caller reads the conversation apart.
+// read of its own; a change with nothing else to write is that statement alone, with no
+// transaction around it (applyAlone). The view is nil when there was nothing to write (the
+// change was written before): the caller reads the conversation apart.
 func (s *Store) ApplyLifecycleChangeView(ctx context.Context, ch domain.LifecycleChange) (*ConversationView, error) {
 	return s.applyLifecycleChange(ctx, ch, true)
 }
