@@ -16,7 +16,7 @@ import (
 	"github.com/bestai/inbox/store"
 )
 
-func seedConversation(t *testing.T, s *store.Store) (uuid.UUID, uuid.UUID) {
+func seedConversation(t testing.TB, s *store.Store) (uuid.UUID, uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	ws, err := s.CreateWorkspace(ctx, "Lifecycle", "owner@lifecycle.example", "Owner")
@@ -440,15 +440,7 @@ func TestLifecycleChangeWrittenAlone(t *testing.T) {
 func BenchmarkLifecycleWriteAndAnswer(b *testing.B) {
 	s := testenv.NewStore(b)
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, "Bench", "owner@bench.example", "Owner")
-	if err != nil {
-		b.Fatal(err)
-	}
-	res, err := s.Ingest(ctx, store.IngestMessage{WorkspaceID: ws.WorkspaceID, Ref: "r", Channel: domain.Chat,
-		Role: domain.VisitorMessage, Text: "hello", SentAt: time.Now().UTC()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ws, conv := seedConversation(b, s)
 	seq := int64(0)
 	change := func() domain.LifecycleChange {
 		seq++
@@ -456,7 +448,7 @@ func BenchmarkLifecycleWriteAndAnswer(b *testing.B) {
 		if seq%2 == 0 {
 			to, from = domain.Open, domain.Pending
 		}
-		return domain.LifecycleChange{RequestID: fmt.Sprint("req-", seq), WorkspaceID: ws.WorkspaceID, ConversationID: res.ConversationID,
+		return domain.LifecycleChange{RequestID: fmt.Sprint("req-", seq), WorkspaceID: ws, ConversationID: conv,
 			At: time.Now().UTC(), Seq: seq, FromState: from, ToState: to, After: &domain.LifecycleState{State: to}}
 	}
 	b.Run("write then read", func(b *testing.B) {
@@ -464,7 +456,7 @@ func BenchmarkLifecycleWriteAndAnswer(b *testing.B) {
 			if err := s.ApplyLifecycleChange(ctx, change()); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := s.GetConversation(ctx, ws.WorkspaceID, res.ConversationID); err != nil {
+			if _, err := s.GetConversation(ctx, ws, conv); err != nil {
 				b.Fatal(err)
 			}
 		}
