@@ -83,11 +83,8 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 			// The same statement, reading the detail's view of the updated row (as
 			// GetConversation does) instead of counting it.
 			var rows []writtenView
-			err = s.viewOfUnordered(&rows, tx.NewSelect().TableExpr("changed")).Conn(tx).
+			err = s.writtenViewQuery(tx, &rows, notice).
 				With("new_audit", newAudit).With("changed", upd.Returning("conversations.*, "+hasWebhooksColumn)).
-				ColumnExpr(labelsColumn).
-				ColumnExpr("(SELECT count(*) FROM new_audit) AS audited").
-				ColumnExpr("(SELECT pg_notify(?, ?) FROM changed) IS NOT NULL AS announced", ChangesChannel, string(notice)).
 				Scan(ctx)
 			if err == nil && len(rows) == 0 {
 				// Nothing updated: every audit row was there before, or there is no such
@@ -146,6 +143,16 @@ func (s *Store) applyLifecycleChange(ctx context.Context, ch domain.LifecycleCha
 // an enabled webhook endpoint (workspaces.has_webhooks).
 const hasWebhooksColumn = "(SELECT has_webhooks FROM workspaces WHERE id = conversations.workspace_id) AS has_webhooks"
 
+// writtenViewQuery reads, on db, the detail's view of the row a change's statement updates
+// (its CTE "changed", after the audit rows' "new_audit"; the caller adds both), with what
+// the statement says about itself, and announces the change to the pages.
+func (s *Store) writtenViewQuery(db bun.IConn, rows *[]writtenView, notice []byte) *bun.SelectQuery {
+	return s.viewOfUnordered(rows, s.DB.NewSelect().TableExpr("changed")).Conn(db).
+		ColumnExpr(labelsColumn).
+		ColumnExpr("(SELECT count(*) FROM new_audit) AS audited").
+		ColumnExpr("(SELECT pg_notify(?, ?) FROM changed) IS NOT NULL AS announced", ChangesChannel, string(notice))
+}
+
 // auditColumns are the audit_log columns an AuditEntry writes, in its fields' order.
 const auditColumns = "id, workspace_id, conversation_id, actor_id, actor_name, action, before, after, request_id, at"
 
@@ -165,16 +172,13 @@ func (s *Store) applyAlone(ctx context.Context, ch domain.LifecycleChange) (*Con
 		return nil, err
 	}
 	var rows []writtenView
-	err = s.viewOfUnordered(&rows, s.DB.NewSelect().TableExpr("changed")).
+	err = s.writtenViewQuery(s.DB, &rows, notice).
 		With("audit_rows", s.DB.NewValues(&entries)).
 		With("new_audit", s.DB.NewRaw(`INSERT INTO audit_log (`+auditColumns+`) SELECT `+auditColumns+` FROM audit_rows
 			WHERE NOT (SELECT has_webhooks FROM workspaces WHERE id = ?)
 				AND EXISTS (SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?)
 			ON CONFLICT (conversation_id, request_id) DO NOTHING RETURNING 1`, ch.WorkspaceID, ch.ConversationID, ch.WorkspaceID)).
 		With("changed", upd.Where("EXISTS (SELECT 1 FROM new_audit)").Returning("conversations.*, "+hasWebhooksColumn)).
-		ColumnExpr(labelsColumn).
-		ColumnExpr("(SELECT count(*) FROM new_audit) AS audited").
-		ColumnExpr("(SELECT pg_notify(?, ?) FROM changed) IS NOT NULL AS announced", ChangesChannel, string(notice)).
 		Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update conversation: %w", err)
